@@ -1,0 +1,156 @@
+"""`crmgov`: the command line operations and the demo use. Every command has --help."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from flows.errors import CrmgovError
+from flows.settings import default_run_date
+from flows.workdir import Workdir
+
+app = typer.Typer(
+    help="CRM data-governance pipeline: ingest → quality → privacy → dbt → report.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+WorkdirOpt = Annotated[
+    Path, typer.Option("--workdir", "-w", help="Root of the restricted/warehouse/published/state zones.")
+]
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+def _date(value: str | None, what: str) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        _fail(CrmgovError(f"{what}: expected a date as YYYY-MM-DD, got {value!r}"))
+    return None
+
+
+@app.command()
+def demo(
+    workdir: WorkdirOpt = Path("demo_workdir"),
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 42,
+    scale: Annotated[int, typer.Option(help="Number of real persons behind the records.")] = 300,
+    nights: Annotated[int, typer.Option(help="Consecutive nightly deliveries to generate.")] = 1,
+    start_date: Annotated[str, typer.Option(help="Business date of the first night (YYYY-MM-DD).")] = "2026-11-20",
+    profile: Annotated[str | None, typer.Option(help="Scale profile S (10k), M (100k) or L (1M persons).")] = None,
+) -> None:
+    """Generate demo source systems and their sources file into WORKDIR/restricted/inbox."""
+    from flows.demo import generate_demo
+
+    wd = Workdir(workdir.resolve()).ensure()
+    result = generate_demo(
+        wd.inbox,
+        seed=seed,
+        scale=scale,
+        nights=nights,
+        start_date=_date(start_date, "--start-date"),
+        profile=profile,
+        progress=lambda msg: typer.echo(f"  {msg}"),
+    )
+    from flows.workdir import secure_tree
+
+    secure_tree(wd.restricted)
+    typer.echo(f"sources file: {result.sources_file}")
+    typer.echo(f"nights: {', '.join(d.isoformat() for d in result.nights)}")
+
+
+@app.command()
+def run(
+    workdir: WorkdirOpt = Path("workdir"),
+    run_date: Annotated[
+        str | None, typer.Option(help="Business date the run represents (default: yesterday, Asia/Shanghai).")
+    ] = None,
+    sources_file: Annotated[
+        Path | None, typer.Option(help="Sources YAML (default WORKDIR/restricted/inbox/sources.yml).")
+    ] = None,
+    demo_mode: Annotated[
+        bool, typer.Option("--demo", help="Demo mode: generate a pseudonymisation key if none is set.")
+    ] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for another run's lock before giving up.")] = 0.0,
+) -> None:
+    """Run the nightly flow for one business date."""
+    from flows import environment
+
+    wd = Workdir(workdir.resolve()).ensure()
+    environment.prepare(wd)
+    day = _date(run_date, "--run-date") or default_run_date()
+    if sources_file is not None and not sources_file.is_file():
+        _fail(CrmgovError(f"--sources-file: {sources_file} does not exist"))
+    from flows.nightly import nightly
+
+    typer.echo(f"crmgov: running {day} in {wd.root}")
+    try:
+        result = nightly(
+            run_date=day,
+            workdir=str(wd.root),
+            sources_file=str(sources_file) if sources_file else None,
+            demo=demo_mode,
+            lock_wait_seconds=wait,
+        )
+    except CrmgovError as exc:
+        _fail(exc)
+    _print_outcome(wd, result)
+
+
+def _print_outcome(wd: Workdir, result: dict) -> None:
+    typer.echo("")
+    typer.secho(f"run {result['run_id']} for {result['run_date']}: success", fg=typer.colors.GREEN)
+    typer.echo(f"  marts (DuckDB, for BI):  {wd.marts_db}")
+    typer.echo(f"  marts (Parquet):         {wd.published / 'parquet'}")
+    typer.echo(f"  governance report:       {wd.published / 'reports' / result['run_date'] / 'index.html'}")
+    typer.echo(f"  Data Docs:               {wd.published / 'data_docs' / 'index.html'}")
+    typer.echo(f"  dbt docs:                {wd.published / 'dbt_docs' / 'static_index.html'}")
+
+
+@app.command()
+def status(
+    workdir: WorkdirOpt = Path("workdir"),
+    limit: Annotated[int, typer.Option(help="How many recent runs to show.")] = 10,
+) -> None:
+    """Show the recent runs from the run ledger: status, stages, per-source row counts."""
+    from flows.ledger import recent_runs
+
+    wd = Workdir(workdir.resolve())
+    runs = recent_runs(wd.warehouse_db, limit)
+    if not runs:
+        typer.echo(f"no runs recorded in {wd.warehouse_db}")
+        return
+    for r in runs:
+        colour = {"success": typer.colors.GREEN, "failed": typer.colors.RED}.get(r["status"], typer.colors.YELLOW)
+        started = r["started_at"].replace(tzinfo=None) if isinstance(r["started_at"], datetime) else r["started_at"]
+        typer.secho(f"{r['run_date']}  {r['run_id']}  {r['status']:<8} started {started} UTC", fg=colour)
+        for stage, st, dur in r["stages"]:
+            typer.echo(f"    {stage:<10} {st:<8} {dur or 0:8.1f}s")
+        if r["failed_stage"]:
+            typer.secho(f"    failed in {r['failed_stage']}: {r['error']}", fg=typer.colors.RED)
+        for source, read, landed, quarantined in r["ingest_counts"]:
+            typer.echo(
+                f"    {source:<20} read {read or 0:>8}  landed {landed or 0:>8}  quarantined {quarantined or 0:>6}"
+            )
+
+
+def main() -> None:
+    try:
+        app()
+    except CrmgovError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

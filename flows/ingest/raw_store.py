@@ -1,0 +1,261 @@
+"""The raw zone database (`restricted/raw.duckdb`): landed rows with lineage, file registry, quarantine, state."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import duckdb
+import pyarrow as pa
+
+from flows.ingest.delivered import Delivery
+from flows.sql import ident, safe_name
+
+LINEAGE = [
+    "_source",
+    "_run_id",
+    "_run_date",
+    "_delivery_date",
+    "_file",
+    "_content_hash",
+    "_row_number",
+    "_loaded_at",
+    "_watermark",
+    "_deleted",
+]
+
+META_DDL = [
+    "create schema if not exists landed",
+    "create schema if not exists current",
+    "create schema if not exists ingest_meta",
+    """create table if not exists ingest_meta.files (
+        source_name varchar, file varchar, content_hash varchar, delivery_date date, run_id varchar,
+        run_date date, status varchar, duplicate_of varchar, rows_read bigint, rows_landed bigint,
+        rows_quarantined bigint, loaded_at timestamp)""",
+    """create table if not exists ingest_meta.quarantine (
+        source_name varchar, run_id varchar, run_date date, file varchar, line_number bigint,
+        raw_line varchar, reason varchar, quarantined_at timestamp)""",
+    """create table if not exists ingest_meta.watermarks (
+        source_name varchar, run_date date, run_id varchar, watermark varchar)""",
+    """create table if not exists ingest_meta.schema_events (
+        run_id varchar, run_date date, source_name varchar, file varchar, kind varchar, column_name varchar,
+        detail varchar)""",
+    """create table if not exists ingest_meta.retention_log (
+        run_id varchar, run_date date, source_name varchar, cutoff date, rows_purged bigint,
+        lines_purged bigint)""",
+]
+
+
+def connect(path: str) -> duckdb.DuckDBPyConnection:
+    con = duckdb.connect(path)
+    for ddl in META_DDL:
+        con.execute(ddl)
+    return con
+
+
+def landed_columns(con: duckdb.DuckDBPyConnection, source: str) -> list[str]:
+    rows = con.execute(
+        "select column_name from information_schema.columns where table_schema = 'landed' and table_name = ? "
+        "order by ordinal_position",
+        [source],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def ensure_landed_table(con: duckdb.DuckDBPyConnection, source: str, columns: list[str]) -> list[str]:
+    """Create `landed.<source>` or add the new columns a delivery brought (schema drift keeps everything)."""
+    table = f"landed.{safe_name(source)}"
+    existing = landed_columns(con, source)
+    if not existing:
+        cols = ", ".join(f"{ident(c)} varchar" for c in columns)
+        lineage = (
+            "_source varchar, _run_id varchar, _run_date date, _delivery_date date, _file varchar, "
+            "_content_hash varchar, _row_number bigint, _loaded_at timestamp, _watermark varchar, "
+            "_deleted boolean"
+        )
+        con.execute(f"create table {table} ({cols + ', ' if cols else ''}{lineage})")
+        return []
+    added = [c for c in columns if c not in existing]
+    for c in added:
+        con.execute(f"alter table {table} add column {ident(c)} varchar")
+    return added
+
+
+def land(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    delivery: Delivery,
+    *,
+    run_id: str,
+    run_date: date,
+    delivery_date: date,
+    file: str,
+    content_hash: str,
+    watermark: str | None = None,
+) -> None:
+    ensure_landed_table(con, source, delivery.columns)
+    now = datetime.now(UTC).replace(tzinfo=None)
+    n = delivery.table.num_rows
+    tbl = delivery.table.append_column("_source", pa.array([source] * n, pa.string()))
+    tbl = tbl.append_column("_run_id", pa.array([run_id] * n, pa.string()))
+    tbl = tbl.append_column("_run_date", pa.array([run_date] * n, pa.date32()))
+    tbl = tbl.append_column("_delivery_date", pa.array([delivery_date] * n, pa.date32()))
+    tbl = tbl.append_column("_file", pa.array([file] * n, pa.string()))
+    tbl = tbl.append_column("_content_hash", pa.array([content_hash] * n, pa.string()))
+    tbl = tbl.append_column("_loaded_at", pa.array([now] * n, pa.timestamp("us")))
+    tbl = tbl.append_column("_watermark", pa.array([watermark] * n, pa.string()))
+    tbl = tbl.append_column("_deleted", pa.array([False] * n, pa.bool_()))
+    names = ", ".join(ident(c) for c in tbl.column_names)
+    con.register("_delivery", tbl)
+    try:
+        con.execute(f"insert into landed.{safe_name(source)} ({names}) select {names} from _delivery")
+    finally:
+        con.unregister("_delivery")
+    if delivery.quarantined:
+        con.executemany(
+            "insert into ingest_meta.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [[source, run_id, run_date, file, q.line_number, q.raw_line, q.reason, now] for q in delivery.quarantined],
+        )
+
+
+def land_tombstones(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    key_columns: list[str],
+    keys: list[tuple[str, ...]],
+    *,
+    run_id: str,
+    run_date: date,
+    file: str,
+) -> None:
+    """Rows deleted at a database source: one `_deleted` row per key, so the current state drops them."""
+    if not keys:
+        return
+    now = datetime.now(UTC).replace(tzinfo=None)
+    cols = ", ".join(ident(c) for c in key_columns)
+    marks = ", ".join("?" for _ in key_columns)
+    con.executemany(
+        f"insert into landed.{safe_name(source)} ({cols}, _source, _run_id, _run_date, _delivery_date, _file, "
+        f"_content_hash, _row_number, _loaded_at, _watermark, _deleted) "
+        f"values ({marks}, ?, ?, ?, ?, ?, null, 0, ?, null, true)",
+        [[*k, source, run_id, run_date, run_date, file, now] for k in keys],
+    )
+
+
+def register_file(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    file: str,
+    content_hash: str,
+    delivery_date: date,
+    *,
+    run_id: str,
+    run_date: date,
+    status: str,
+    duplicate_of: str | None,
+    read: int,
+    landed: int,
+    quarantined: int,
+) -> None:
+    con.execute(
+        "insert into ingest_meta.files values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            source,
+            file,
+            content_hash,
+            delivery_date,
+            run_id,
+            run_date,
+            status,
+            duplicate_of,
+            read,
+            landed,
+            quarantined,
+            datetime.now(UTC).replace(tzinfo=None),
+        ],
+    )
+
+
+def known_file(con: duckdb.DuckDBPyConnection, source: str, file: str, content_hash: str) -> tuple[bool, str | None]:
+    """(this exact file was seen before, name of an earlier file with the same content)."""
+    rows = con.execute(
+        "select file from ingest_meta.files where source_name = ? and content_hash = ? order by loaded_at",
+        [source, content_hash],
+    ).fetchall()
+    names = [r[0] for r in rows]
+    return file in names, (names[0] if names else None)
+
+
+def last_watermark(con: duckdb.DuckDBPyConnection, source: str) -> str | None:
+    row = con.execute(
+        "select watermark from ingest_meta.watermarks where source_name = ? "
+        "order by run_date desc, run_id desc limit 1",
+        [source],
+    ).fetchone()
+    return row[0] if row else None
+
+
+def connect_readonly(path: str) -> duckdb.DuckDBPyConnection | None:
+    """A read-only view of the raw zone, or None before the first run."""
+    import os
+
+    if not os.path.exists(path):
+        return None
+    return duckdb.connect(path, read_only=True)
+
+
+def record_drift(con: duckdb.DuckDBPyConnection, run_id: str, run_date: date, source: str, file: str, events) -> None:
+    if events:
+        con.executemany(
+            "insert into ingest_meta.schema_events values (?, ?, ?, ?, ?, ?, ?)",
+            [[run_id, run_date, source, file, e.kind, e.column, e.detail] for e in events],
+        )
+
+
+def save_watermark(con: duckdb.DuckDBPyConnection, source: str, run_id: str, run_date: date, wm: str | None) -> None:
+    con.execute("delete from ingest_meta.watermarks where source_name = ? and run_id = ?", [source, run_id])
+    con.execute("insert into ingest_meta.watermarks values (?, ?, ?, ?)", [source, run_date, run_id, wm])
+
+
+def deleted_keys(
+    con: duckdb.DuckDBPyConnection, source: str, key_cols: list[str], all_keys: list[tuple[str, ...]]
+) -> list[tuple[str, ...]]:
+    """Keys that are live in the raw zone but no longer in the source table."""
+    cols = ", ".join(ident(c) for c in key_cols)
+    order = ", ".join(["_run_date desc", "_loaded_at desc", "_row_number desc"])
+    live = con.execute(
+        f"select {cols} from (select {cols}, _deleted, row_number() over (partition by {cols} order by {order}) as rk "
+        f"from landed.{safe_name(source)}) where rk = 1 and not coalesce(_deleted, false)"
+    ).fetchall()
+    present = set(all_keys)
+    return [tuple(k) for k in live if tuple(k) not in present]
+
+
+def purge_expired(
+    con: duckdb.DuckDBPyConnection, sources: list[str], run_id: str, run_date: date, cutoff: date
+) -> None:
+    """Retention: superseded raw rows and quarantined lines older than the cutoff leave the restricted zone."""
+    for source in sources:
+        table = f"landed.{safe_name(source)}"
+        if not landed_columns(con, source):
+            continue
+        has_current = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'current' and table_name = ?", [source]
+        ).fetchone()[0]
+        keep = (
+            f" and (_file, _row_number) not in (select _file, _row_number from current.{safe_name(source)})"
+            if has_current
+            else ""
+        )
+        rows = con.execute(f"select count(*) from {table} where _run_date < ?{keep}", [cutoff]).fetchone()[0]
+        if rows:
+            con.execute(f"delete from {table} where _run_date < ?{keep}", [cutoff])
+        lines = con.execute(
+            "select count(*) from ingest_meta.quarantine where source_name = ? and run_date < ?", [source, cutoff]
+        ).fetchone()[0]
+        if lines:
+            con.execute("delete from ingest_meta.quarantine where source_name = ? and run_date < ?", [source, cutoff])
+        con.execute("delete from ingest_meta.retention_log where run_id = ? and source_name = ?", [run_id, source])
+        con.execute(
+            "insert into ingest_meta.retention_log values (?, ?, ?, ?, ?, ?)",
+            [run_id, run_date, source, cutoff, rows, lines],
+        )

@@ -1,0 +1,55 @@
+"""Report labels: Chinese first, English by the `language` setting."""
+
+from __future__ import annotations
+
+LABELS: dict[str, dict[str, str]] = {
+    "title": {"zh": "客户数据治理报告", "en": "Customer data governance report"},
+    "run_date": {"zh": "业务日期", "en": "Run date"},
+    "run_id": {"zh": "运行编号", "en": "Run id"},
+    "status": {"zh": "状态", "en": "Status"},
+    "stages": {"zh": "阶段耗时", "en": "Stages"},
+    "stage": {"zh": "阶段", "en": "Stage"},
+    "duration": {"zh": "耗时(秒)", "en": "Duration (s)"},
+    "scorecard": {"zh": "质量评分卡", "en": "Quality scorecard"},
+    "source": {"zh": "数据源", "en": "Source"},
+    "overall": {"zh": "综合", "en": "Overall"},
+    "trend": {"zh": "质量趋势", "en": "Quality trend"},
+    "top_rules": {"zh": "失败最多的规则", "en": "Rules failing most"},
+    "rule": {"zh": "规则", "en": "Rule"},
+    "dimension": {"zh": "维度", "en": "Dimension"},
+    "severity": {"zh": "级别", "en": "Severity"},
+    "failures": {"zh": "失败数", "en": "Failures"},
+    "examples": {"zh": "示例记录编号", "en": "Example record ids"},
+    "quarantine": {"zh": "隔离汇总", "en": "Quarantine summary"},
+    "reasons": {"zh": "原因", "en": "Reasons"},
+    "rows": {"zh": "行数", "en": "Rows"},
+    "accounting": {"zh": "行数核对", "en": "Row accounting"},
+    "read": {"zh": "读取", "en": "Read"},
+    "landed": {"zh": "落地", "en": "Landed"},
+    "passed": {"zh": "通过", "en": "Passed"},
+    "quarantined": {"zh": "隔离", "en": "Quarantined"},
+    "masked": {"zh": "脱敏值", "en": "Values masked"},
+    "pii": {"zh": "个人信息清单", "en": "PII inventory"},
+    "column": {"zh": "字段", "en": "Column"},
+    "entity": {"zh": "类型", "en": "Entity"},
+    "count": {"zh": "数量", "en": "Count"},
+    "operator": {"zh": "处理方式", "en": "Operator"},
+    "proposed": {"zh": "待确认(未声明字段)", "en": "Proposed (undeclared column)"},
+    "master": {"zh": "客户主数据", "en": "Customer master"},
+    "records_in": {"zh": "源记录数", "en": "Source records"},
+    "masters_out": {"zh": "主客户数", "en": "Master customers"},
+    "merge_rate": {"zh": "合并率", "en": "Merge rate"},
+    "possible_matches": {"zh": "待人工确认的疑似匹配", "en": "Possible matches awaiting stewards"},
+    "kpis": {"zh": "关键指标", "en": "KPI highlights"},
+    "coverage": {"zh": "数据整合覆盖率", "en": "Data-integration coverage"},
+    "links": {"zh": "相关文档", "en": "Documentation"},
+    "data_docs": {"zh": "数据质量文档 (Data Docs)", "en": "Data Docs"},
+    "dbt_docs": {"zh": "模型文档 (dbt docs)", "en": "dbt docs"},
+    "index": {"zh": "历次报告", "en": "Past reports"},
+    "none": {"zh": "无", "en": "none"},
+    "message": {"zh": "说明", "en": "Message"},
+}
+
+
+def label(key: str, language: str) -> str:
+    return LABELS[key][language]

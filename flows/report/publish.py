@@ -1,0 +1,58 @@
+"""The BI-facing copy of the marts: a new DuckDB file and Parquet folder, each renamed over the old one.
+
+BI tools may hold `published/marts.duckdb` open for reading; a rename never waits for them and they keep
+reading the old file until they reconnect. Only the `marts` schema is copied: no raw, restricted or
+intermediate data reaches the published zone.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from flows.sql import safe_name
+from flows.workdir import Workdir, atomic_replace, fsync_dir
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str = "wh") -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_catalog = ? and table_schema = 'marts' "
+        "order by table_name",
+        [catalog],
+    ).fetchall()
+    return [r[0] for r in rows]
+
+
+def publish_marts(wd: Workdir, run_id: str) -> list[str]:
+    """Copy every mart to published/marts.duckdb and published/parquet/, atomically; returns the mart names."""
+    tmp_db = wd.published / f".marts.{run_id}.duckdb"
+    tmp_parquet = wd.published / f".parquet.{run_id}"
+    tmp_db.unlink(missing_ok=True)
+    tmp_parquet.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(tmp_db))
+    try:
+        con.execute("attach ? as wh (read_only)", [str(wd.warehouse_db)])
+        marts = mart_tables(con)
+        for name in marts:
+            t = safe_name(name)
+            con.execute(f"create table main.{t} as select * from wh.marts.{t}")
+            target = str(tmp_parquet / f"{t}.parquet").replace("'", "''")
+            con.execute(f"copy main.{t} to '{target}' (format parquet)")
+        con.execute("detach wh")
+        con.execute("checkpoint")
+    finally:
+        con.close()
+    with open(tmp_db, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp_db, wd.marts_db)
+    fsync_dir(wd.published)
+    atomic_replace(tmp_parquet, wd.published / "parquet")
+    return marts
+
+
+def cleanup_partial(published: Path) -> None:
+    """Remove what a killed publish left behind (never the published files themselves)."""
+    for p in published.glob(".marts.*.duckdb*"):
+        p.unlink(missing_ok=True)

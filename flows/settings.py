@@ -1,0 +1,44 @@
+"""All settings in one place (pydantic-settings): every value can be overridden by a CRMGOV_* variable."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+BUSINESS_TZ = ZoneInfo("Asia/Shanghai")
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_run_date() -> date:
+    """Yesterday in Asia/Shanghai: a nightly run at 02:00 represents the business day that just ended."""
+    return (datetime.now(BUSINESS_TZ) - timedelta(days=1)).date()
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRMGOV_", extra="ignore")
+
+    workdir: Path = Field(default=Path("workdir"), description="root of the four zones")
+    sources_file: Path | None = Field(
+        default=None, description="sources YAML; default <workdir>/restricted/inbox/sources.yml"
+    )
+    policy_dir: Path = Field(default=REPO_ROOT / "pii_policies")
+    dbt_project_dir: Path = Field(default=REPO_ROOT / "dbt_project")
+    demo_mode: bool = Field(default=False, description="allow a generated key in <workdir>/restricted")
+    pseudonym_key: str | None = Field(default=None, description="HMAC key (hex or text); CRMGOV_PSEUDONYM_KEY")
+    pseudonym_key_block: str | None = Field(default=None, description="name of a Prefect Secret block with the key")
+    encryption_key: str | None = Field(default=None, description="AES-GCM key, 64 hex chars; CRMGOV_ENCRYPTION_KEY")
+    language: Literal["zh", "en"] = "zh"
+    alert_url: str | None = Field(default=None, description="Apprise URL or http(s) webhook; none by default")
+    lock_wait_seconds: float = 0.0
+    retention_days: int = 90
+    coverage_target: float = 0.8
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Settings from the environment, with explicit (CLI) values winning; None values are ignored."""
+    return Settings(**{k: v for k, v in overrides.items() if v is not None})

@@ -1,0 +1,52 @@
+"""The transform stage: `dbt build` on a copy of the warehouse, swapped in only when every node succeeded.
+
+dbt writes many tables one after another; building on a copy means a failure or a kill mid-build leaves the
+previous customer master and marts intact. The dbt docs of the same build are generated before the swap.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import date
+from pathlib import Path
+
+from prefect import flow
+from prefect.logging import get_run_logger
+
+from flows.settings import load_settings
+from flows.transform.dbt_runner import generate_docs, run_dbt
+from flows.workdir import Workdir, atomic_replace
+
+
+@flow(name="transform")
+def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
+    logger = get_run_logger()
+    wd = Workdir(Path(workdir))
+    settings = load_settings(workdir=wd.root)
+    building = wd.warehouse / ".warehouse.building.duckdb"
+    for leftover in (building, building.with_name(building.name + ".wal")):
+        leftover.unlink(missing_ok=True)
+    shutil.copy2(wd.warehouse_db, building)
+    dbt_state = wd.state / "dbt"
+    common = dict(
+        project_dir=settings.dbt_project_dir,
+        warehouse_path=building,
+        target_path=dbt_state / "target",
+        log_path=dbt_state / "logs",
+        vars={"run_date": run_date, "run_id": run_id, "coverage_target": settings.coverage_target},
+    )
+    try:
+        result = run_dbt(["build"], **common)
+        docs_tmp = wd.published / ".dbt_docs.building"
+        if docs_tmp.exists():
+            shutil.rmtree(docs_tmp)
+        generate_docs(output_dir=docs_tmp, **common)
+    except BaseException:
+        building.unlink(missing_ok=True)
+        raise
+    os.replace(building, wd.warehouse_db)
+    atomic_replace(docs_tmp, wd.published / "dbt_docs")
+    nodes = len(getattr(result.result, "results", []) or [])
+    logger.info("transform: dbt build succeeded (%d nodes)", nodes)
+    return {"nodes": nodes}
