@@ -1,0 +1,1 @@
+"""Presidio recognizers for mainland-China PII, one class per file, registered from registry.yml."""

@@ -1,0 +1,1 @@
+"""Recognizers for mainland-China identifiers, names and addresses."""

@@ -1,0 +1,97 @@
+"""Postal addresses in free text: a gazetteer of provinces, cities and districts (the adcode table that ships
+with cpca) chained with road / estate names and house numbers.
+
+A single place name (我在上海出差) is not an address and is not reported: a match needs two administrative
+levels, or a road / estate, or a house number.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import ahocorasick
+import regex
+from presidio_analyzer import Pattern
+
+from flows.privacy.recognizers.base import CnPatternRecognizer, Span
+
+_SHORTEN = re.compile(r"(省|市|特别行政区|(壮族|回族|维吾尔)?自治区|地区|盟)$")
+STREET_KINDS = "大道|大街|公路|胡同|小区|花园|公寓|大厦|广场|家园|新村|路|街|巷|弄|苑|村|镇|乡"
+# Characters that end a sentence fragment rather than continue a road name.
+STOP = "在我你他她的是了住家到于从往和与及请址为位送寄已将把被说给想要"
+STREET = rf"(?:[^\W\d_{STOP}]{{1,12}}(?:{STREET_KINDS}))"
+NUMBER = r"(?:\d+(?:-\d+)?(?:号院|号楼|号|弄|栋|幢|楼|层|单元|室|座))"
+DETAIL = regex.compile(rf"{STREET}?{NUMBER}{{0,5}}")
+_HAS_DETAIL = re.compile(rf"(?:{STREET_KINDS}|\d)")
+
+
+@lru_cache(maxsize=1)
+def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
+    """(full administrative names, short forms of provinces and cities) from cpca's adcode table."""
+    full: set[str] = set()
+    short: set[str] = set()
+    spec = importlib.util.find_spec("cpca")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError("cpca is not installed: it ships the province/city/district table")
+    table = Path(next(iter(spec.submodule_search_locations))) / "resources" / "adcodes.csv"
+    with table.open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            name, code = row["name"], row["adcode"]
+            if name in ("市辖区", "县", "省直辖县级行政区划", "自治区直辖县级行政区划"):
+                continue
+            full.add(name)
+            if code[4:] == "00000000":
+                stripped = _SHORTEN.sub("", name)
+                if len(stripped) >= 2:
+                    short.add(stripped)
+    return frozenset(full), frozenset(short - full)
+
+
+@lru_cache(maxsize=1)
+def _automaton() -> ahocorasick.Automaton:
+    full, short = gazetteer()
+    auto = ahocorasick.Automaton()
+    for name in full | short:
+        auto.add_word(name, len(name))
+    auto.make_automaton()
+    return auto
+
+
+def admin_runs(text: str) -> list[tuple[int, int, int]]:
+    """Chains of adjacent administrative names: (start, end, how many names), longest names first."""
+    hits: dict[int, int] = {}
+    for last, length in _automaton().iter(text):
+        start = last - length + 1
+        hits[start] = max(hits.get(start, 0), length)
+    runs: list[tuple[int, int, int]] = []
+    pos = -1
+    for start in sorted(hits):
+        if start < pos:
+            continue
+        end = start + hits[start]
+        if runs and runs[-1][1] == start:
+            runs[-1] = (runs[-1][0], end, runs[-1][2] + 1)
+        else:
+            runs.append((start, end, 1))
+        pos = end
+    return runs
+
+
+class CnLocationRecognizer(CnPatternRecognizer):
+    ENTITY = "LOCATION"
+    # Roads and estates with a house number; spans() adds the gazetteer chains in front of them.
+    PATTERNS = [Pattern("cn_street_number", rf"(?P<pii>{STREET}{NUMBER}{{1,5}})", 0.6)]
+    CONTEXT = ["地址", "住址", "收货地址", "寄到", "住在"]
+
+    def spans(self, text: str) -> list[Span]:
+        found = super().spans(text)
+        for start, end, count in admin_runs(text):
+            detail = DETAIL.match(text, end)
+            stop = detail.end() if detail else end
+            if count >= 2 or stop > end:
+                found.append((start, stop, 0.7))
+        return found

@@ -1,0 +1,1 @@
+"""Locale-independent recognizers, written for text where CJK characters touch the value."""
