@@ -175,8 +175,12 @@ def _duckdb_read(path: Path, header: list[str], fmt: FileFormat, quarantined: li
     table = table.select([f"c{i}" for i in range(len(header))] + ["_row_number"]).rename_columns(
         [*header, "_row_number"]
     )
+    seen: set[str] = set()
     for _line, csv_line, error_type, message in rejects:
         number, _, raw = csv_line.partition(fmt.delimiter)
+        if number in seen:  # DuckDB reports one error per missing column: one quarantined line is enough
+            continue
+        seen.add(number)
         reason = {
             "TOO MANY COLUMNS": f"wrong field count: more than {len(header)}",
             "MISSING COLUMNS": f"wrong field count: fewer than {len(header)}",

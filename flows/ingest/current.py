@@ -73,10 +73,10 @@ def _latest_sql(src: Source, visible: str, source_cols: list[str]) -> str:
     order = []
     if src.change_timestamp and src.change_timestamp in source_cols:
         order.append(f"{_parsed_ts(ident(src.change_timestamp))} desc nulls last")
-    order += ["_delivery_date desc", "_run_date desc", "_file desc", "_row_number desc"]
-    ranked = (
-        f"select *, row_number() over (partition by {keys} order by {', '.join(order)}) as _rank from ({visible}) as v"
-    )
+    order += ["_delivery_date desc", "_run_date desc", "_file desc"]
+    # rank(), not row_number(): two rows with one key in the same delivery both stay, so the quality stage
+    # sees the duplicate and quarantines it instead of ingest silently choosing one
+    ranked = f"select *, rank() over (partition by {keys} order by {', '.join(order)}) as _rank from ({visible}) as v"
     return f"select * exclude (_rank) from ({ranked}) as r where _rank = 1 and not coalesce(_deleted, false)"
 
 

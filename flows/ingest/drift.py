@@ -25,7 +25,8 @@ def check_columns(src: Source, file: str, columns: list[str], known: list[str]) 
     present = set(columns)
     missing = [c for c in sorted(declared) if c not in present]
     unknown = [c for c in columns if c not in declared and c not in known]
-    renamed = {m: _best_match(m, [u for u in columns if u not in declared]) for m in missing}
+    candidates = [u for u in columns if u not in declared]
+    renamed = {m: _same_place(m, known, columns, candidates) or _best_match(m, candidates) for m in missing}
     required_missing = [c for c in missing if c in src.required_columns]
     if required_missing:
         col = required_missing[0]
@@ -39,8 +40,17 @@ def check_columns(src: Source, file: str, columns: list[str], known: list[str]) 
             events.append(DriftEvent("missing_column", m, f"declared column {m!r} is missing; its field is null"))
     for u in unknown:
         if u not in renamed.values():
-            events.append(DriftEvent("new_column", u, f"new column {u!r} kept as x_{u}"))
+            detail = f"new column {u!r} kept as x_{u}" if known else f"column {u!r} is not mapped: kept as x_{u}"
+            events.append(DriftEvent("new_column", u, detail))
     return events
+
+
+def _same_place(name: str, known: list[str], columns: list[str], candidates: list[str]) -> str | None:
+    """A new column standing exactly where the missing one stood in earlier deliveries."""
+    if name not in known:
+        return None
+    i = known.index(name)
+    return columns[i] if i < len(columns) and columns[i] in candidates and columns[i] not in known else None
 
 
 def _best_match(name: str, candidates: list[str]) -> str | None:

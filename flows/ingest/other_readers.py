@@ -36,8 +36,6 @@ def as_text(value: object) -> str | None:
 
 def read_jsonl(path: Path, fmt: FileFormat, *, source: str, max_field_bytes: int) -> Delivery:
     data = path.read_bytes()
-    if not data.strip():
-        raise SourceError(source, path.name, "empty file")
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     columns: list[str] = []

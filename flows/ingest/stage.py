@@ -79,7 +79,9 @@ def read_file_source(src: Source, sources: LoadedSources, run_date: date, raw_db
                 out.files.append(FileLoad(f.name, digest, day, None, duplicate_of=earlier))
                 continue
             delivery = _read_one(src, f, Path(tmp_dir))
-            drift = check_columns(src, f.name, delivery.columns, known)
+            # a JSON-lines delivery with no rows declares no columns: nothing to check
+            empty_jsonl = delivery.rows_read == 0 and not delivery.columns
+            drift = [] if empty_jsonl else check_columns(src, f.name, delivery.columns, known)
             known = known + [c for c in delivery.columns if c not in known]
             out.files.append(FileLoad(f.name, digest, day, delivery, drift=drift))
     except SourceError as exc:
