@@ -55,7 +55,7 @@ def privacy_stage(workdir: str, run_id: str, run_date: date, sources_file: str, 
             df = read_table(con, "validated", src.name)
             if df is None:
                 continue
-            out, inv = deidentify(src.entity, df, policy, keys)
+            out, inv = deidentify(src.entity, df, policy, keys, as_of=run_date)
             by_entity[src.entity].append(out)
             inventory += inv
             masked = sum(r.count for r in inv if not r.proposed)
@@ -81,21 +81,22 @@ def privacy_stage(workdir: str, run_id: str, run_date: date, sources_file: str, 
                     for c in [*field_names(entity), "source_name", "source_system", "entity", "_file", "_row_number"]
                 }
             )
-            parts = [deidentify(entity, empty, policy, keys)[0]]
+            parts = [deidentify(entity, empty, policy, keys, as_of=run_date)[0]]
         frames[entity] = pd.concat(parts, ignore_index=True)
-    _write_warehouse(wd, run_id, run_date, frames, inventory)
+    tables = {entity: policy.entities[entity].table for entity in ENTITIES}
+    _write_warehouse(wd, run_id, run_date, frames, tables, inventory)
     return counts
 
 
 def _write_warehouse(
-    wd: Workdir, run_id: str, run_date: date, frames: dict[str, pd.DataFrame], inventory: list
+    wd: Workdir, run_id: str, run_date: date, frames: dict[str, pd.DataFrame], tables: dict[str, str], inventory: list
 ) -> None:
     with governance(wd.warehouse_db) as con:
         con.execute(INVENTORY_DDL)
         con.execute("begin transaction")
         try:
             for entity, df in frames.items():
-                replace_table(con, "deid", DEID_TABLES[entity], df)
+                replace_table(con, "deid", tables[entity], df)
             replace_table(con, "deid", "run_context", pd.DataFrame({"run_id": [run_id], "run_date": [run_date]}))
             con.execute("delete from governance.pii_inventory where run_date = ?", [run_date])
             con.executemany(

@@ -1,0 +1,41 @@
+# Two commands for a fresh machine: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_WORKDIR ?= demo_workdir
+DEMO_DATE ?= 2026-11-20
+
+.PHONY: install system-deps demo test lint unit soak bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip wheel 'setuptools<81'
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+system-deps:
+	@scripts/system_deps.sh
+
+demo: install
+	$(BIN)/crmgov demo --workdir $(DEMO_WORKDIR) --start-date $(DEMO_DATE)
+	$(BIN)/crmgov run --workdir $(DEMO_WORKDIR) --run-date $(DEMO_DATE) --demo
+
+lint: install
+	$(BIN)/ruff check .
+	cd dbt_project && CRMGOV_WAREHOUSE_PATH=/tmp/crmgov-sqlfluff.duckdb DBT_PROFILES_DIR=. ../$(BIN)/sqlfluff lint models --processes 2
+
+test: install system-deps lint
+	$(BIN)/pytest -q -p no:cacheprovider
+
+soak: install
+	$(BIN)/python benchmarks/soak.py
+
+bench: install
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev,bench]'
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(DEMO_WORKDIR) .pytest_cache
