@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -144,12 +145,39 @@ def status(
             )
 
 
+@app.command("scan-leaks")
+def scan_leaks(
+    values: Annotated[
+        Path, typer.Option(help="File with one personal value per line (e.g. ground_truth/identifiers.txt).")
+    ],
+    workdir: WorkdirOpt = Path("workdir"),
+) -> None:
+    """Search everything outside WORKDIR/restricted for the given personal values; exit 1 on any hit."""
+    from flows.leakscan import Needles, scan_workdir
+
+    wd = Workdir(workdir.resolve())
+    needles = Needles(values.read_text(encoding="utf-8").splitlines())
+    hits = scan_workdir(wd.root, needles)
+    for hit in hits:
+        typer.echo(str(hit))
+    typer.echo(f"{len(hits)} hit(s) in {wd.root} outside restricted/")
+    if hits:
+        raise typer.Exit(code=1)
+
+
 def main() -> None:
+    """Entry point. Exits without interpreter teardown: DuckDB's bindings print spurious leak warnings there."""
+    code = 0
     try:
         app()
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
     except CrmgovError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
-        sys.exit(2)
+        code = 2
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

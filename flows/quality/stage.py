@@ -46,7 +46,8 @@ RAW_DDL = [
 @flow(name="quality")
 def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) -> list[dict]:
     """Validate every source; returns per-source counts for the run ledger."""
-    from expectations import validate_source
+    from flows.quality import validate_source
+    from flows.quality.gx_context import quality_context
 
     logger = get_run_logger()
     wd = Workdir(Path(workdir))
@@ -63,6 +64,7 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
         known = _known_customers(frames, sources)
     finally:
         con.close()
+    context = quality_context()
     for src in sources.sources:
         if src.name not in frames:
             continue
@@ -73,6 +75,7 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
             run_date=run_date,
             known_customers=None if src.entity == "customer" else known,
             volume_history=history.get(src.name, []),
+            context=context,
         )
     _write_raw(wd, run_id, run_date, outcomes, frames)
     _write_governance(wd, run_id, run_date, outcomes, sources)

@@ -16,7 +16,9 @@ from flows.ingest.stage import ingest_stage
 D1, D2, D3 = date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)
 
 
-def crm_csv(rows: list[tuple[str, str, str, str]], header: str = "account_no,cust_name,mobile_phone,last_modified") -> str:
+def crm_csv(
+    rows: list[tuple[str, str, str, str]], header: str = "account_no,cust_name,mobile_phone,last_modified"
+) -> str:
     return header + "\n" + "".join(",".join(r) + "\n" for r in rows)
 
 
@@ -31,15 +33,30 @@ SOURCES = {
     "version": 1,
     "sources": [
         {
-            "name": "crm_accounts", "system": "crm", "entity": "customer", "path": "crm/*/accounts_*.csv",
-            "format": {"type": "csv"}, "mode": "snapshot", "primary_key": "account_no",
+            "name": "crm_accounts",
+            "system": "crm",
+            "entity": "customer",
+            "path": "crm/*/accounts_*.csv",
+            "format": {"type": "csv"},
+            "mode": "snapshot",
+            "primary_key": "account_no",
             "change_timestamp": "last_modified",
-            "columns": {"record_id": "account_no", "name": "cust_name", "mobile": "mobile_phone",
-                        "updated_at": "last_modified"},
+            "columns": {
+                "record_id": "account_no",
+                "name": "cust_name",
+                "mobile": "mobile_phone",
+                "updated_at": "last_modified",
+            },
         },
         {
-            "name": "web_orders", "system": "web", "entity": "order", "path": "orders/*/*.jsonl",
-            "format": {"type": "jsonl"}, "mode": "delta", "primary_key": "order_no", "change_timestamp": "ts",
+            "name": "web_orders",
+            "system": "web",
+            "entity": "order",
+            "path": "orders/*/*.jsonl",
+            "format": {"type": "jsonl"},
+            "mode": "delta",
+            "primary_key": "order_no",
+            "change_timestamp": "ts",
             "references": "crm",
             "columns": {"record_id": "order_no", "customer_id": "account", "ordered_at": "ts", "amount": "amt"},
         },
@@ -51,17 +68,29 @@ SOURCES = {
 def inbox(tmp_path: Path) -> Path:
     inbox = tmp_path / "inbox"
     write(inbox, "sources.yml", yaml.safe_dump(SOURCES, allow_unicode=True))
-    write(inbox, f"crm/{D1}/accounts_1.csv", crm_csv([("C1", "张三", "13800138000", "2026-11-19 10:00:00"),
-                                                       ("C2", "李四", "13900139000", "2026-11-19 11:00:00")]))
-    orders = [{"order_no": "O1", "account": "C1", "ts": "2026-11-20 09:00:00", "amt": 10.5},
-              {"order_no": "O2", "account": "C2", "ts": "2026-11-20 09:30:00", "amt": 20}]
+    write(
+        inbox,
+        f"crm/{D1}/accounts_1.csv",
+        crm_csv(
+            [("C1", "张三", "13800138000", "2026-11-19 10:00:00"), ("C2", "李四", "13900139000", "2026-11-19 11:00:00")]
+        ),
+    )
+    orders = [
+        {"order_no": "O1", "account": "C1", "ts": "2026-11-20 09:00:00", "amt": 10.5},
+        {"order_no": "O2", "account": "C2", "ts": "2026-11-20 09:30:00", "amt": 20},
+    ]
     write(inbox, f"orders/{D1}/o.jsonl", "".join(json.dumps(o) + "\n" for o in orders))
     return inbox
 
 
 def run_ingest(workdir: Path, inbox: Path, run_date: date, retention_days: int = 90) -> dict[str, dict]:
-    counts = ingest_stage(workdir=str(workdir), run_id=f"t-{uuid.uuid4().hex[:6]}", run_date=run_date,
-                          sources_file=str(inbox / "sources.yml"), retention_days=retention_days)
+    counts = ingest_stage(
+        workdir=str(workdir),
+        run_id=f"t-{uuid.uuid4().hex[:6]}",
+        run_date=run_date,
+        sources_file=str(inbox / "sources.yml"),
+        retention_days=retention_days,
+    )
     return {c["source_name"]: c for c in counts}
 
 

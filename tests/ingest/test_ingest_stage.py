@@ -21,8 +21,11 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 def test_rows_land_with_lineage_and_restricted_permissions(workdir, inbox):
     counts = run_ingest(workdir, inbox, D1)
     assert counts["crm_accounts"]["rows_read"] == counts["crm_accounts"]["rows_landed"] == 2
-    rows = query(workdir, "select account_no, _source, _file, _row_number, _content_hash, _run_date "
-                          "from landed.crm_accounts order by account_no")
+    rows = query(
+        workdir,
+        "select account_no, _source, _file, _row_number, _content_hash, _run_date "
+        "from landed.crm_accounts order by account_no",
+    )
     assert rows[0][:4] == ("C1", "crm_accounts", f"crm/{D1}/accounts_1.csv", 2)
     assert len(rows[0][4]) == 64 and rows[0][5] == D1
     assert query(workdir, "select amt from landed.web_orders order by order_no") == [("10.5",), ("20",)]
@@ -48,13 +51,18 @@ def test_rerun_and_renamed_copy_load_nothing_twice(workdir, inbox):
 def test_snapshot_deletes_and_delta_keeps_latest_version(workdir, inbox):
     run_ingest(workdir, inbox, D1)
     write(inbox, f"crm/{D2}/accounts_2.csv", crm_csv([("C1", "张三", "13700137000", "2026-11-21 08:00:00")]))
-    write(inbox, f"orders/{D2}/o.jsonl", json.dumps({"order_no": "O1", "account": "C1", "ts": "2026-11-21 10:00:00",
-                                                     "amt": 99}) + "\n")
+    write(
+        inbox,
+        f"orders/{D2}/o.jsonl",
+        json.dumps({"order_no": "O1", "account": "C1", "ts": "2026-11-21 10:00:00", "amt": 99}) + "\n",
+    )
     counts = run_ingest(workdir, inbox, D2)
     assert counts["crm_accounts"]["rows_deleted"] == 1
     assert query(workdir, "select record_id, mobile from current.crm_accounts") == [("C1", "13700137000")]
     assert query(workdir, "select record_id, amount, customer_system from current.web_orders order by 1") == [
-        ("O1", "99", "crm"), ("O2", "20", "crm")]
+        ("O1", "99", "crm"),
+        ("O2", "20", "crm"),
+    ]
     # a backfill of the first date sees only what had arrived by then
     run_ingest(workdir, inbox, D1)
     assert query(workdir, "select count(*) from current.crm_accounts") == [(2,)]
@@ -62,7 +70,11 @@ def test_snapshot_deletes_and_delta_keeps_latest_version(workdir, inbox):
 
 def test_missing_required_column_fails_only_that_source_and_keeps_its_last_good_state(workdir, inbox):
     run_ingest(workdir, inbox, D1)
-    write(inbox, f"crm/{D2}/accounts_2.csv", crm_csv([("Cx", "王五", "x", "y")], header="acct,cust_name,mobile_phone,last_modified"))
+    write(
+        inbox,
+        f"crm/{D2}/accounts_2.csv",
+        crm_csv([("Cx", "王五", "x", "y")], header="acct,cust_name,mobile_phone,last_modified"),
+    )
     write(inbox, f"orders/{D2}/o.jsonl", json.dumps({"order_no": "O3", "account": "C1", "ts": "t", "amt": 1}) + "\n")
     counts = run_ingest(workdir, inbox, D2)
     crm = counts["crm_accounts"]
@@ -75,8 +87,11 @@ def test_missing_required_column_fails_only_that_source_and_keeps_its_last_good_
 
 def test_new_and_renamed_columns_are_kept_and_reported(workdir, inbox):
     run_ingest(workdir, inbox, D1)
-    write(inbox, f"crm/{D2}/accounts_2.csv",
-          "account_no,cust_name,mobile,last_modified,vip\nC1,张三,13800138000,2026-11-21 00:00:00,gold\n")
+    write(
+        inbox,
+        f"crm/{D2}/accounts_2.csv",
+        "account_no,cust_name,mobile,last_modified,vip\nC1,张三,13800138000,2026-11-21 00:00:00,gold\n",
+    )
     counts = run_ingest(workdir, inbox, D2)
     msg = counts["crm_accounts"]["message"]
     assert "'mobile_phone' appears renamed to 'mobile'" in msg and "new column 'vip'" in msg
@@ -84,8 +99,11 @@ def test_new_and_renamed_columns_are_kept_and_reported(workdir, inbox):
 
 
 def test_quarantined_lines_are_counted_and_kept_in_the_restricted_zone(workdir, inbox):
-    write(inbox, f"crm/{D2}/accounts_2.csv", "account_no,cust_name,mobile_phone,last_modified\n"
-                                             'C1,张三,1,2\nC2,"broken,1,2\nC3,王五,1\n')
+    write(
+        inbox,
+        f"crm/{D2}/accounts_2.csv",
+        'account_no,cust_name,mobile_phone,last_modified\nC1,张三,1,2\nC2,"broken,1,2\nC3,王五,1\n',
+    )
     counts = run_ingest(workdir, inbox, D2)
     c = counts["crm_accounts"]
     assert (c["rows_read"], c["rows_landed"], c["rows_quarantined"]) == (5, 3, 2)
@@ -103,15 +121,21 @@ def test_late_source_is_reported(workdir, inbox):
 
 
 def test_retention_purges_superseded_rows_and_old_quarantine(workdir, inbox):
-    write(inbox, f"crm/{D1}/accounts_1.csv", crm_csv([("C1", "张三", "1", "t"), ("C2", "bad")]).replace(",bad\n", ",bad\n"))
+    write(
+        inbox,
+        f"crm/{D1}/accounts_1.csv",
+        crm_csv([("C1", "张三", "1", "t"), ("C2", "bad")]).replace(",bad\n", ",bad\n"),
+    )
     run_ingest(workdir, inbox, D1)
     write(inbox, f"crm/{D3}/accounts_3.csv", crm_csv([("C1", "张三", "2", "t2")]))
     run_ingest(workdir, inbox, D3, retention_days=1)
     assert query(workdir, "select count(*) from landed.crm_accounts where _run_date = DATE '2026-11-20'") == [(0,)]
     assert query(workdir, "select count(*) from ingest_meta.quarantine") == [(0,)]
-    assert query(workdir, "select source_name, rows_purged, lines_purged from ingest_meta.retention_log "
-                          "where run_date = DATE '2026-11-22' order by 1") == [("crm_accounts", 1, 1),
-                                                                              ("web_orders", 0, 0)]
+    assert query(
+        workdir,
+        "select source_name, rows_purged, lines_purged from ingest_meta.retention_log "
+        "where run_date = DATE '2026-11-22' order by 1",
+    ) == [("crm_accounts", 1, 1), ("web_orders", 0, 0)]
     assert query(workdir, "select record_id, mobile from current.crm_accounts") == [("C1", "2")]
 
 
@@ -128,16 +152,40 @@ def test_a_seventh_source_needs_only_a_yaml_entry(workdir, inbox):
     db.execute("insert into members values (1, '赵六', 5), (2, '钱七', 6)")
     db.commit()
     spec = dict(SOURCES)
-    spec["sources"] = [*SOURCES["sources"],
-        {"name": "kiosk_survey", "system": "kiosk", "entity": "survey", "path": "survey.xlsx",
-         "format": {"type": "xlsx"}, "primary_key": "问卷号", "references": "crm",
-         "columns": {"record_id": "问卷号", "customer_id": "会员", "nps": "打分", "surveyed_at": "填写时间"}},
-        {"name": "partner_consent", "system": "partner", "entity": "consent", "path": "consent.parquet",
-         "format": {"type": "parquet"}, "primary_key": "cid", "references": "crm",
-         "columns": {"record_id": "cid", "customer_id": "cid", "marketing_consent": "opt", "consented_at": "when"}},
-        {"name": "loyalty_db", "system": "loyalty", "entity": "customer", "kind": "table",
-         "url": "sqlite:///loyalty.db", "table": "members", "watermark": "updated", "primary_key": "id",
-         "columns": {"record_id": "id", "name": "full_name", "updated_at": "updated"}}]
+    spec["sources"] = [
+        *SOURCES["sources"],
+        {
+            "name": "kiosk_survey",
+            "system": "kiosk",
+            "entity": "survey",
+            "path": "survey.xlsx",
+            "format": {"type": "xlsx"},
+            "primary_key": "问卷号",
+            "references": "crm",
+            "columns": {"record_id": "问卷号", "customer_id": "会员", "nps": "打分", "surveyed_at": "填写时间"},
+        },
+        {
+            "name": "partner_consent",
+            "system": "partner",
+            "entity": "consent",
+            "path": "consent.parquet",
+            "format": {"type": "parquet"},
+            "primary_key": "cid",
+            "references": "crm",
+            "columns": {"record_id": "cid", "customer_id": "cid", "marketing_consent": "opt", "consented_at": "when"},
+        },
+        {
+            "name": "loyalty_db",
+            "system": "loyalty",
+            "entity": "customer",
+            "kind": "table",
+            "url": "sqlite:///loyalty.db",
+            "table": "members",
+            "watermark": "updated",
+            "primary_key": "id",
+            "columns": {"record_id": "id", "name": "full_name", "updated_at": "updated"},
+        },
+    ]
     write(inbox, "sources.yml", yaml.safe_dump(spec, allow_unicode=True))
     counts = run_ingest(workdir, inbox, D1)
     assert counts["kiosk_survey"]["rows_landed"] == 1

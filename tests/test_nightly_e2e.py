@@ -1,0 +1,124 @@
+"""The nightly flow end to end on demo data: every stage real, then the invariants a user relies on.
+
+One module-scoped run (plus one rerun of the same date) keeps the suite within its budget; each test reads
+what that run left in its workdir.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.demo import generate_demo
+from flows.leakscan import Needles, scan_workdir
+from flows.workdir import Workdir
+
+RUN_DATE = date(2026, 11, 20)
+
+
+@pytest.fixture(scope="module")
+def e2e(tmp_path_factory, prefect_harness) -> dict:
+    from flows.nightly import nightly
+
+    wd = Workdir(tmp_path_factory.mktemp("e2e") / "wd").ensure()
+    generate_demo(wd.inbox, seed=7, scale=200, start_date=RUN_DATE)
+    first = nightly(run_date=RUN_DATE, workdir=str(wd.root), demo=True)
+    marts_first = mart_checksums(wd.warehouse_db)
+    masters_first = master_ids(wd.warehouse_db)
+    second = nightly(run_date=RUN_DATE, workdir=str(wd.root), demo=True)
+    return {"wd": wd, "first": first, "second": second, "marts_first": marts_first, "masters_first": masters_first}
+
+
+def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def mart_checksums(db: Path) -> dict[str, str]:
+    """An order-independent checksum of every mart's contents."""
+    out = {}
+    for (table,) in q(db, "select table_name from information_schema.tables where table_schema = 'marts'"):
+        rows = sorted(repr(r) for r in q(db, f'select * from marts."{table}"'))
+        out[table] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    return out
+
+
+def master_ids(db: Path) -> dict[tuple[str, str], str]:
+    return {(s, r): m for s, r, m in q(db, "select source_system, record_id, master_id from marts.customer_xref")}
+
+
+def test_the_run_succeeds_and_the_ledger_accounts_for_every_row(e2e):
+    wd = e2e["wd"]
+    run_id = e2e["first"]["run_id"]
+    assert q(wd.warehouse_db, "select status from governance.run_ledger where run_id = ?", [run_id]) == [("success",)]
+    stages = q(
+        wd.warehouse_db, "select stage from governance.run_stages where run_id = ? order by started_at", [run_id]
+    )
+    assert [s for (s,) in stages] == ["ingest", "quality", "privacy", "transform", "report"]
+    for source, read, landed, quarantined in q(
+        wd.warehouse_db,
+        "select source_name, rows_read, rows_landed, rows_quarantined from governance.source_counts "
+        "where run_id = ? and stage = 'ingest' and file is null",
+        [run_id],
+    ):
+        assert read == landed + quarantined, source
+    for source, read, passed, quarantined in q(
+        wd.warehouse_db,
+        "select source_name, rows_read, rows_passed, rows_quarantined from governance.source_counts "
+        "where run_id = ? and stage = 'quality' and file is null",
+        [run_id],
+    ):
+        assert read == passed + quarantined, source
+
+
+def test_the_marts_hold_one_master_per_person_and_every_record_is_linked(e2e):
+    db = e2e["wd"].warehouse_db
+    records = q(db, "select count(*) from deid.customers")[0][0]
+    xref = q(db, "select count(*), count(distinct master_id) from marts.customer_xref")[0]
+    masters = q(db, "select count(*), count(distinct master_id) from marts.dim_customer")[0]
+    assert xref[0] == records
+    assert masters[0] == masters[1] == xref[1]
+    assert 0 < masters[0] < records
+    assert q(db, "select count(*) from marts.fct_kpi_daily where run_date = ?", [RUN_DATE])[0][0] >= 1
+    assert q(db, "select count(*) from marts.fct_orders where master_id is not null")[0][0] > 0
+
+
+def test_published_copy_report_and_docs_exist(e2e):
+    wd = e2e["wd"]
+    published = q(wd.marts_db, "select table_name from information_schema.tables order by 1")
+    assert {t for (t,) in published} == set(mart_checksums(wd.warehouse_db))
+    assert (wd.published / "reports" / RUN_DATE.isoformat() / "index.html").is_file()
+    assert (wd.published / "reports" / "index.html").is_file()
+    assert (wd.published / "data_docs" / "index.html").is_file()
+    assert any((wd.published / "dbt_docs").glob("*index.html"))
+    assert any((wd.published / "parquet").glob("dim_customer.parquet"))
+
+
+def test_no_raw_personal_value_outside_the_restricted_zone(e2e):
+    wd = e2e["wd"]
+    needles = Needles((wd.ground_truth / "identifiers.txt").read_text(encoding="utf-8").splitlines())
+    assert len(needles.digits) > 100 and len(needles.cjk) > 100
+    hits = scan_workdir(wd.root, needles)
+    assert hits == [], "\n".join(str(h) for h in hits[:20])
+
+
+def test_the_scan_would_see_a_leak(e2e, tmp_path):
+    """The leak scan is only worth its zero if it finds values where they are."""
+    wd = e2e["wd"]
+    needles = Needles((wd.ground_truth / "identifiers.txt").read_text(encoding="utf-8").splitlines())
+    from flows.leakscan import scan_file
+
+    assert scan_file(wd.raw_db, needles, "raw")
+
+
+def test_rerunning_the_same_date_changes_nothing(e2e):
+    wd = e2e["wd"]
+    assert mart_checksums(wd.warehouse_db) == e2e["marts_first"]
+    assert master_ids(wd.warehouse_db) == e2e["masters_first"]
