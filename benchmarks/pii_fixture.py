@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from flows.privacy.recognizers.cn.cn_id_card_recognizer import id_check_char
-from flows.privacy.recognizers.cn.cn_uscc_recognizer import uscc_check_char
+from flows.privacy.recognizers.cn.cn_uscc_recognizer import org_code_check_char, uscc_check_char
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁沈"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华建国红志玉兰文斌宇浩凯鹏飞晨欣怡子轩梓涵"
@@ -50,9 +50,8 @@ def values(rng: random.Random) -> dict[str, str]:
         f"{rng.choice(['110105', '310104', '440305', '330106', '510107'])}{rng.randint(1950, 2005)}"
         f"{rng.randint(1, 12):02d}{rng.randint(1, 28):02d}{rng.randint(0, 999):03d}"
     )
-    uscc17 = f"9131{rng.randint(0, 9999):04d}" + "".join(
-        rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(9)
-    )
+    org8 = "".join(rng.choice("0123456789ABCDEFGH") for _ in range(8))
+    uscc17 = f"9131{rng.randint(0, 9999):04d}{org8}{org_code_check_char(org8)}"
     province, district, road = rng.choice(PLACES)
     return {
         "name": rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2)))),

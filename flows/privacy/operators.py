@@ -1,4 +1,6 @@
-"""Column operators of the policy, vectorised: each works on the distinct values of a pandas Series once.
+"""Column operators of the policy, vectorised: each works on the distinct values of a pandas Series once, and
+the per-value work that remains runs over all distinct values together (one regex pass of the recognizer,
+numpy checksums and Bloom matrices, HMAC from a precomputed keyed state).
 
 Pseudonyms are HMAC-SHA256 of the normalised value (so `+86 138-0013-8000` and `13800138000` agree), hex
 truncated to 32 characters; invalid values (failing the entity's recognizer) get no token.
@@ -15,46 +17,70 @@ from collections.abc import Callable
 from datetime import date
 from functools import lru_cache
 
+import numpy as np
 import pandas as pd
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from flows.privacy.analyzer import recognizer_for
-from flows.privacy.bloom import BloomEncoder, bigrams, normalize_address, normalize_name, pinyin_bigrams
-from flows.privacy.normalize import halfwidth, normalize_for, normalize_id_card
-from flows.privacy.recognizers.cn.cn_id_card_recognizer import id_birth_date
+from flows.privacy.bloom import BloomEncoder, bigrams, normalize_addresses, normalize_names, pinyin_bigrams
+from flows.privacy.normalize import halfwidth, normalize_for
 
 AAD = b"crmgov:v1"
 AGE_BANDS = ((18, "0-17"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
 _DATE = re.compile(r"^\s*(\d{4})\D?(\d{1,2})\D?(\d{1,2})")
 
 
+def per_distinct_batch(series: pd.Series, fn: Callable[[list[str]], list[str | None]]) -> pd.Series:
+    """fn over the list of distinct non-blank values at once; missing and blank cells stay None."""
+    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+    distinct = [v if isinstance(v, str) and v.strip() else None for v in uniques.tolist()]
+    wanted = [i for i, v in enumerate(distinct) if v is not None]
+    mapped: list[str | None] = [None] * (len(distinct) + 1)  # the extra None is what code -1 (missing) picks
+    for i, result in zip(wanted, fn([distinct[i] for i in wanted]), strict=True):  # type: ignore[misc]
+        mapped[i] = result
+    return pd.Series(np.asarray(mapped, dtype=object)[codes], index=series.index, dtype=object)
+
+
 def per_distinct(series: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
     """Apply fn once per distinct non-empty value; missing and blank cells stay None."""
-    values = series.astype("object").where(series.notna(), None)
-    distinct = {v for v in values if isinstance(v, str) and v.strip()}
-    mapping = {v: fn(v) for v in distinct}
-    return pd.Series([mapping.get(v) if isinstance(v, str) else None for v in values], index=series.index, dtype=object)
+    return per_distinct_batch(series, lambda values: [fn(v) for v in values])
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=16)
+def valid_normalised(entity: str | None, values: tuple[str, ...]) -> tuple[str | None, ...]:
+    """Each value normalised when the entity's recognizer accepts it (or no recognizer applies), else None.
+
+    Cached per column: pseudonymize, mask and check_id_birth of one column validate it once."""
+    rec = recognizer_for(entity) if entity else None
+    ok = rec.valid_many(values) if rec is not None else [True] * len(values)
+    return tuple(normalize_for(entity, v) if good else None for v, good in zip(values, ok, strict=True))
+
+
 def valid_or_none(entity: str | None, value: str) -> str | None:
     """The normalised value when the entity's recognizer accepts it (or no recognizer applies), else None."""
-    rec = recognizer_for(entity) if entity else None
-    if rec is not None and not rec.is_valid(value):
-        return None
-    return normalize_for(entity, value)
+    return valid_normalised(entity, (value,))[0]
 
 
 def hmac_token(key: bytes, normalised: str) -> str:
     return hmac.new(key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
-def pseudonymize(series: pd.Series, key: bytes, entity: str | None) -> pd.Series:
-    def one(value: str) -> str | None:
-        norm = valid_or_none(entity, value)
-        return hmac_token(key, norm) if norm else None
+def hmac_tokens(key: bytes, values: list[str | None]) -> list[str | None]:
+    """hmac_token for many values: the keyed inner and outer SHA-256 states are computed once and copied."""
+    template = hmac.new(key, digestmod=hashlib.sha256)
+    out: list[str | None] = []
+    for value in values:
+        if value is None:
+            out.append(None)
+            continue
+        h = template.copy()
+        h.update(value.encode("utf-8"))
+        out.append(h.hexdigest()[:32])
+    return out
 
-    return per_distinct(series, one)
+
+def pseudonymize(series: pd.Series, key: bytes, entity: str | None) -> pd.Series:
+    return per_distinct_batch(series, lambda values: hmac_tokens(key, list(valid_normalised(entity, tuple(values)))))
 
 
 def mask_value(entity: str | None, value: str) -> str | None:
@@ -62,7 +88,10 @@ def mask_value(entity: str | None, value: str) -> str | None:
     if entity == "PERSON":
         name = "".join(halfwidth(value).split())
         return name[0] + "*" * max(len(name) - 1, 1) if name else None
-    norm = valid_or_none(entity, value)
+    return mask_normalised(entity, valid_or_none(entity, value))
+
+
+def mask_normalised(entity: str | None, norm: str | None) -> str | None:
     if not norm:
         return None
     if entity == "CN_MOBILE":
@@ -76,7 +105,11 @@ def mask_value(entity: str | None, value: str) -> str | None:
 
 
 def mask(series: pd.Series, entity: str | None) -> pd.Series:
-    return per_distinct(series, lambda v: mask_value(entity, v))
+    if entity == "PERSON":
+        return per_distinct(series, lambda v: mask_value(entity, v))
+    return per_distinct_batch(
+        series, lambda values: [mask_normalised(entity, n) for n in valid_normalised(entity, tuple(values))]
+    )
 
 
 def parse_date(value: str) -> date | None:
@@ -105,15 +138,32 @@ def generalize(series: pd.Series, level: str, as_of: date | None) -> pd.Series:
     return address_part(series, level)
 
 
+# The administrative head of an address: up to the last 省/市/区/县/州/旗/盟 before the first digit.
+_ADMIN_HEAD = re.compile(r"^\D*[省市区县州旗盟]")
+
+
+def admin_head(address: str) -> str:
+    """What cpca needs of an address: its administrative head (many addresses share one), else all of it."""
+    text = halfwidth(address)
+    match = _ADMIN_HEAD.match(text)
+    return match[0] if match else text
+
+
 @lru_cache(maxsize=4)
 def _parse_addresses(distinct: tuple[str, ...]) -> tuple[list[str | None], list[str | None]]:
-    """(provinces, cities) of distinct addresses; cached so province and city share one cpca pass."""
+    """(provinces, cities) of distinct addresses; cached so province and city share one cpca pass, which sees
+    each distinct administrative head once (tens of heads for thousands of addresses)."""
     import cpca
 
-    parsed = cpca.transform([halfwidth(v) for v in distinct])
-    provinces = parsed["省"].tolist()
-    cities = [p if c in (None, "市辖区", "县") else c for p, c in zip(provinces, parsed["市"].tolist(), strict=True)]
-    return provinces, cities
+    heads = [admin_head(v) for v in distinct]
+    unique = list(dict.fromkeys(heads))
+    parsed = cpca.transform(unique)
+    provinces = dict(zip(unique, parsed["省"].tolist(), strict=True))
+    cities = {
+        h: (p if c in (None, "市辖区", "县") else c)
+        for h, p, c in zip(unique, parsed["省"].tolist(), parsed["市"].tolist(), strict=True)
+    }
+    return [provinces[h] for h in heads], [cities[h] for h in heads]
 
 
 def address_part(series: pd.Series, level: str) -> pd.Series:
@@ -125,7 +175,7 @@ def address_part(series: pd.Series, level: str) -> pd.Series:
     provinces, cities = _parse_addresses(tuple(distinct))
     picked = provinces if level == "province" else cities
     mapping = {v: (p if isinstance(p, str) and p else None) for v, p in zip(distinct, picked, strict=True)}
-    return pd.Series([mapping.get(v) if isinstance(v, str) else None for v in values], index=series.index, dtype=object)
+    return per_distinct(series, mapping.get)
 
 
 def encrypt_value(key: bytes, value: str) -> str:
@@ -152,16 +202,17 @@ def encrypt(series: pd.Series, key: bytes | None) -> pd.Series:
 
 
 def bloom(series: pd.Series, encoder: BloomEncoder, level: str, entity: str | None) -> pd.Series:
-    def one(value: str) -> str | None:
+    def encode(values: list[str]) -> list[str | None]:
         if level == "pinyin":
-            grams = pinyin_bigrams(normalize_name(value))
+            grams = [pinyin_bigrams(n) for n in normalize_names(values)]
         elif entity == "LOCATION":
-            grams = bigrams(normalize_address(value))
+            grams = [bigrams(n) for n in normalize_addresses(values)]
         else:
-            grams = bigrams(normalize_name(value))
-        return encoder.encode(tuple(grams)) if grams else None
+            grams = [bigrams(n) for n in normalize_names(values)]
+        codes = encoder.encode_many(grams)
+        return [c if g else None for c, g in zip(codes, grams, strict=True)]
 
-    return per_distinct(series, one)
+    return per_distinct_batch(series, encode)
 
 
 GENDER = {
@@ -201,15 +252,13 @@ def code(series: pd.Series, level: str) -> pd.Series:
 
 
 def check_id_birth(ids: pd.Series, births: pd.Series | None) -> pd.Series:
-    """'true' / 'false' when both an ID and a birth date are present, else None."""
+    """'true' / 'false' when both a valid ID and a birth date are present, else None."""
     if births is None:
         return pd.Series([None] * len(ids), index=ids.index, dtype=object)
-    rec = recognizer_for("CN_ID_CARD")
-    out: list[str | None] = []
-    for id_value, birth in zip(ids.tolist(), births.tolist(), strict=True):
-        if not isinstance(id_value, str) or not isinstance(birth, str) or rec is None or not rec.is_valid(id_value):
-            out.append(None)
-            continue
-        given = parse_date(birth)
-        out.append(None if given is None else str(id_birth_date(normalize_id_card(id_value)) == given).lower())
-    return pd.Series(out, index=ids.index, dtype=object)
+    id_births = per_distinct_batch(
+        ids, lambda values: [n[6:14] if n else None for n in valid_normalised("CN_ID_CARD", tuple(values))]
+    )
+    given = per_distinct(births, lambda v: d.strftime("%Y%m%d") if (d := parse_date(v)) else None)
+    both = id_births.notna() & given.notna()
+    same = (id_births == given).map({True: "true", False: "false"})
+    return same.where(both, None).astype(object)

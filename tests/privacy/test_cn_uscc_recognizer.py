@@ -14,6 +14,9 @@ def test_finds_valid(found, text, expected):
     assert found(text, E) == expected
 
 
-@pytest.mark.parametrize("text", ["91350100M000100Y44", "91350100M000100Y4", "9135010OM000100Y43"])
+# 443624358266038875 is a demo "system serial" that passes MOD 31 but names no authority/type pair.
+@pytest.mark.parametrize(
+    "text", ["91350100M000100Y44", "91350100M000100Y4", "9135010OM000100Y43", "流水号443624358266038875"]
+)
 def test_ignores_invalid(found, text):
     assert found(text, E) == []

@@ -1,33 +1,47 @@
-"""Chinese personal names in free text, offline: jieba segmentation (dictionary `nr` tags and HMM-discovered
-words) filtered by a surname dictionary, plus surname + title forms (张先生, 王女士).
+"""Chinese personal names in free text, offline and without segmentation: a surname dictionary plus the
+context that tells where a name starts and ends.
 
-The regex pattern is only a cheap pre-filter (a surname character is present); the span comes from jieba's
-token boundaries, which is what keeps `客户张伟投诉` from becoming `张伟投`.
+CRM notes name people in a few fixed shapes: after a role word (客户张伟来电, 联系人：李娜, 由家属王芳代为办理,
+——陈静; dashes are width-normalised to `--` before matching), before a title (王小明先生, 陈女士), or at the
+start of a clause before a reporting verb (张伟来电投诉). The role word fixes the start, the verb or punctuation
+after it fixes the end, and the given name is taken as short as that allows. jieba segmentation found fewer of
+these names (it split surname + rare given name: 李甜宣 -> 李甜) at a tenth of the speed, so context replaced it.
 """
 
 from __future__ import annotations
 
-import logging
 from functools import lru_cache
 from pathlib import Path
 
-import jieba
-import jieba.posseg
+import regex
 from presidio_analyzer import Pattern
 
 from flows.privacy.recognizers.base import CnPatternRecognizer, Span
 
 DATA = Path(__file__).with_name("data") / "surnames.txt"
-TITLES = frozenset("先生 女士 小姐 老师 经理 师傅 阿姨 大哥 大姐 同学 总 老板 主任 医生 律师".split())
-TITLE_ENDS = frozenset(t[-1] for t in TITLES)
-# Words jieba tags nr (or invents) that are not names in CRM text.
+TITLES = ("先生", "女士", "小姐", "老师", "经理", "师傅", "阿姨", "主任", "医生", "律师", "老板")
+# Words that start with a surname character but are not names in CRM text.
 NOT_NAMES = frozenset(
     "高兴 高速 周末 周年 周期 万元 万一 金额 金卡 金牌 黄金 方便 方面 方式 方法 文件 文本 石油 安全 安装 "
     "安排 常规 常见 平台 平安 明天 明确 时间 时候 应该 应用 成功 成本 和平 向上 于是 江湖 程序 程度 钱包 "
-    "余额 关于 关注 关系 全部 全面 宁愿 白色 齐全 康复 邵阳 包括 包装 任何 华为 马上 牛奶 温度 温馨 海外 "
-    "强烈 司机 都是 都有 利用 信息 信用 元旦".split()
+    "余额 关于 关注 关系 全部 全面 宁愿 白色 齐全 康复 包括 包装 任何 华为 马上 牛奶 温度 温馨 海外 "
+    "强烈 司机 都是 都有 利用 信息 信用 元旦 权益 满意 能否 申请 解决 查询 查看 查收 单号 商品 商家 "
+    "顾客 谢谢 感谢 和我 和他 和她 向我 给我 于今 来电 来店 时效 那边 都要 戴口 柯桥 通知 回复 回电".split()
 )
+# Surname characters that are far more often function words; never the start of a name before a title.
+FUNCTION_SURNAMES = frozenset("和于向都来但由时那应全相信与")
 LOCATION_SUFFIXES = tuple("省市区县镇乡村路街道巷弄号楼室") + ("大道", "小区", "花园")
+# Characters that do not occur inside given names but do follow them (verbs, particles).
+NOT_GIVEN = "的了是在我你他她们这那已被把给从到于为也都就还又很不没请说称和与及或"
+LEAD = (
+    "客户|顾客|联系人|来电人自称|来电人|收件人|收货人|姓名|会员|持卡人|本人|用户|机主|投诉人|申请人|经办人"
+    "|家属|署名|--"
+)
+FOLLOW = (
+    "来电|来店|到店|反映|投诉|表示|自称|称|说|要求|申请|咨询|已|的|代为|代办|本人|先生|女士|小姐|"
+    + "|".join(TITLES)
+)
+BOUNDARY = r"[，,。；;:：、！!？?\s(（)）\-0-9A-Za-z]|$"
 
 
 @lru_cache(maxsize=1)
@@ -38,61 +52,60 @@ def surnames() -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(w for w in words if len(w) == 1), frozenset(w for w in words if len(w) == 2)
 
 
-@lru_cache(maxsize=1)
-def _jieba() -> tuple[jieba.Tokenizer, dict[str, str]]:
-    jieba.setLogLevel(logging.WARNING)
-    jieba.dt.initialize()
-    return jieba.dt, jieba.posseg.dt.word_tag_tab
-
-
-def is_name_token(word: str, tags: dict[str, str]) -> bool:
-    """A 2-4 character Han token that starts with a surname and is a known or newly discovered name."""
+def _surname_re() -> str:
     single, compound = surnames()
-    if not 2 <= len(word) <= 4 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
-        return False
-    if word in NOT_NAMES or word.endswith(LOCATION_SUFFIXES):
-        return False
-    if not (word[0] in single or word[:2] in compound) or (len(word) == 4 and word[:2] not in compound):
-        return False
-    tag = tags.get(word)
-    return tag is None or tag.startswith("nr")
+    return "(?:" + "|".join(sorted(compound)) + "|[" + "".join(sorted(single)) + "])"
 
 
-LEAD = "客户|顾客|联系人|来电人自称|来电人|收件人|收货人|姓名|会员|持卡人|本人|用户|机主|投诉人|申请人|经办人"
-FOLLOW = "来电|来店|到店|反映|投诉|表示|自称|称|说|要求|申请|咨询|已|的|先生|女士|小姐"
+def _name_re() -> str:
+    return rf"{_surname_re()}[^\W\d_{NOT_GIVEN}]{{1,2}}?"
 
 
-def _anchored_pattern() -> str:
+# The context is matched, not looked behind at: a literal start lets the regex engine skip most positions.
+def _after_role() -> str:
+    return rf"(?:{LEAD})[:：]?\s?(?P<pii>{_name_re()})(?=(?:{FOLLOW})|{BOUNDARY})"
+
+
+def _clause_start(start: str) -> str:
+    return rf"{start}(?P<pii>{_name_re()})(?=来电|来店|到店|反映|投诉|表示|自称|要求|申请|咨询|已)"
+
+
+_TITLE = regex.compile("|".join(TITLES))
+_HAN = regex.compile(r"[\u4e00-\u9fff]+")
+
+
+def name_before_title(text: str, title_start: int) -> int | None:
+    """Where the name in front of a title starts: the longest surname-first run of 1-4 Han characters."""
     single, compound = surnames()
-    surname = "(?:" + "|".join(sorted(compound)) + "|[" + "".join(sorted(single)) + "])"
-    return (
-        rf"(?<=(?:{LEAD})[:：]?\s?)(?P<pii>{surname}[\u4e00-\u9fff]{{1,2}}?)"
-        rf"(?=(?:{FOLLOW})|[，,。；;:：、！!？?\s(（]|$)"
-    )
+    for start in range(max(title_start - 4, 0), title_start):
+        cand = text[start:title_start]
+        if not _HAN.fullmatch(cand) or cand[:2] in NOT_NAMES or text[max(start - 1, 0) : start + 1] in NOT_NAMES:
+            continue
+        head = 2 if cand[:2] in compound else 1 if cand[0] in single else 0
+        if not head or len(cand) - head > 2 or (head == 1 and cand[0] in FUNCTION_SURNAMES and len(cand) > 1):
+            continue
+        if any(ch in NOT_GIVEN for ch in cand[head:]):
+            continue
+        return start
+    return None
 
 
 class CnPersonRecognizer(CnPatternRecognizer):
     ENTITY = "PERSON"
-    # A name right after a role word and before a verb or punctuation: its boundary is certain.
-    PATTERNS = [Pattern("cn_name_after_role", _anchored_pattern(), 0.85)]
+    PATTERNS = [
+        Pattern("cn_name_after_role", _after_role(), 0.85),
+        Pattern("cn_name_text_start", _clause_start(r"\A"), 0.7),
+        Pattern("cn_name_clause_start", _clause_start(r"[，,。；;！!？?\n]"), 0.7),
+    ]
     CONTEXT = ["客户", "姓名", "联系人", "收件人", "先生", "女士"]
 
+    def invalidate_result(self, pattern_text: str) -> bool:
+        return pattern_text[:2] in NOT_NAMES or pattern_text.endswith(LOCATION_SUFFIXES)
+
     def spans(self, text: str) -> list[Span]:
-        tokenizer, tags = _jieba()
-        single, compound = surnames()
-        found: list[Span] = super().spans(text)
-        tokens = list(tokenizer.tokenize(text, HMM=True))
-        for i, (word, start, end) in enumerate(tokens):
-            nxt = tokens[i + 1][0] if i + 1 < len(tokens) else ""
-            titled = None
-            if len(word) >= 2 and word[-1] in TITLE_ENDS:
-                titled = next((t for t in TITLES if word.endswith(t) and len(word) > len(t)), None)
-            if titled and (word[: -len(titled)] in single or is_name_token(word[: -len(titled)], tags)):
-                found.append((start, end - len(titled), 0.7))
-            elif word in compound and 1 <= len(nxt) <= 2 and nxt not in TITLES and is_name_token(word + nxt, tags):
-                found.append((start, end + len(nxt), 0.6))
-            elif nxt in TITLES and (word in single or word in compound):
-                found.append((start, end, 0.7))
-            elif is_name_token(word, tags):
-                found.append((start, end, 0.7 if tags.get(word) == "nr" else 0.6))
+        found = super().spans(text)
+        for match in _TITLE.finditer(text):
+            start = name_before_title(text, match.start())
+            if start is not None and not self.invalidate_result(text[start : match.start()]):
+                found.append((start, match.start(), 0.7))
         return found
