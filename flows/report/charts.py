@@ -94,7 +94,8 @@ def _ticks(floor: float) -> list[float]:
     return [v for v in range(int(floor), 101, step)]
 
 
-def _clip(text: str, n: int) -> str:
+def _clip(text: str | None, n: int) -> str:
+    text = "—" if text is None else str(text)
     return text if len(text) <= n else text[: n - 1] + "…"
 
 

@@ -1,0 +1,131 @@
+{#- Connected components over accepted links ('match' pairs), by a portable recursive CTE: every record
+    reaches every record of its component and takes the smallest key as its cluster key. UNION (not UNION
+    ALL) makes the recursion stop once no new (record, label) pair appears.
+    Chaining guard: links are pairwise, so A-B and B-C can join A and C although A and C hold different ID
+    tokens (two people sharing a family e-mail with a token-less record between them). A component holding
+    more than one ID token is split by ID token: each record without one joins the ID token of its
+    strongest direct link, or stays with the other unanchored records. -#}
+with recursive
+
+records as (
+
+    select
+        customer_record_key,
+        id_token
+    from {{ ref('stg_deid__customers') }}
+
+),
+
+links as (
+
+    select
+        left_key as from_key,
+        right_key as to_key,
+        match_score
+    from {{ ref('int_customer_pairs_scored') }}
+    where decision = 'match'
+
+    union all
+
+    select
+        right_key as from_key,
+        left_key as to_key,
+        match_score
+    from {{ ref('int_customer_pairs_scored') }}
+    where decision = 'match'
+
+),
+
+reached (record_key, label_key) as (
+
+    select
+        customer_record_key as record_key,
+        customer_record_key as label_key
+    from records
+
+    union
+
+    select
+        links.to_key as record_key,
+        reached.label_key
+    from reached
+    inner join links on reached.record_key = links.from_key
+
+),
+
+components as (
+
+    select
+        record_key as customer_record_key,
+        min(label_key) as component_key
+    from reached
+    group by record_key
+
+),
+
+conflicted as (
+
+    select components.component_key
+    from components
+    inner join records on components.customer_record_key = records.customer_record_key
+    group by components.component_key
+    having count(distinct records.id_token) > 1
+
+),
+
+anchors as (
+
+    select
+        links.from_key as customer_record_key,
+        neighbour.id_token as anchor_id_token,
+        row_number() over (
+            partition by links.from_key order by links.match_score desc, links.to_key asc
+        ) as anchor_rank
+    from links
+    inner join records as neighbour on links.to_key = neighbour.customer_record_key
+    where neighbour.id_token is not null
+
+),
+
+guarded as (
+
+    select
+        components.customer_record_key,
+        components.component_key,
+        case
+            when conflicted.component_key is null then ''
+            else coalesce(records.id_token, anchors.anchor_id_token, '')
+        end as id_group,
+        conflicted.component_key is not null as had_id_conflict
+    from components
+    inner join records on components.customer_record_key = records.customer_record_key
+    left join conflicted on components.component_key = conflicted.component_key
+    left join anchors
+        on
+            components.customer_record_key = anchors.customer_record_key
+            and anchors.anchor_rank = 1
+
+),
+
+clustered as (
+
+    select
+        customer_record_key,
+        had_id_conflict,
+        min(customer_record_key) over (partition by component_key, id_group) as cluster_key
+    from guarded
+
+),
+
+sized as (
+
+    select
+        customer_record_key,
+        cluster_key,
+        had_id_conflict,
+        count(*) over (partition by cluster_key) as cluster_size
+    from clustered
+
+)
+
+select * from sized

@@ -1,0 +1,156 @@
+{#- The master-id registry: (source_system, record_id) -> master_id, kept across runs (incremental).
+    A cluster whose records already carry master ids keeps the oldest of them (merges keep the oldest);
+    a cluster with none gets an id minted from its founding record (earliest created, then smallest key),
+    never from a pseudonymisation token, so rotating the key or rerunning renumbers nothing. When a split
+    leaves several clusters claiming one master id, the cluster holding the record that founded it (else the
+    one holding most of its former records) keeps it; the others mint from their own founders.
+    Records that disappear from the sources keep their registry row, so a returning record keeps its id. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_record_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='fail'
+    )
+}}
+
+with
+
+clusters as (
+
+    select * from {{ ref('int_customer_clusters_resolved') }}
+
+),
+
+records as (
+
+    select
+        customer_record_key,
+        source_system,
+        source_name,
+        record_id,
+        created_at
+    from {{ ref('stg_deid__customers') }}
+
+),
+
+previous as (
+
+    {% if is_incremental() %}
+        select
+            customer_record_key,
+            master_id,
+            master_since,
+            first_seen_on
+        from {{ this }}
+    {% else %}
+    select
+        cast(null as varchar) as customer_record_key,
+        cast(null as varchar) as master_id,
+        cast(null as date) as master_since,
+        cast(null as date) as first_seen_on
+    where 1 = 0
+    {% endif %}
+
+),
+
+members as (
+
+    select
+        clusters.customer_record_key,
+        clusters.cluster_key,
+        records.source_system,
+        records.source_name,
+        records.record_id,
+        'M' || substr({{ dbt.hash('clusters.customer_record_key') }}, 1, 16) as minted_id,
+        row_number() over (
+            partition by clusters.cluster_key
+            order by records.created_at asc nulls last, clusters.customer_record_key asc
+        ) as founding_rank
+    from clusters
+    inner join records on clusters.customer_record_key = records.customer_record_key
+
+),
+
+founders as (
+
+    select
+        cluster_key,
+        minted_id
+    from members
+    where founding_rank = 1
+
+),
+
+claims as (
+
+    select
+        members.cluster_key,
+        previous.master_id,
+        min(previous.master_since) as master_since,
+        count(*) as former_members,
+        max(case when members.minted_id = previous.master_id then 1 else 0 end) as holds_founder
+    from members
+    inner join previous on members.customer_record_key = previous.customer_record_key
+    group by members.cluster_key, previous.master_id
+
+),
+
+oldest_claims as (
+
+    select
+        cluster_key,
+        master_id,
+        master_since,
+        former_members,
+        holds_founder,
+        row_number() over (partition by cluster_key order by master_since asc, master_id asc) as claim_rank
+    from claims
+
+),
+
+kept_claims as (
+
+    select
+        cluster_key,
+        master_id,
+        master_since,
+        row_number() over (
+            partition by master_id
+            order by holds_founder desc, former_members desc, cluster_key asc
+        ) as keeper_rank
+    from oldest_claims
+    where claim_rank = 1
+
+),
+
+assigned as (
+
+    select
+        founders.cluster_key,
+        case when kept_claims.keeper_rank = 1 then kept_claims.master_id else founders.minted_id end as master_id,
+        case when kept_claims.keeper_rank = 1 then kept_claims.master_since else {{ run_date() }} end
+            as master_since
+    from founders
+    left join kept_claims on founders.cluster_key = kept_claims.cluster_key
+
+),
+
+registered as (
+
+    select
+        members.customer_record_key,
+        members.source_system,
+        members.source_name,
+        members.record_id,
+        assigned.master_id,
+        assigned.master_since,
+        coalesce(previous.first_seen_on, {{ run_date() }}) as first_seen_on,
+        {{ run_date() }} as last_seen_on
+    from members
+    inner join assigned on members.cluster_key = assigned.cluster_key
+    left join previous on members.customer_record_key = previous.customer_record_key
+
+)
+
+select * from registered

@@ -1,0 +1,60 @@
+with
+
+tickets as (
+
+    select * from {{ ref('stg_deid__tickets') }}
+
+),
+
+mastered as (
+
+    select
+        source_system,
+        record_id,
+        master_id
+    from {{ ref('int_customer_records_mastered') }}
+
+),
+
+timed as (
+
+    select
+        tickets.*,
+        mastered.master_id,
+        {{ hours_between('tickets.opened_at', 'tickets.first_response_at') }} as hours_to_first_response,
+        {{ hours_between('tickets.opened_at', 'tickets.resolved_at') }} as hours_to_resolution
+    from tickets
+    left join mastered
+        on
+            tickets.customer_system = mastered.source_system
+            and tickets.customer_id = mastered.record_id
+    where tickets.opened_at is null or cast(tickets.opened_at as date) <= {{ run_date() }}
+
+),
+
+final as (
+
+    select
+        cast(ticket_key as varchar) as ticket_key,
+        cast(source_name as varchar) as source_name,
+        cast(source_system as varchar) as source_system,
+        cast(record_id as varchar) as record_id,
+        cast(customer_system as varchar) as customer_system,
+        cast(customer_id as varchar) as customer_id,
+        cast(master_id as varchar) as master_id,
+        cast(channel as varchar) as channel,
+        cast(category as varchar) as category,
+        cast(is_complaint as boolean) as is_complaint,
+        cast(opened_at as timestamp) as opened_at,
+        cast(first_response_at as timestamp) as first_response_at,
+        cast(resolved_at as timestamp) as resolved_at,
+        cast(hours_to_first_response as decimal(18, 2)) as hours_to_first_response,
+        cast(hours_to_resolution as decimal(18, 2)) as hours_to_resolution,
+        cast(coalesce(hours_to_first_response <= 24, false) as boolean) as is_first_response_within_24h,
+        cast(coalesce(hours_to_resolution <= 48, false) as boolean) as is_resolved_within_48h,
+        cast(notes_redacted as varchar) as notes_redacted
+    from timed
+
+)
+
+select * from final

@@ -1,0 +1,47 @@
+{#- NPS = (promoters 9-10 minus detractors 0-6) / answers x 100; CSAT = mean 1-5 score; by channel x month. -#}
+with
+
+surveys as (
+
+    select * from {{ ref('fct_surveys') }}
+    where survey_month is not null
+
+),
+
+grouped as (
+
+    select
+        channel,
+        survey_month,
+        count(*) as surveys,
+        count(nps) as nps_responses,
+        sum(case when nps_group = 'promoter' then 1 else 0 end) as promoters,
+        sum(case when nps_group = 'passive' then 1 else 0 end) as passives,
+        sum(case when nps_group = 'detractor' then 1 else 0 end) as detractors,
+        count(csat) as csat_responses,
+        avg(csat) as avg_csat
+    from surveys
+    group by channel, survey_month
+
+),
+
+final as (
+
+    select
+        cast(channel || ':' || cast(survey_month as varchar) as varchar) as nps_csat_key,
+        cast(channel as varchar) as channel,
+        cast(survey_month as date) as survey_month,
+        cast(surveys as integer) as surveys,
+        cast(nps_responses as integer) as nps_responses,
+        cast(promoters as integer) as promoters,
+        cast(passives as integer) as passives,
+        cast(detractors as integer) as detractors,
+        cast(100.0 * (promoters - detractors) / nullif(nps_responses, 0) as decimal(18, 2)) as nps,
+        cast(csat_responses as integer) as csat_responses,
+        cast(avg_csat as decimal(18, 2)) as avg_csat,
+        {{ run_date() }} as snapshot_date
+    from grouped
+
+)
+
+select * from final

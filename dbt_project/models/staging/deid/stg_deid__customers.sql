@@ -1,0 +1,56 @@
+with
+
+source as (
+
+    select * from {{ source('deid', 'customers') }}
+
+),
+
+renamed as (
+
+    select
+        -- ids
+        source_name,
+        source_system,
+        record_id,
+        source_system || ':' || record_id as customer_record_key,
+
+        -- pseudonyms and masks (already de-identified upstream)
+        nullif(trim(name_masked), '') as name_masked,
+        case when {{ is_bit_string('name_bloom') }} then name_bloom end as name_bloom,
+        case when {{ is_bit_string('name_pinyin_bloom') }} then name_pinyin_bloom end as name_pinyin_bloom,
+        case when {{ is_bit_string('address_bloom') }} then address_bloom end as address_bloom,
+        nullif(trim(mobile_token), '') as mobile_token,
+        nullif(trim(mobile_masked), '') as mobile_masked,
+        nullif(trim(landline_token), '') as landline_token,
+        nullif(trim(email_token), '') as email_token,
+        nullif(trim(email_masked), '') as email_masked,
+        nullif(trim(id_token), '') as id_token,
+        nullif(trim(id_masked), '') as id_masked,
+
+        -- strings
+        {{ normalise_gender('gender') }} as gender,
+        nullif(trim(age_band), '') as age_band,
+        nullif(trim(province), '') as province,
+        nullif(trim(city), '') as city,
+        {{ normalise_consent('marketing_consent') }} as marketing_consent,
+        nullif(trim(member_level), '') as member_level,
+        nullif(lower(trim(channel)), '') as channel,
+
+        -- numbers
+        case
+            when {{ to_integer('birth_year') }} between 1900 and 2100 then {{ to_integer('birth_year') }}
+        end as birth_year,
+
+        -- flags
+        {{ normalise_flag('id_birth_date_consistent') }} as is_id_birth_date_consistent,
+
+        -- dates
+        {{ parse_timestamp('created_at') }} as created_at,
+        {{ parse_timestamp('updated_at') }} as updated_at
+
+    from source
+
+)
+
+select * from renamed

@@ -1,0 +1,160 @@
+"""Run dbt in-process with the project's profile, paths and vars, and fail loudly when dbt fails.
+
+dbt's own result object can report success=False without raising, and some wrappers have reported success
+for failed runs, so every invocation here checks `result.success` itself and raises `DbtFailed` naming the
+failed nodes. The environment dbt reads (profiles dir, warehouse path, telemetry off) is set only for the
+duration of the call and restored afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+from dbt.artifacts.schemas.results import NodeStatus
+from dbt.cli.main import dbtRunner, dbtRunnerResult
+
+FAILED_STATUSES = {NodeStatus.Error, NodeStatus.Fail, NodeStatus.RuntimeErr}
+DOCS_FILES = ("index.html", "static_index.html", "catalog.json", "manifest.json")
+# dbt keeps global state (flags, adapter registry, the DuckDB handle) and we set process environment
+# variables: one dbt command at a time per process.
+_DBT_LOCK = threading.Lock()
+
+
+class DbtFailed(RuntimeError):
+    """A dbt command (e.g. ["build"]) did not succeed; `failed_nodes` lists (unique_id, status, message)."""
+
+    def __init__(
+        self, command: list[str], failed_nodes: list[tuple[str, str, str]], cause: str | None, log_file: Path
+    ) -> None:
+        self.command = command
+        self.failed_nodes = failed_nodes
+        lines = [f"dbt {' '.join(command)} failed"]
+        for unique_id, status, message in failed_nodes:
+            lines.append(f"  {status}: {unique_id}: {message}")
+        if cause:
+            lines.append(f"  cause: {cause}")
+        lines.append(f"  details: {log_file}")
+        super().__init__("\n".join(lines))
+
+
+@contextmanager
+def _dbt_environment(project_dir: Path, warehouse_path: Path) -> Iterator[None]:
+    """Point dbt at our profile and warehouse, telemetry off; restore the caller's environment after."""
+    wanted = {
+        "DBT_PROFILES_DIR": str(project_dir),
+        "CRMGOV_WAREHOUSE_PATH": str(warehouse_path),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    saved = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def _release_duckdb() -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a command.
+
+    dbt-duckdb caches one DuckDB instance per process (class attribute `_ENV`) and never closes it, so the
+    warehouse file would stay locked for the rest of the flow: no reader could open it and the file could not
+    be swapped in safely. Its public `close_all_connections` only drops the reference, hence the explicit close.
+    """
+    environment = DuckDBConnectionManager._ENV
+    DuckDBConnectionManager.close_all_connections()
+    if environment is not None:
+        environment.close()
+
+
+def _jsonable(vars: Mapping[str, Any]) -> dict[str, Any]:
+    """Dates and paths become ISO strings so `--vars` is plain JSON (which is valid YAML)."""
+    return {key: value.isoformat() if hasattr(value, "isoformat") else value for key, value in vars.items()}
+
+
+def failed_nodes(result: dbtRunnerResult) -> list[tuple[str, str, str]]:
+    """(unique_id, status, message) of every node that errored or whose test failed."""
+    outcome = result.result
+    nodes: list[tuple[str, str, str]] = []
+    for node_result in getattr(outcome, "results", None) or []:
+        if node_result.status in FAILED_STATUSES:
+            message = (node_result.message or "").strip().splitlines()
+            nodes.append((node_result.node.unique_id, str(node_result.status), message[0] if message else ""))
+    return nodes
+
+
+def run_dbt(
+    args: list[str],
+    *,
+    project_dir: Path,
+    warehouse_path: Path,
+    target_path: Path,
+    log_path: Path,
+    vars: Mapping[str, Any],
+) -> dbtRunnerResult:
+    """Invoke one dbt command (e.g. ["build"]) in-process; raise DbtFailed unless dbt reports success."""
+    project_dir = Path(project_dir).resolve()
+    target_path.mkdir(parents=True, exist_ok=True)
+    log_path.mkdir(parents=True, exist_ok=True)
+    command = [
+        *args,
+        "--project-dir",
+        str(project_dir),
+        "--profiles-dir",
+        str(project_dir),
+        "--target-path",
+        str(target_path),
+        "--log-path",
+        str(log_path),
+        "--vars",
+        json.dumps(_jsonable(vars)),
+    ]
+    with _DBT_LOCK, _dbt_environment(project_dir, Path(warehouse_path).resolve()):
+        try:
+            result = dbtRunner().invoke(command)
+        finally:
+            _release_duckdb()
+    if not result.success:
+        cause = f"{type(result.exception).__name__}: {result.exception}" if result.exception else None
+        raise DbtFailed(list(args), failed_nodes(result), cause, log_path / "dbt.log")
+    return result
+
+
+def generate_docs(
+    *,
+    project_dir: Path,
+    warehouse_path: Path,
+    target_path: Path,
+    log_path: Path,
+    vars: Mapping[str, Any],
+    output_dir: Path,
+) -> Path:
+    """Build dbt docs (catalog + lineage, plus the single-file static page) and copy them to output_dir.
+
+    The catalog holds column names, types and descriptions only, never row values.
+    """
+    run_dbt(
+        ["docs", "generate", "--static"],
+        project_dir=project_dir,
+        warehouse_path=warehouse_path,
+        target_path=target_path,
+        log_path=log_path,
+        vars=vars,
+    )
+    output_dir.mkdir(parents=True, exist_ok=True)
+    for name in DOCS_FILES:
+        source = target_path / name
+        if source.exists():
+            shutil.copy2(source, output_dir / name)
+    return output_dir
