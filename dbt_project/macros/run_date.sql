@@ -6,9 +6,3 @@
     {%- endif -%}
     cast('{{ value }}' as date)
 {%- endmacro %}
-
-{# The run id passed by the flow, as a SQL string literal (null when absent). #}
-{% macro run_id() -%}
-    {%- set value = var('run_id', none) -%}
-    {%- if value is none -%}cast(null as varchar){%- else -%}'{{ value }}'{%- endif -%}
-{%- endmacro %}

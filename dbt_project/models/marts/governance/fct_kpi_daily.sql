@@ -146,7 +146,6 @@ final as (
     select
         cast(cast({{ run_date() }} as varchar) || ':' || kpi_name as varchar) as kpi_key,
         {{ run_date() }} as run_date,
-        cast({{ run_id() }} as varchar) as run_id,
         cast(kpi_name as varchar) as kpi_name,
         cast(kpi_value as decimal(18, 4)) as kpi_value
     from kpis
