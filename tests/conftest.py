@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.pg import postgres_server  # noqa: F401  (a real PostgreSQL server, session-wide)
+
 _STATE = Path(tempfile.mkdtemp(prefix="crmgov-test-state-"))
 os.environ.setdefault("PREFECT_HOME", str(_STATE / "prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -71,6 +71,10 @@ def _visible_sql(con: duckdb.DuckDBPyConnection, src: Source, name: str, run_dat
 def _latest_sql(src: Source, visible: str, source_cols: list[str]) -> str:
     keys = ", ".join(ident(k) for k in src.primary_key)
     order = []
+    if src.kind == "table":
+        # each read of a table is its state on that run date, and deletions (tombstones, which carry no change
+        # timestamp) are only known from the later read: the newest read wins
+        order += ["_run_date desc", "_loaded_at desc"]
     if src.change_timestamp and src.change_timestamp in source_cols:
         order.append(f"{_parsed_ts(ident(src.change_timestamp))} desc nulls last")
     order += ["_delivery_date desc", "_run_date desc", "_file desc"]

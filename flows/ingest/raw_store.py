@@ -47,6 +47,9 @@ META_DDL = [
 
 def connect(path: str) -> duckdb.DuckDBPyConnection:
     con = duckdb.connect(path)
+    # nothing here relies on physical row order (current state is ranked explicitly); not preserving it makes
+    # landing a large delivery several seconds faster
+    con.execute("SET preserve_insertion_order = false")
     for ddl in META_DDL:
         con.execute(ddl)
     return con

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from prefect import flow, task
 from prefect.logging import get_run_logger
 
+from flows import faults
 from flows.errors import SourceError
 from flows.ingest import raw_store
 from flows.ingest.config import LoadedSources, Source
@@ -165,6 +166,7 @@ def _land_all(
         raw_store.purge_expired(
             con, [s.name for s in sources.sources], run_id, run_date, run_date - timedelta(days=retention_days)
         )
+        faults.point("ingest")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
