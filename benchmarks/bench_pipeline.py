@@ -1,0 +1,193 @@
+"""End-to-end benchmark of the nightly flow: wall time, rows per second and peak memory per stage.
+
+    .venv/bin/python -m benchmarks.bench_pipeline --profile S            # 10k persons
+    .venv/bin/python -m benchmarks.bench_pipeline --scale 2000 --nights 2 # full night, then an incremental night
+
+Fixed start-up costs (imports, Prefect's API, dbt parse) are measured separately and printed on their own, so the
+per-stage figures are the work itself. Results are printed and saved as JSON (--out).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, date, timedelta
+from pathlib import Path
+
+import duckdb
+
+START = date(2026, 11, 20)
+
+
+class RssSampler(threading.Thread):
+    """Samples this process's resident memory every 50 ms (dbt and the stages run in-process)."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.samples: list[tuple[float, int]] = []
+        self._stop = threading.Event()
+
+    def run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), _rss_bytes()))
+            time.sleep(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.join()
+
+    def peak(self, start: float, end: float) -> int:
+        inside = [rss for t, rss in self.samples if start <= t <= end]
+        return max(inside, default=0)
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) * 1024
+    return 0
+
+
+def startup_costs(workdir: Path) -> dict[str, float]:
+    """Import time of the flow module and dbt's parse of the project, each in a fresh interpreter."""
+    py = sys.executable
+    t = time.perf_counter()
+    subprocess.run([py, "-c", "import flows.nightly"], check=True)
+    imports = time.perf_counter() - t
+    env = {
+        **os.environ,
+        "DBT_PROFILES_DIR": "dbt_project",
+        "CRMGOV_WAREHOUSE_PATH": str(workdir / "parse.duckdb"),
+        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    }
+    t = time.perf_counter()
+    subprocess.run(
+        [
+            py,
+            "-c",
+            "from dbt.cli.main import dbtRunner; import sys; "
+            "r = dbtRunner().invoke(['parse', '--project-dir', 'dbt_project', '--target-path', sys.argv[1], "
+            "'--vars', '{run_date: 2026-11-20}', '--quiet']); sys.exit(0 if r.success else 1)",
+            str(workdir / "parse-target"),
+        ],
+        check=True,
+        env=env,
+    )
+    dbt_parse = time.perf_counter() - t
+    return {"python_imports_s": round(imports, 2), "dbt_parse_s": round(dbt_parse, 2)}
+
+
+def stage_report(db: Path, run_id: str, sampler: RssSampler) -> list[dict]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        stages = con.execute(
+            "select stage, started_at, finished_at, duration_s from governance.run_stages "
+            "where run_id = ? order by started_at",
+            [run_id],
+        ).fetchall()
+        rows = dict(
+            con.execute(
+                "select stage, sum(rows_read) from governance.source_counts where run_id = ? "
+                "and file is null group by stage",
+                [run_id],
+            ).fetchall()
+        )
+    finally:
+        con.close()
+    out = []
+    for stage, started, finished, duration in stages:
+        # the ledger stores naive UTC timestamps
+        s, e = (ts.replace(tzinfo=UTC).timestamp() for ts in (started, finished))
+        n = int(rows.get(stage) or 0)
+        out.append(
+            {
+                "stage": stage,
+                "wall_s": round(duration, 2),
+                "rows": n,
+                "rows_per_s": round(n / duration) if duration and n else None,
+                "peak_rss_mb": round(sampler.peak(s, e) / 2**20),
+            }
+        )
+    return out
+
+
+def run_night(workdir: Path, day: date, sampler: RssSampler) -> dict:
+    from flows.nightly import nightly
+
+    t = time.perf_counter()
+    result = nightly(run_date=day, workdir=str(workdir), demo=True)
+    wall = time.perf_counter() - t
+    stages = stage_report(workdir / "warehouse" / "warehouse.duckdb", result["run_id"], sampler)
+    return {
+        "run_date": day.isoformat(),
+        "wall_s": round(wall, 2),
+        "stages": stages,
+        "overhead_s": round(wall - sum(s["wall_s"] for s in stages), 2),
+        "peak_rss_mb": max((s["peak_rss_mb"] for s in stages), default=0),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", choices=["S", "M", "L"])
+    parser.add_argument("--scale", type=int, default=2000)
+    parser.add_argument("--nights", type=int, default=1, help="nights after the first are incremental")
+    parser.add_argument("--workdir", type=Path)
+    parser.add_argument("--out", type=Path, default=Path("bench_results/pipeline.json"))
+    args = parser.parse_args()
+    workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="crmgov-bench-"))).resolve()
+    from flows import environment
+    from flows.workdir import Workdir
+
+    wd = Workdir(workdir).ensure()
+    environment.prepare(wd)
+    from flows.demo import generate_demo
+
+    t = time.perf_counter()
+    demo = generate_demo(wd.inbox, scale=args.scale, profile=args.profile, nights=args.nights, start_date=START)
+    generated = time.perf_counter() - t
+    fixed = startup_costs(workdir)
+    sampler = RssSampler()
+    sampler.start()
+    nights = [run_night(workdir, START + timedelta(days=i), sampler) for i in range(args.nights)]
+    sampler.stop()
+    result = {
+        "profile": args.profile,
+        "persons": demo.persons,
+        "rows_delivered": demo.counts,
+        "generate_s": round(generated, 2),
+        "fixed_startup": fixed,
+        "nights": nights,
+        "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+        "measured_on": date.today().isoformat(),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(f"persons {demo.persons}; generated in {generated:.1f} s; fixed start-up {fixed}")
+    for n in nights:
+        print(
+            f"\nnight {n['run_date']}: {n['wall_s']:.1f} s wall (flow overhead {n['overhead_s']:.1f} s), "
+            f"peak {n['peak_rss_mb']} MB"
+        )
+        print(f"  {'stage':<10} {'wall s':>8} {'rows':>10} {'rows/s':>10} {'peak MB':>8}")
+        for s in n["stages"]:
+            print(
+                f"  {s['stage']:<10} {s['wall_s']:>8.1f} {s['rows']:>10} {s['rows_per_s'] or '':>10} "
+                f"{s['peak_rss_mb']:>8}"
+            )
+    if len(nights) > 1:
+        print(f"\nincremental night / full night: {nights[-1]['wall_s'] / nights[0]['wall_s']:.0%}")
+    print(f"saved {args.out}")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
