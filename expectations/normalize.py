@@ -16,6 +16,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from flows.vocabulary import CONSENT_SPELLINGS, GENDER_SPELLINGS  # noqa: F401  (re-exported for the suites)
+
 _FULL_WIDTH = str.maketrans(
     "０１２３４５６７８９＋－（）＠．　ＸｘＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＹＺ",
     "0123456789+-()@. XxABCDEFGHIJKLMNOPQRSTUVWYZ",
@@ -23,16 +25,6 @@ _FULL_WIDTH = str.maketrans(
 _ID_WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2], dtype=np.int64)
 _ID_CHECK_CHARS = np.frombuffer(b"10X98765432", dtype=np.uint8)
 
-GENDER_SPELLINGS: dict[str, str] = {
-    "m": "M", "male": "M", "man": "M", "男": "M", "男性": "M", "先生": "M", "1": "M",
-    "f": "F", "female": "F", "woman": "F", "女": "F", "女性": "F", "女士": "F", "2": "F",
-    "u": "U", "unknown": "U", "未知": "U", "其他": "U", "保密": "U", "0": "U", "9": "U", "n/a": "U",
-}
-CONSENT_SPELLINGS: dict[str, str] = {
-    "yes": "yes", "y": "yes", "true": "yes", "1": "yes", "是": "yes", "同意": "yes", "opt-in": "yes", "optin": "yes",
-    "no": "no", "n": "no", "false": "no", "0": "no", "否": "no", "不同意": "no", "拒绝": "no", "opt-out": "no",
-    "optout": "no", "unknown": "unknown", "未知": "unknown", "": "unknown",
-}
 BOOLEAN_SPELLINGS: dict[str, str] = {
     "true": "true", "t": "true", "yes": "true", "y": "true", "1": "true", "是": "true",
     "false": "false", "f": "false", "no": "false", "n": "false", "0": "false", "否": "false",

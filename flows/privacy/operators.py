@@ -24,6 +24,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flows.privacy.analyzer import recognizer_for
 from flows.privacy.bloom import BloomEncoder, bigrams, normalize_addresses, normalize_names, pinyin_bigrams
 from flows.privacy.normalize import halfwidth, normalize_for
+from flows.vocabulary import CONSENT_SPELLINGS, GENDER_SPELLINGS
 
 AAD = b"crmgov:v1"
 AGE_BANDS = ((18, "0-17"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
@@ -87,7 +88,11 @@ def mask_value(entity: str | None, value: str) -> str | None:
     """138****8000, 张*, 110***********123X, a***@b.com; other entities keep their first and last character."""
     if entity == "PERSON":
         name = "".join(halfwidth(value).split())
-        return name[0] + "*" * max(len(name) - 1, 1) if name else None
+        if not name:
+            return None
+        # only a letter survives as the initial: '=', '+', '-', '@' or '<' would make the mask a spreadsheet
+        # formula or markup in whatever BI export or page shows it
+        return (name[0] if name[0].isalpha() else "*") + "*" * max(len(name) - 1, 1)
     return mask_normalised(entity, valid_or_none(entity, value))
 
 
@@ -215,38 +220,8 @@ def bloom(series: pd.Series, encoder: BloomEncoder, level: str, entity: str | No
     return per_distinct_batch(series, encode)
 
 
-GENDER = {
-    "m": "M",
-    "male": "M",
-    "男": "M",
-    "1": "M",
-    "先生": "M",
-    "f": "F",
-    "female": "F",
-    "女": "F",
-    "2": "F",
-    "女士": "F",
-    "0": "F",
-}
-CONSENT = {
-    "yes": "yes",
-    "y": "yes",
-    "true": "yes",
-    "1": "yes",
-    "是": "yes",
-    "同意": "yes",
-    "no": "no",
-    "n": "no",
-    "false": "no",
-    "0": "no",
-    "否": "no",
-    "不同意": "no",
-    "拒绝": "no",
-}
-
-
 def code(series: pd.Series, level: str) -> pd.Series:
-    table, default = (GENDER, "U") if level == "gender" else (CONSENT, "unknown")
+    table, default = (GENDER_SPELLINGS, "U") if level == "gender" else (CONSENT_SPELLINGS, "unknown")
     out = per_distinct(series, lambda v: table.get(halfwidth(v).strip().lower(), default))
     return out.where(out.notna(), default)
 
