@@ -28,7 +28,7 @@ lint: install
 	cd dbt_project && CRMGOV_WAREHOUSE_PATH=/tmp/crmgov-sqlfluff.duckdb DBT_PROFILES_DIR=. ../$(BIN)/sqlfluff lint models --processes 2
 
 test: install system-deps lint
-	$(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=25
 
 soak: install
 	$(BIN)/python benchmarks/soak.py

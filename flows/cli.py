@@ -110,7 +110,11 @@ def run(
 
 def _print_outcome(wd: Workdir, result: dict) -> None:
     typer.echo("")
-    typer.secho(f"run {result['run_id']} for {result['run_date']}: success", fg=typer.colors.GREEN)
+    outcome = result.get("status", "success")
+    colour = typer.colors.GREEN if outcome == "success" else typer.colors.YELLOW
+    typer.secho(f"run {result['run_id']} for {result['run_date']}: {outcome}", fg=colour)
+    for failed in result.get("failed_sources", []):
+        typer.secho(f"  set aside: {failed['stage']} {failed['source_name']}: {failed['message']}", fg=colour)
     typer.echo(f"  marts (DuckDB, for BI):  {wd.marts_db}")
     typer.echo(f"  marts (Parquet):         {wd.published / 'parquet'}")
     typer.echo(f"  governance report:       {wd.published / 'reports' / result['run_date'] / 'index.html'}")
@@ -139,6 +143,8 @@ def status(
             typer.echo(f"    {stage:<10} {st:<8} {dur or 0:8.1f}s")
         if r["failed_stage"]:
             typer.secho(f"    failed in {r['failed_stage']}: {r['error']}", fg=typer.colors.RED)
+        elif r["error"]:
+            typer.secho(f"    warnings: {r['error']}", fg=typer.colors.YELLOW)
         for source, read, landed, quarantined in r["ingest_counts"]:
             typer.echo(
                 f"    {source:<20} read {read or 0:>8}  landed {landed or 0:>8}  quarantined {quarantined or 0:>6}"
@@ -163,6 +169,154 @@ def scan_leaks(
     typer.echo(f"{len(hits)} hit(s) in {wd.root} outside restricted/")
     if hits:
         raise typer.Exit(code=1)
+
+
+@app.command()
+def backfill(
+    date_from: Annotated[str, typer.Option("--from", help="First business date to run (YYYY-MM-DD).")],
+    date_to: Annotated[str, typer.Option("--to", help="Last business date to run (YYYY-MM-DD), inclusive.")],
+    workdir: WorkdirOpt = Path("workdir"),
+    sources_file: Annotated[
+        Path | None, typer.Option(help="Sources YAML (default WORKDIR/restricted/inbox/sources.yml).")
+    ] = None,
+    demo_mode: Annotated[
+        bool, typer.Option("--demo", help="Demo mode: generate a pseudonymisation key if none is set.")
+    ] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for another run's lock before giving up.")] = 0.0,
+) -> None:
+    """Run the nightly flow for every business date from --from to --to, in order; stop at the first failure."""
+    from flows import environment
+    from flows.backfill import backfill as run_backfill
+
+    start, end = _date(date_from, "--from"), _date(date_to, "--to")
+    wd = Workdir(workdir.resolve()).ensure()
+    environment.prepare(wd)
+    if sources_file is not None and not sources_file.is_file():
+        _fail(CrmgovError(f"--sources-file: {sources_file} does not exist"))
+    from flows.nightly import nightly
+
+    def one(day: date) -> dict:
+        return nightly(
+            run_date=day,
+            workdir=str(wd.root),
+            sources_file=str(sources_file) if sources_file else None,
+            demo=demo_mode,
+            lock_wait_seconds=wait,
+        )
+
+    try:
+        results = run_backfill(start, end, one, progress=lambda msg: typer.echo(f"crmgov backfill {msg}"))
+    except CrmgovError as exc:
+        _fail(exc)
+    for result in results:
+        _print_outcome(wd, result)
+
+
+@app.command()
+def backup(
+    to: Annotated[Path, typer.Option("--to", help="New folder for the backup (never overwritten).")],
+    workdir: WorkdirOpt = Path("workdir"),
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a running run's lock.")] = 0.0,
+) -> None:
+    """Copy the workdir's state (restricted, warehouse, published) to a new folder, holding the run lock."""
+    from flows.backup import backup as take_backup
+
+    try:
+        info = take_backup(Workdir(workdir.resolve()), to, wait_seconds=wait)
+    except CrmgovError as exc:
+        _fail(exc)
+    last = info.last_run or {}
+    typer.echo(f"backup {info.path}: {info.files} files, {info.bytes} bytes, schema version {info.schema_version}, "
+               f"last run {last.get('run_id', '-')} ({last.get('run_date', '-')})")
+    typer.echo("  it holds raw personal data: store it as carefully as restricted/")
+
+
+@app.command()
+def restore(
+    from_: Annotated[Path, typer.Option("--from", help="A folder written by `crmgov backup`.")],
+    workdir: WorkdirOpt = Path("workdir"),
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a running run's lock.")] = 0.0,
+) -> None:
+    """Bring a backup back into WORKDIR (checksums verified first; a newer schema is refused)."""
+    from flows.backup import restore as bring_back
+
+    try:
+        manifest = bring_back(from_, Workdir(workdir.resolve()), wait_seconds=wait)
+    except CrmgovError as exc:
+        _fail(exc)
+    last = manifest.get("last_run") or {}
+    typer.echo(f"restored {len(manifest['files'])} files into {workdir.resolve()}; "
+               f"last run {last.get('run_id', '-')} ({last.get('run_date', '-')})")
+
+
+@app.command()
+def migrate(workdir: WorkdirOpt = Path("workdir")) -> None:
+    """Upgrade WORKDIR's schema to this release now (a run does it on its own before writing anything)."""
+    from flows.lock import run_lock
+    from flows.migrations import upgrade
+
+    wd = Workdir(workdir.resolve())
+    try:
+        with run_lock(wd.lock_file, "migrate"):
+            applied = upgrade(wd)
+    except CrmgovError as exc:
+        _fail(exc)
+    typer.echo(f"migrated to schema version(s) {applied}" if applied else "schema is current: nothing to do")
+
+
+@app.command("rotate-key")
+def rotate_key(
+    workdir: WorkdirOpt = Path("workdir"),
+    demo_mode: Annotated[
+        bool, typer.Option("--demo", help="Demo mode: generate the new key into WORKDIR/restricted.")
+    ] = False,
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a running run's lock.")] = 0.0,
+) -> None:
+    """Re-pseudonymise the warehouse and published marts with a new key; master ids stay the same.
+
+    Outside demo mode, put the NEW key in CRMGOV_PSEUDONYM_KEY (or the Secret block) before running this."""
+    from flows import environment
+    from flows.keyrotation import rotate_key as rotate
+
+    wd = Workdir(workdir.resolve()).ensure()
+    environment.prepare(wd)
+    try:
+        r = rotate(wd, demo=demo_mode, wait_seconds=wait)
+    except CrmgovError as exc:
+        _fail(exc)
+    typer.echo(f"rotated the pseudonymisation key ({r.key_source}, fingerprint {r.fingerprint}) for run {r.run_id} "
+               f"({r.run_date}); {r.masters} records mastered, {r.masters_changed} master id(s) changed")
+
+
+steward_app = typer.Typer(help="Data stewards: decide the customer-master pairs listed in possible_matches.")
+app.add_typer(steward_app, name="steward")
+
+
+@steward_app.command("decide")
+def steward_decide(
+    pair: Annotated[
+        tuple[str, str],
+        typer.Option(help="The two records as SOURCE_SYSTEM:RECORD_ID (e.g. --pair crm:CRM00000001 ecom:EC0000042)."),
+    ],
+    decision: Annotated[str, typer.Option(help="match or no_match.")],
+    by: Annotated[str, typer.Option("--by", help="Who decided (recorded for the audit trail).")],
+    reason: Annotated[str | None, typer.Option(help="Why, in a few words.")] = None,
+    workdir: WorkdirOpt = Path("workdir"),
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a running night's lock.")] = 30.0,
+) -> None:
+    """Record a steward's decision on a record pair; the next run links (match) or separates (no_match) them."""
+    from flows.steward.decisions import RecordRef, record_decision
+
+    wd = Workdir(workdir.resolve())
+    try:
+        left, right = RecordRef.parse(pair[0]), RecordRef.parse(pair[1])
+        decision_id = record_decision(
+            wd.warehouse_db, wd.lock_file, left, right, decision, by, reason, wait_seconds=wait
+        )
+    except CrmgovError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"decision {decision_id}: {left.key} / {right.key} -> {decision} (applies from the next run)")
 
 
 def main() -> None:

@@ -12,11 +12,11 @@ from typing import Any
 
 import duckdb
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # flows/migrations.py brings older workdirs here; bump only together with a migration
 
 DDL = [
     "create schema if not exists governance",
-    "create table if not exists governance.schema_info (version integer, migrated_at timestamp)",
+    "create table if not exists governance.schema_info (version integer, migrated_at timestamp, release varchar)",
     """create table if not exists governance.run_ledger (
         run_id varchar primary key, run_date date, status varchar, started_at timestamp, finished_at timestamp,
         parameters varchar, failed_stage varchar, error varchar)""",
@@ -42,6 +42,16 @@ COUNT_COLUMNS = [
 ]
 
 
+def release() -> str:
+    """The installed crmgov release: recorded beside the schema version, named when a workdir is too new."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("crmgov")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def _now() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
@@ -55,7 +65,7 @@ def governance(db: Path):
         for ddl in DDL:
             con.execute(ddl)
         if con.execute("select count(*) from governance.schema_info").fetchone()[0] == 0:
-            con.execute("insert into governance.schema_info values (?, ?)", [SCHEMA_VERSION, _now()])
+            con.execute("insert into governance.schema_info values (?, ?, ?)", [SCHEMA_VERSION, _now(), release()])
         yield con
     finally:
         con.close()

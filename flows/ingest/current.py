@@ -16,6 +16,10 @@ from flows.ingest.config import Source
 from flows.ingest.raw_store import LINEAGE, landed_columns
 from flows.sql import column_slug, ident, safe_name
 
+# What source systems and spreadsheets write for "no value": a canonical field holding one of these is missing
+# (null), so quality counts it as missing and privacy pseudonymises nothing; unmapped x_ columns keep them.
+NULL_TOKENS = ("", "null", "n/a", "#n/a", "none", "nil", "-", "--", "—", "无", "空", "暂无")
+NULL_TOKEN_LIST = ", ".join(f"'{t}'" for t in NULL_TOKENS)
 TIMESTAMP_FORMATS = [
     "%Y-%m-%d %H:%M:%S",
     "%Y-%m-%dT%H:%M:%S",
@@ -95,7 +99,8 @@ def _canonical_select(src: Source, source_cols: list[str]) -> str:
     for field in field_names(src.entity):
         col = src.columns.get(field)
         if col is not None and col in source_cols:
-            parts.append(f"{ident(col)} as {field}")
+            parts.append(f"case when lower(trim({ident(col)})) in ({NULL_TOKEN_LIST}) then null else {ident(col)} end "
+                         f"as {field}")
         elif field == "customer_system" and src.references:
             parts.append(f"'{safe_name(src.references)}' as customer_system")
         else:

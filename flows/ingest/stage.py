@@ -7,6 +7,7 @@ rebuilds each source's current state, so a run killed anywhere leaves the last g
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -57,7 +58,7 @@ class SourceCounts:
     files: list[dict] = field(default_factory=list)
 
 
-@task(retries=2, retry_delay_seconds=[2, 10], name="read-file-source")
+@task(retries=2, retry_delay_seconds=[2, 10], name="read-file-source", persist_result=False)
 def read_file_source(src: Source, sources: LoadedSources, run_date: date, raw_db: str, tmp_dir: str) -> SourceRead:
     """Read every new delivery of one file source; any file error fails the whole source for this run."""
     from pathlib import Path
@@ -97,7 +98,7 @@ def _read_one(src: Source, f: DeliveredFile, tmp_dir) -> Delivery:
     return read_delivery(src, f, tmp_dir)
 
 
-@task(retries=3, retry_delay_seconds=[2, 10, 30], name="read-table-source")
+@task(retries=3, retry_delay_seconds=[2, 10, 30], name="read-table-source", persist_result=False)
 def read_table_source(src: Source, sources: LoadedSources, last_watermark: str | None) -> SourceRead:
     """Read changed rows from a database table; connection errors are retried with backoff, then reported."""
     out = SourceRead(src.name)
@@ -116,16 +117,21 @@ def ingest_stage(workdir: str, run_id: str, run_date: date, sources_file: str, r
     wd = Workdir(Path(workdir)).ensure()
     sources = load_sources(Path(sources_file))
     tmp_dir = wd.restricted / "tmp"
+    shutil.rmtree(tmp_dir, ignore_errors=True)  # raw copies a killed run left; the run lock keeps others out
     reads: dict[str, SourceRead] = {}
     watermarks = _watermarks(str(wd.raw_db), sources.sources)
-    for src in sources.sources:
+    # one task per source on the flow's task runner (flows/scaleout); gathered in source order
+    futures = {
+        src.name: read_file_source.submit(src, sources, run_date, str(wd.raw_db), str(tmp_dir))
+        if src.kind == "file"
+        else read_table_source.submit(src, sources, watermarks.get(src.name))
+        for src in sources.sources
+    }
+    for name, future in futures.items():
         try:
-            if src.kind == "file":
-                reads[src.name] = read_file_source(src, sources, run_date, str(wd.raw_db), str(tmp_dir))
-            else:
-                reads[src.name] = read_table_source(src, sources, watermarks.get(src.name))
+            reads[name] = future.result()
         except SourceError as exc:
-            reads[src.name] = SourceRead(src.name, error=str(exc))
+            reads[name] = SourceRead(name, error=str(exc))
     counts = _land_all(wd, sources, reads, run_id, run_date, retention_days)
     secure_tree(wd.restricted)
     for c in counts:

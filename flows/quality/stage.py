@@ -9,19 +9,25 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import duckdb
 import pandas as pd
-from prefect import flow
+from prefect import flow, task
 from prefect.logging import get_run_logger
 
+from flows import faults
 from flows.ingest.config import load_sources
 from flows.ledger import governance
 from flows.sql import safe_name
 from flows.stages import read_table, replace_table, table_exists
 from flows.workdir import Workdir, atomic_replace, secure_tree
+
+if TYPE_CHECKING:
+    from flows.quality.validate import QualityOutcome
 
 GOVERNANCE_DDL = [
     """create table if not exists governance.quality_results (
@@ -43,17 +49,53 @@ RAW_DDL = [
 ]
 
 
+# Great Expectations' context (one per process) is not thread-safe: sources validated by threads of one
+# process take turns; Dask process workers validate in parallel, each with its own context.
+_GE_LOCK = threading.Lock()
+
+
+@task(name="validate-source", persist_result=False)
+def validate_source_task(
+    df: pd.DataFrame,
+    entity: str,
+    source_name: str,
+    run_date: date,
+    known_customers: dict[str, set[str]] | None,
+    volume_history: list[int],
+) -> QualityOutcome:
+    """Validate one source's current rows (raw: the result must never reach Prefect's result storage)."""
+    return _validate_in_turn(df, entity, source_name, run_date, known_customers, volume_history)
+
+
+def _validate_in_turn(
+    df: pd.DataFrame,
+    entity: str,
+    source_name: str,
+    run_date: date,
+    known_customers: dict[str, set[str]] | None,
+    volume_history: list[int],
+) -> QualityOutcome:
+    # a module function, so a task shipped to a Dask worker refers to the worker's own lock, never pickles one
+    from flows.quality import validate_source
+
+    with _GE_LOCK:
+        return validate_source(
+            df,
+            entity,
+            source_name=source_name,
+            run_date=run_date,
+            known_customers=known_customers,
+            volume_history=volume_history,
+        )
+
+
 @flow(name="quality")
 def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) -> list[dict]:
     """Validate every source; returns per-source counts for the run ledger."""
-    from flows.quality import validate_source
-    from flows.quality.gx_context import quality_context
-
     logger = get_run_logger()
     wd = Workdir(Path(workdir))
     sources = load_sources(Path(sources_file))
     history = _volume_history(wd.warehouse_db, run_date)
-    outcomes: dict[str, object] = {}
     frames: dict[str, pd.DataFrame] = {}
     con = duckdb.connect(str(wd.raw_db), read_only=True)
     try:
@@ -64,19 +106,20 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
         known = _known_customers(frames, sources)
     finally:
         con.close()
-    context = quality_context()
-    for src in sources.sources:
-        if src.name not in frames:
-            continue
-        outcomes[src.name] = validate_source(
+    # one task per source on the flow's task runner (flows/scaleout); gathered in source order
+    futures = {
+        src.name: validate_source_task.submit(
             frames[src.name],
             src.entity,
-            source_name=src.name,
-            run_date=run_date,
-            known_customers=None if src.entity == "customer" else known,
-            volume_history=history.get(src.name, []),
-            context=context,
+            src.name,
+            run_date,
+            None if src.entity == "customer" else known,
+            history.get(src.name, []),
         )
+        for src in sources.sources
+        if src.name in frames
+    }
+    outcomes = {name: future.result() for name, future in futures.items()}
     _write_raw(wd, run_id, run_date, outcomes, frames)
     _write_governance(wd, run_id, run_date, outcomes, sources)
     _build_docs(wd, outcomes)
@@ -161,6 +204,7 @@ def _write_raw(wd: Workdir, run_id: str, run_date: date, outcomes: dict, frames:
                         )
                     ],
                 )
+        faults.point("quality")
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

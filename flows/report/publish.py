@@ -8,10 +8,12 @@ intermediate data reaches the published zone.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import duckdb
 
+from flows import faults
 from flows.sql import safe_name
 from flows.workdir import Workdir, atomic_replace, fsync_dir
 
@@ -46,6 +48,7 @@ def publish_marts(wd: Workdir, run_id: str) -> list[str]:
         con.close()
     with open(tmp_db, "rb+") as fh:
         os.fsync(fh.fileno())
+    faults.point("publish")
     os.replace(tmp_db, wd.marts_db)
     fsync_dir(wd.published)
     atomic_replace(tmp_parquet, wd.published / "parquet")
@@ -56,3 +59,5 @@ def cleanup_partial(published: Path) -> None:
     """Remove what a killed publish left behind (never the published files themselves)."""
     for p in published.glob(".marts.*.duckdb*"):
         p.unlink(missing_ok=True)
+    for p in published.glob(".parquet.*"):  # a kill between the Parquet copies and their swap leaves this folder
+        shutil.rmtree(p, ignore_errors=True)

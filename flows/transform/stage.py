@@ -2,6 +2,11 @@
 
 dbt writes many tables one after another; building on a copy means a failure or a kill mid-build leaves the
 previous customer master and marts intact. The dbt docs of the same build are generated before the swap.
+
+The build runs in two selections around the churn task: first everything that does not read the churn scores
+(the churn features included), then the task trains, judges and maybe publishes scores into the same copy,
+then the models downstream of those scores. All of it happens before the swap, so the night's scores, marts and
+model records are swapped in together or not at all.
 """
 
 from __future__ import annotations
@@ -14,9 +19,15 @@ from pathlib import Path
 from prefect import flow
 from prefect.logging import get_run_logger
 
+from flows import faults
+from flows.churn.settings import load_churn_settings
+from flows.churn.task import churn_train_and_score
 from flows.settings import load_settings
 from flows.transform.dbt_runner import generate_docs, run_dbt
 from flows.workdir import Workdir, atomic_replace
+
+# Every model that reads the churn scores the churn task writes (mart_churn_risk and what uses it).
+SCORES_DEPENDENT = "source:churn_model.scores+"
 
 
 @flow(name="transform")
@@ -37,7 +48,12 @@ def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
         vars={"run_date": run_date, "run_id": run_id, "coverage_target": settings.coverage_target},
     )
     try:
-        result = run_dbt(["build"], **common)
+        results = [run_dbt(["build", "--exclude", SCORES_DEPENDENT], **common)]
+        if load_churn_settings().enabled:
+            churn = churn_train_and_score(building, run_id, run_date)
+        else:
+            churn = {"status": "disabled", "message": "churn model disabled (CRMGOV_CHURN_ENABLED=false)"}
+        results.append(run_dbt(["build", "--select", SCORES_DEPENDENT], **common))
         docs_tmp = wd.published / ".dbt_docs.building"
         if docs_tmp.exists():
             shutil.rmtree(docs_tmp)
@@ -45,8 +61,9 @@ def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
     except BaseException:
         building.unlink(missing_ok=True)
         raise
+    faults.point("transform")
     os.replace(building, wd.warehouse_db)
     atomic_replace(docs_tmp, wd.published / "dbt_docs")
-    nodes = len(getattr(result.result, "results", []) or [])
-    logger.info("transform: dbt build succeeded (%d nodes)", nodes)
-    return {"nodes": nodes}
+    nodes = sum(len(getattr(result.result, "results", []) or []) for result in results)
+    logger.info("transform: dbt build succeeded (%d nodes); %s", nodes, churn.get("message"))
+    return {"nodes": nodes, "churn": {k: churn.get(k) for k in ("status", "message", "auc", "scored_rows")}}

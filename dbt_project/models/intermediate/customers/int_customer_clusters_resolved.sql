@@ -2,9 +2,10 @@
     reaches every record of its component and takes the smallest key as its cluster key. UNION (not UNION
     ALL) makes the recursion stop once no new (record, label) pair appears.
     Chaining guard: links are pairwise, so A-B and B-C can join A and C although A and C hold different ID
-    tokens (two people sharing a family e-mail with a token-less record between them). A component holding
-    more than one ID token is split by ID token: each record without one joins the ID token of its
-    strongest direct link, or stays with the other unanchored records. -#}
+    tokens (two people sharing a family e-mail with a token-less record between them), or although a steward
+    declared A and C not a match. Such a component is split by anchor: a record's anchor is its ID token, or,
+    for a record of a steward 'no_match' pair inside the component, the record itself. Each record without an
+    anchor joins the anchor of its strongest direct link, or stays with the other unanchored records. -#}
 with recursive
 
 records as (
@@ -63,13 +64,44 @@ components as (
 
 ),
 
-conflicted as (
+kept_apart as (
 
-    select components.component_key
+    select decisions.left_key as customer_record_key
+    from {{ ref('int_customer_steward_decisions_latest') }} as decisions
+    inner join components as left_component on decisions.left_key = left_component.customer_record_key
+    inner join components as right_component on decisions.right_key = right_component.customer_record_key
+    where decisions.decision = 'no_match' and left_component.component_key = right_component.component_key
+
+    union
+
+    select decisions.right_key as customer_record_key
+    from {{ ref('int_customer_steward_decisions_latest') }} as decisions
+    inner join components as left_component on decisions.left_key = left_component.customer_record_key
+    inner join components as right_component on decisions.right_key = right_component.customer_record_key
+    where decisions.decision = 'no_match' and left_component.component_key = right_component.component_key
+
+),
+
+anchored as (
+
+    select
+        components.customer_record_key,
+        components.component_key,
+        coalesce(
+            records.id_token, case when kept_apart.customer_record_key is not null then 'steward:' || records.customer_record_key end
+        ) as anchor
     from components
     inner join records on components.customer_record_key = records.customer_record_key
-    group by components.component_key
-    having count(distinct records.id_token) > 1
+    left join kept_apart on components.customer_record_key = kept_apart.customer_record_key
+
+),
+
+conflicted as (
+
+    select component_key
+    from anchored
+    group by component_key
+    having count(distinct anchor) > 1
 
 ),
 
@@ -77,32 +109,31 @@ anchors as (
 
     select
         links.from_key as customer_record_key,
-        neighbour.id_token as anchor_id_token,
+        neighbour.anchor as neighbour_anchor,
         row_number() over (
             partition by links.from_key order by links.match_score desc, links.to_key asc
         ) as anchor_rank
     from links
-    inner join records as neighbour on links.to_key = neighbour.customer_record_key
-    where neighbour.id_token is not null
+    inner join anchored as neighbour on links.to_key = neighbour.customer_record_key
+    where neighbour.anchor is not null
 
 ),
 
 guarded as (
 
     select
-        components.customer_record_key,
-        components.component_key,
+        anchored.customer_record_key,
+        anchored.component_key,
         case
             when conflicted.component_key is null then ''
-            else coalesce(records.id_token, anchors.anchor_id_token, '')
+            else coalesce(anchored.anchor, anchors.neighbour_anchor, '')
         end as id_group,
         conflicted.component_key is not null as had_id_conflict
-    from components
-    inner join records on components.customer_record_key = records.customer_record_key
-    left join conflicted on components.component_key = conflicted.component_key
+    from anchored
+    left join conflicted on anchored.component_key = conflicted.component_key
     left join anchors
         on
-            components.customer_record_key = anchors.customer_record_key
+            anchored.customer_record_key = anchors.customer_record_key
             and anchors.anchor_rank = 1
 
 ),

@@ -1,7 +1,10 @@
-{#- Golden record per master id by survivorship: for each attribute group, the value from the most
-    trusted source system for that attribute (var source_trust), then the most recently updated record;
-    nulls never win. Attributes of one group (a token and its mask, province and city) come from the same
-    record so they stay consistent. -#}
+{#- Golden record per master id by declared survivorship (dbt_project.yml vars `survivorship`, `source_trust`):
+    per attribute group the rules of that group's lead attribute (else `default`) are tried in order:
+    trust = the source system's trust for the attribute; recent = the most recently updated record;
+    complete = the record with most attributes filled. Nulls never win. Attributes of one group (a token and its
+    mask, province and city) come from one record so they stay consistent. A data-subject correction of the
+    attribute (governance.dsr_corrections, written by flows/dsr) beats every rule from its request on; the
+    latest correction wins. -#}
 {%- set groups = {
     'name_masked': ['name_masked'],
     'gender': ['gender'],
@@ -14,8 +17,10 @@
     'member_level': ['member_level'],
 } -%}
 {%- set trust = var('source_trust') -%}
+{%- set rules = var('survivorship') -%}
 {%- set survived_columns = [] -%}
 {%- for columns in groups.values() -%}{%- do survived_columns.extend(columns) -%}{%- endfor -%}
+{%- set types = {'birth_year': 'integer'} -%}
 
 with
 
@@ -23,8 +28,58 @@ records as (
 
     select
         *,
-        case when gender = 'U' then null else gender end as known_gender
+        case when gender = 'U' then null else gender end as known_gender,
+        0
+        {%- for column in survived_columns if column != 'gender' %}
+        + case when {{ column }} is null then 0 else 1 end
+        {%- endfor %}
+        + case when gender in ('M', 'F') then 1 else 0 end as filled_attributes
     from {{ ref('int_customer_records_mastered') }}
+
+),
+
+corrections as (
+
+    {{ optional_relation('governance', 'dsr_corrections', {
+        'request_id': 'varchar',
+        'customer_system': 'varchar',
+        'customer_id': 'varchar',
+        'requested_at': 'timestamp',
+        'column_name': 'varchar',
+        'column_value': 'varchar',
+    }) }}
+
+),
+
+latest_corrections as (
+
+    select
+        records.master_id,
+        corrections.column_name,
+        corrections.column_value,
+        row_number() over (
+            partition by records.master_id, corrections.column_name
+            order by corrections.requested_at desc, corrections.request_id desc
+        ) as recency
+    from corrections
+    inner join records
+        on
+            corrections.customer_system = records.source_system
+            and corrections.customer_id = records.record_id
+    where cast(corrections.requested_at as date) <= {{ run_date() }}
+
+),
+
+corrected as (
+
+    select
+        master_id
+        {%- for column in survived_columns %},
+        max(case when column_name = '{{ column }}' then column_value end) as corrected_{{ column }}
+        {%- endfor %}
+    from latest_corrections
+    where recency = 1
+    group by master_id
 
 ),
 
@@ -44,14 +99,23 @@ ranked as (
         first_value({{ value_column }}) over (
             partition by master_id
             order by
-                case when {{ lead_column }} is null then 1 else 0 end,
+                case when {{ lead_column }} is null then 1 else 0 end
+                {%- for rule in rules.get(lead, rules['default']) %},
+                {%- if rule == 'trust' %}
                 case source_system
                     {%- for system, level in weights.items() %}
                     when '{{ system }}' then {{ level }}
                     {%- endfor %}
                     else 0
-                end desc,
-                updated_at desc nulls last,
+                end desc
+                {%- elif rule == 'recent' %}
+                updated_at desc nulls last
+                {%- elif rule == 'complete' %}
+                filled_attributes desc
+                {%- else %}
+                {{ exceptions.raise_compiler_error("survivorship rule '" ~ rule ~ "' for " ~ lead ~ ": expected trust, recent or complete") }}
+                {%- endif %}
+                {%- endfor %},
                 customer_record_key asc
             rows between unbounded preceding and unbounded following
         ) as survived_{{ column }}
@@ -76,6 +140,30 @@ golden as (
     from ranked
     group by master_id
 
+),
+
+final as (
+
+    select
+        golden.master_id,
+        golden.master_since,
+        golden.customer_since,
+        golden.last_updated_at,
+        golden.source_record_count,
+        golden.source_system_count,
+        {%- for lead, columns in groups.items() %}
+        {%- for column in columns %}
+        case
+            when corrected.corrected_{{ lead }} is not null
+                then cast(corrected.corrected_{{ column }} as {{ types.get(column, 'varchar') }})
+            else golden.{{ column }}
+        end as {{ column }},
+        {%- endfor %}
+        {%- endfor %}
+        corrected.master_id is not null as has_correction
+    from golden
+    left join corrected on golden.master_id = corrected.master_id
+
 )
 
-select * from golden
+select * from final

@@ -4,13 +4,20 @@
     never from a pseudonymisation token, so rotating the key or rerunning renumbers nothing. When a split
     leaves several clusters claiming one master id, the cluster holding the record that founded it (else the
     one holding most of its former records) keeps it; the others mint from their own founders.
-    Records that disappear from the sources keep their registry row, so a returning record keeps its id. -#}
+    Records that disappear from the sources keep their registry row, so a returning record keeps its id.
+    Records erased by a data-subject request are deleted before the build (pre-hook) and never come back.
+    Each row also keeps the master id the record had before the run date that last wrote it (`prior_master_id`,
+    `assigned_on`): the master history is read from it, and a rerun of a date starts again from that state, so it
+    reproduces the same ids and the same history. -#}
 {{
     config(
         materialized='incremental',
         unique_key='customer_record_key',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='append_new_columns',
+        pre_hook=[
+            "{% if is_incremental() %}delete from {{ this }} where customer_record_key in ({{ erased_record_keys() }}){% endif %}"
+        ]
     )
 }}
 
@@ -36,13 +43,27 @@ records as (
 
 previous as (
 
+    {#- The state before this run date: on a rerun of the date, the row's prior master, else its master. -#}
     {% if is_incremental() %}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | list -%}
+        {%- if 'assigned_on' in columns %}
+        select
+            customer_record_key,
+            case when coalesce(assigned_on >= {{ run_date() }}, false) then prior_master_id else master_id end
+                as master_id,
+            case when coalesce(assigned_on >= {{ run_date() }}, false) then prior_master_since else master_since end
+                as master_since,
+            first_seen_on
+        from {{ this }}
+        where not coalesce(assigned_on >= {{ run_date() }} and prior_master_id is null, false)
+        {%- else %}
         select
             customer_record_key,
             master_id,
             master_since,
             first_seen_on
         from {{ this }}
+        {%- endif %}
     {% else %}
     select
         cast(null as varchar) as customer_record_key,
@@ -146,7 +167,10 @@ registered as (
         assigned.master_id,
         assigned.master_since,
         coalesce(previous.first_seen_on, {{ run_date() }}) as first_seen_on,
-        {{ run_date() }} as last_seen_on
+        {{ run_date() }} as last_seen_on,
+        previous.master_id as prior_master_id,
+        previous.master_since as prior_master_since,
+        {{ run_date() }} as assigned_on
     from members
     inner join assigned on members.cluster_key = assigned.cluster_key
     left join previous on members.customer_record_key = previous.customer_record_key

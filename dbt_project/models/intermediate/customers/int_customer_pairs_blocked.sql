@@ -1,50 +1,117 @@
-{#- Candidate pairs: only records sharing a blocking key are compared, so the work grows with the
-    duplicates, not with the square of the customer base. A pair found by several keys is kept once. -#}
-{%- set blocking_keys = {
+{#- Candidate pairs: only records sharing a blocking key are compared, so the work grows with the duplicates,
+    not with the square of the customer base. Keys: the exact tokens, the exact name filter, the pinyin filter
+    with the birth year, masked-name initial / birth year / city or province, and the LSH bands of the name and
+    address filters (int_customer_records_encoded). A key value held by more than var blocking.max_block_size
+    records is skipped as too common to mean anything (a shop's phone, a big-city birth cohort); pairs a data
+    steward declared a match are always candidates. A pair found by several keys is kept once. -#}
+{%- set blocking = var('blocking') -%}
+{%- set text_keys = {
     'id_token': ['id_token'],
     'mobile_token': ['mobile_token'],
     'email_token': ['email_token'],
     'landline_token': ['landline_token'],
-    'name_bloom': ['name_bloom'],
-    'pinyin_birth_year': ['name_pinyin_bloom', 'birth_year'],
-    'surname_birth_year_city': ['surname_initial', 'birth_year', 'city'],
+    'name_bloom': ['cast(name_bits as varchar)'],
+    'pinyin_birth_year': ['cast(pinyin_bits as varchar)', 'cast(birth_year as varchar)'],
+    'initial_birth_year_city': ['name_initial', 'cast(birth_year as varchar)', 'city'],
+    'initial_birth_year_province': ['name_initial', 'cast(birth_year as varchar)', 'province'],
+    'birth_year_city': ['cast(birth_year as varchar)', 'city'],
 } -%}
+{%- set bands = [] -%}
+{%- for i in range(blocking['name_bands']) %}{% do bands.append('name_band_' ~ i) %}{% endfor -%}
+{%- for i in range(blocking['address_bands']) %}{% do bands.append('address_band_' ~ i) %}{% endfor -%}
 
 with
 
 records as (
 
+    select * from {{ ref('int_customer_records_encoded') }}
+
+),
+
+text_keyed as (
+
+    {% for rule, columns in text_keys.items() %}
     select
         customer_record_key,
-        id_token,
-        mobile_token,
-        email_token,
-        landline_token,
-        name_bloom,
-        name_pinyin_bloom,
-        birth_year,
-        city,
-        substr(name_masked, 1, 1) as surname_initial
-    from {{ ref('stg_deid__customers') }}
+        '{{ rule }}' as rule_name,
+        {{ columns | join(" || '|' || ") }} as block_key
+    from records
+    where {% for column in columns %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+band_keyed as (
+
+    {% for band in bands %}
+    select
+        customer_record_key,
+        '{{ band }}' as rule_name,
+        {{ band }} as block_key
+    from records
+    where {{ band }} is not null
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+text_blocks as (
+
+    select
+        *,
+        count(*) over (partition by rule_name, block_key) as block_size
+    from text_keyed
+
+),
+
+band_blocks as (
+
+    select
+        *,
+        count(*) over (partition by rule_name, block_key) as block_size
+    from band_keyed
 
 ),
 
 candidates as (
 
-    {% for rule, columns in blocking_keys.items() %}
     select
         left_record.customer_record_key as left_key,
         right_record.customer_record_key as right_key,
-        '{{ rule }}' as blocked_on
-    from records as left_record
-    inner join records as right_record
+        left_record.rule_name as blocked_on
+    from text_blocks as left_record
+    inner join text_blocks as right_record
         on
-            left_record.customer_record_key < right_record.customer_record_key
-            {%- for column in columns %}
-            and left_record.{{ column }} = right_record.{{ column }}
-            {%- endfor %}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
+            left_record.rule_name = right_record.rule_name
+            and left_record.block_key = right_record.block_key
+            and left_record.customer_record_key < right_record.customer_record_key
+    where left_record.block_size between 2 and {{ blocking['max_block_size'] }}
+
+    union all
+
+    select
+        left_record.customer_record_key as left_key,
+        right_record.customer_record_key as right_key,
+        case when left_record.rule_name like 'name%' then 'name_lsh' else 'address_lsh' end as blocked_on
+    from band_blocks as left_record
+    inner join band_blocks as right_record
+        on
+            left_record.rule_name = right_record.rule_name
+            and left_record.block_key = right_record.block_key
+            and left_record.customer_record_key < right_record.customer_record_key
+    where left_record.block_size between 2 and {{ blocking['max_block_size'] }}
+
+    union all
+
+    select
+        least(decisions.left_key, decisions.right_key) as left_key,
+        greatest(decisions.left_key, decisions.right_key) as right_key,
+        'steward' as blocked_on
+    from {{ ref('int_customer_steward_decisions_latest') }} as decisions
+    inner join records as left_record on decisions.left_key = left_record.customer_record_key
+    inner join records as right_record on decisions.right_key = right_record.customer_record_key
+    where decisions.decision = 'match'
 
 ),
 

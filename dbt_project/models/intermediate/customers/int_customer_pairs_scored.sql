@@ -1,111 +1,98 @@
-{#- Pairwise scores on privacy-preserving columns only: token agreement, Dice of keyed Bloom filters, birth
-    year, gender, city. Declared weights and thresholds live in dbt_project.yml vars (documented there and in
-    _customers__docs.md). A shared phone or email alone cannot link two people whose names, birth years or
-    ID tokens disagree: the disagreement weights outweigh it (the family-phone guard). -#}
-{%- set w = var('match_weights') -%}
+{#- Each candidate pair scored: the sum of its comparison levels' weights (int_customer_match_weights_estimated:
+    estimated Fellegi-Sunter weights, or the declared ones on small data) plus the prior log2 odds gives the
+    log2 odds of a match and its probability. At least var match_probability links the records ('match'),
+    at least var possible_match_probability goes to the stewards ('possible'). A steward's latest decision on the
+    pair (int_customer_steward_decisions_latest) overrides the score either way. Disagreement weights are what
+    keeps a shared family phone or e-mail from linking people whose names, birth years or IDs disagree. -#}
+{%- set comparisons = matching_comparisons() -%}
 
 with
 
-pairs as (
-
-    select * from {{ ref('int_customer_pairs_blocked') }}
-
-),
-
-records as (
-
-    select * from {{ ref('stg_deid__customers') }}
-
-),
-
 compared as (
 
+    select * from {{ ref('int_customer_pairs_compared') }}
+
+),
+
+weights as (
+
+    select * from {{ ref('int_customer_match_weights_estimated') }}
+
+),
+
+weight_row as (
+
     select
-        pairs.left_key,
-        pairs.right_key,
-        pairs.blocked_on,
-        {%- for token in ['id_token', 'mobile_token', 'email_token', 'landline_token'] %}
-        case
-            when left_record.{{ token }} is null or right_record.{{ token }} is null then 'missing'
-            when left_record.{{ token }} = right_record.{{ token }} then 'agree'
-            else 'disagree'
-        end as {{ token }}_level,
+        {%- for name, comparison in comparisons.items() %}
+        {%- for level in comparison['levels'] %}
+        max(case when comparison_name = '{{ name }}' and comparison_level = {{ level }} then match_weight end)
+            as w_{{ name }}_{{ level }},
         {%- endfor %}
-        case
-            when
-                coalesce(left_record.name_bloom, left_record.name_pinyin_bloom) is not null
-                and coalesce(right_record.name_bloom, right_record.name_pinyin_bloom) is not null
-                then greatest(
-                    coalesce({{ bloom_dice('left_record.name_bloom', 'right_record.name_bloom') }}, 0),
-                    coalesce({{ bloom_dice('left_record.name_pinyin_bloom', 'right_record.name_pinyin_bloom') }}, 0)
-                )
-        end as name_dice,
-        {{ bloom_dice('left_record.address_bloom', 'right_record.address_bloom') }} as address_dice,
-        abs(left_record.birth_year - right_record.birth_year) as birth_year_gap,
-        (
-            left_record.gender in ('M', 'F') and right_record.gender in ('M', 'F')
-            and left_record.gender != right_record.gender
-        ) as is_gender_conflict,
-        coalesce(left_record.city = right_record.city, false) as is_same_city
-    from pairs
-    inner join records as left_record on pairs.left_key = left_record.customer_record_key
-    inner join records as right_record on pairs.right_key = right_record.customer_record_key
+        {%- endfor %}
+        max(case when comparison_name = 'prior' then match_weight end) as w_prior
+    from weights
+
+),
+
+steward as (
+
+    select * from {{ ref('int_customer_steward_decisions_latest') }}
 
 ),
 
 scored as (
 
     select
-        *,
-        0
-        {%- for token in ['id_token', 'mobile_token', 'email_token'] %}
-        + case {{ token }}_level
-            when 'agree' then {{ w[token ~ '_agree'] }}
-            when 'disagree' then {{ w[token ~ '_disagree'] }}
-            else 0
-        end
-        {%- endfor %}
-        + case when landline_token_level = 'agree' then {{ w['landline_token_agree'] }} else 0 end
-        + case
-            when name_dice >= {{ var('name_strong_dice') }} then {{ w['name_strong'] }}
-            when name_dice >= {{ var('name_weak_dice') }} then {{ w['name_weak'] }}
-            when name_dice is not null then {{ w['name_disagree'] }}
-            else 0
-        end
-        + case
-            when birth_year_gap = 0 then {{ w['birth_year_agree'] }}
-            when birth_year_gap > 1 then {{ w['birth_year_disagree'] }}
-            else 0
-        end
-        + case when is_gender_conflict then {{ w['gender_disagree'] }} else 0 end
-        + case when is_same_city then {{ w['city_agree'] }} else 0 end
-        + case when address_dice >= {{ var('address_dice') }} then {{ w['address_agree'] }} else 0 end
-            as match_score
+        compared.*,
+        weight_row.w_prior
+        {%- for name, comparison in comparisons.items() %}
+        + coalesce(case compared.{{ name }}_level
+            {%- for level in comparison['levels'] %} when {{ level }} then weight_row.w_{{ name }}_{{ level }}{% endfor %}
+        end, 0)
+        {%- endfor %} as match_score
     from compared
+    cross join weight_row
 
 ),
 
 decided as (
 
     select
-        *,
+        scored.left_key,
+        scored.right_key,
+        scored.pair_key,
+        scored.blocked_on,
+        {%- for name in comparisons %}
+        scored.{{ name }}_level,
+        {%- endfor %}
+        scored.name_dice,
+        scored.address_dice,
+        round(scored.match_score, 2) as match_score,
+        1.0 / (1.0 + power(2.0, -greatest(least(scored.match_score, 60), -60))) as match_probability,
         case
-            when match_score >= {{ var('match_threshold') }} then 'match'
-            when match_score >= {{ var('possible_match_threshold') }} then 'possible'
+            when steward.decision = 'match' then 'match'
+            when steward.decision = 'no_match' then 'non_match'
+            when 1.0 / (1.0 + power(2.0, -greatest(least(scored.match_score, 60), -60))) >= {{ var('match_probability') }}
+                then 'match'
+            when 1.0 / (1.0 + power(2.0, -greatest(least(scored.match_score, 60), -60)))
+                >= {{ var('possible_match_probability') }}
+                then 'possible'
             else 'non_match'
         end as decision,
+        case when steward.decision is not null then 'steward' else 'score' end as decided_by,
         concat_ws(
             '+',
-            case when id_token_level = 'agree' then 'id' end,
-            case when mobile_token_level = 'agree' then 'mobile' end,
-            case when email_token_level = 'agree' then 'email' end,
-            case when landline_token_level = 'agree' then 'landline' end,
-            case when name_dice >= {{ var('name_weak_dice') }} then 'name' end,
-            case when birth_year_gap = 0 then 'birth_year' end,
-            case when address_dice >= {{ var('address_dice') }} then 'address' end
-        ) as match_rule,
-        left_key || '|' || right_key as pair_key
+            case when scored.id_token_level = 1 then 'id' end,
+            case when scored.mobile_token_level = 1 then 'mobile' end,
+            case when scored.email_token_level = 1 then 'email' end,
+            case when scored.landline_token_level = 1 then 'landline' end,
+            case when scored.name_level >= 1 then 'name' end,
+            case when scored.birth_year_level = 2 then 'birth_year' end,
+            case when scored.address_level >= 2 then 'address' end,
+            case when steward.decision is not null then 'steward' end
+        ) as match_rule
     from scored
+    left join steward on scored.pair_key = steward.pair_key
 
 )
 

@@ -65,7 +65,7 @@ xref as (
         cast(mastered.record_id as varchar) as record_id,
         cast(mastered.master_id as varchar) as master_id,
         cast(coalesce(best_links.match_rule, 'singleton') as varchar) as match_rule,
-        cast(best_links.match_score as integer) as match_score,
+        cast(best_links.match_score as decimal(18, 2)) as match_score,
         cast(mastered.master_since as date) as master_since
     from mastered
     left join best_links

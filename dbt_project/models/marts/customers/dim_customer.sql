@@ -1,8 +1,9 @@
-{#- One row per customer master. Lifecycle stage relative to var run_date (days from var lifecycle_days):
-    prospect = no valid order; new = first order at most `new` days ago; active = last order at most `active`
-    days ago; at_risk = last order at most `at_risk` days ago; churned = older. -#}
+{#- One row per customer master, as of var run_date: survived golden record, resolved consent, valid-order
+    history, tier, lifecycle stage and lifetime value. Rules and formulas: _customers__docs.md. -#}
 {%- set days = var('lifecycle_days') -%}
 {%- set tiers = var('tier_thresholds') -%}
+{%- set clv = var('clv') -%}
+{%- set annuity = clv_annuity_factor(clv['horizon_years'], clv['annual_discount_rate']) -%}
 
 with
 
@@ -21,11 +22,7 @@ consents as (
 valid_orders as (
 
     select * from {{ ref('fct_orders') }}
-    where
-        master_id is not null
-        and not is_cancelled
-        and ordered_date is not null
-        and amount is not null
+    where master_id is not null and is_valid_order
 
 ),
 
@@ -76,6 +73,40 @@ joined as (
 
 ),
 
+staged as (
+
+    select
+        *,
+        case
+            when order_count = 0 then 'prospect'
+            when days_since_first_order <= {{ days['new'] }} then 'new'
+            when days_since_last_order <= {{ days['active'] }} then 'active'
+            when days_since_last_order <= {{ days['at_risk'] }} then 'at_risk'
+            else 'churned'
+        end as lifecycle_stage,
+        case
+            when order_count = 0 then 0.0
+            when days_since_first_order < {{ clv['min_tenure_days'] }}
+                then 365.0 * revenue / {{ clv['min_tenure_days'] }}
+            else 365.0 * revenue / days_since_first_order
+        end as annual_revenue_rate
+    from joined
+
+),
+
+valued as (
+
+    select
+        *,
+        case lifecycle_stage
+            {%- for stage, probability in clv['retention_probability'].items() %}
+            when '{{ stage }}' then {{ probability }}
+            {%- endfor %}
+        end as retention_probability
+    from staged
+
+),
+
 final as (
 
     select
@@ -108,6 +139,8 @@ final as (
         cast(last_order_at as timestamp) as last_order_at,
         cast(order_count as integer) as order_count,
         cast(revenue as decimal(18, 2)) as revenue,
+        cast(case when order_count > 0 then revenue / order_count end as decimal(18, 2)) as avg_order_value,
+        cast(days_since_first_order as integer) as days_since_first_order,
         cast(days_since_last_order as integer) as days_since_last_order,
         cast(case
             when revenue >= {{ tiers['gold'] }} then 'gold'
@@ -115,13 +148,13 @@ final as (
             when revenue > 0 then 'bronze'
             else 'none'
         end as varchar) as customer_tier,
-        cast(case
-            when order_count = 0 then 'prospect'
-            when days_since_first_order <= {{ days['new'] }} then 'new'
-            when days_since_last_order <= {{ days['active'] }} then 'active'
-            when days_since_last_order <= {{ days['at_risk'] }} then 'at_risk'
-            else 'churned'
-        end as varchar) as lifecycle_stage,
+        cast(lifecycle_stage as varchar) as lifecycle_stage,
+
+        -- lifetime value
+        cast(revenue as decimal(18, 2)) as clv_historical,
+        cast(annual_revenue_rate as decimal(18, 2)) as annual_revenue_rate,
+        cast(retention_probability as decimal(18, 4)) as retention_probability,
+        cast(annual_revenue_rate * retention_probability * {{ annuity }} as decimal(18, 2)) as clv_predicted,
 
         -- lineage
         cast(source_record_count as integer) as source_record_count,
@@ -130,7 +163,7 @@ final as (
         cast(master_since as date) as master_since,
         {{ run_date() }} as snapshot_date
 
-    from joined
+    from valued
 
 )
 

@@ -1,11 +1,12 @@
 {#- Pairs for data stewards, in different masters: grey-zone scores, and links that scored as a match but
-    were cut by the ID-token chaining guard. -#}
+    were cut by the chaining guard. Pairs a steward already decided are not asked again
+    (`crmgov steward decide` records a decision; the next run applies it). -#}
 with
 
 pairs as (
 
     select * from {{ ref('int_customer_pairs_scored') }}
-    where decision in ('possible', 'match')
+    where decision in ('possible', 'match') and decided_by = 'score'
 
 ),
 
@@ -30,7 +31,8 @@ open_pairs as (
         cast(right_record.source_system as varchar) as right_source_system,
         cast(right_record.record_id as varchar) as right_record_id,
         cast(right_record.master_id as varchar) as right_master_id,
-        cast(pairs.match_score as integer) as match_score,
+        cast(pairs.match_score as decimal(18, 2)) as match_score,
+        cast(pairs.match_probability as decimal(18, 4)) as match_probability,
         cast(pairs.name_dice as decimal(18, 4)) as name_dice,
         cast(pairs.match_rule as varchar) as match_rule,
         cast(pairs.blocked_on as varchar) as blocked_on,

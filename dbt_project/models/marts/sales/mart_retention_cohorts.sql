@@ -1,5 +1,6 @@
-{#- Monthly acquisition cohorts (month of a master's first valid order) and the share of each cohort that
-    ordered again N months later, up to the run date's month. -#}
+{#- Monthly acquisition cohorts (month of a master's first valid order) x months since that month: the share
+    of the cohort with a valid order in that month (month 0 is 1.0 by definition). Only months with at least
+    one active member have a row. -#}
 with
 
 valid_orders as (
@@ -8,10 +9,7 @@ valid_orders as (
         master_id,
         cast({{ dbt.date_trunc('month', 'ordered_date') }} as date) as order_month
     from {{ ref('fct_orders') }}
-    where
-        master_id is not null
-        and not is_cancelled
-        and ordered_date is not null
+    where master_id is not null and is_valid_order
 
 ),
 

@@ -1,47 +1,79 @@
-{#- Recency / frequency / monetary per customer master per snapshot (var run_date), scored 1-5 by ntile
-    (5 = most recent / most frequent / highest spend). Incremental: a rerun of a date replaces that date. -#}
+{#- RFM per customer master per snapshot (var run_date). Scores 1-5 are cume_dist quintiles among the masters
+    with valid orders, so equal values always get equal scores; segments: _sales__docs.md (rfm_segment).
+    Incremental with delete+insert on snapshot_date: a rerun of a date replaces exactly that date. New columns
+    are appended to an existing table (earlier snapshots keep null there), so adding one never breaks a run. -#}
 {{
     config(
         materialized='incremental',
         unique_key='snapshot_date',
         incremental_strategy='delete+insert',
-        on_schema_change='fail'
+        on_schema_change='append_new_columns'
     )
 }}
+{%- set high = var('rfm_high_score') -%}
 
 with
 
-valid_orders as (
-
-    select * from {{ ref('fct_orders') }}
-    where
-        master_id is not null
-        and not is_cancelled
-        and ordered_date is not null
-        and amount is not null
-
-),
-
-per_customer as (
+customers as (
 
     select
         master_id,
-        {{ dbt.datediff('max(ordered_date)', run_date(), 'day') }} as recency_days,
-        count(*) as frequency,
-        sum(amount) as monetary
-    from valid_orders
-    group by master_id
+        order_count,
+        revenue,
+        days_since_last_order
+    from {{ ref('dim_customer') }}
+
+),
+
+buyers as (
+
+    select
+        master_id,
+        days_since_last_order as recency_days,
+        order_count as frequency,
+        revenue as monetary
+    from customers
+    where order_count > 0
 
 ),
 
 scored as (
 
     select
-        *,
-        ntile(5) over (order by recency_days desc, master_id asc) as r_score,
-        ntile(5) over (order by frequency asc, master_id asc) as f_score,
-        ntile(5) over (order by monetary asc, master_id asc) as m_score
-    from per_customer
+        master_id,
+        cast(ceil(5 * cume_dist() over (order by recency_days desc)) as integer) as r_score,
+        cast(ceil(5 * cume_dist() over (order by frequency asc)) as integer) as f_score,
+        cast(ceil(5 * cume_dist() over (order by monetary asc)) as integer) as m_score
+    from buyers
+
+),
+
+segmented as (
+
+    select
+        customers.master_id,
+        buyers.recency_days,
+        coalesce(buyers.frequency, 0) as frequency,
+        coalesce(buyers.monetary, 0) as monetary,
+        scored.r_score,
+        scored.f_score,
+        scored.m_score,
+        case
+            when buyers.master_id is null then 'prospect'
+            when buyers.recency_days > {{ var('lifecycle_days')['at_risk'] }} then 'churned'
+            when scored.m_score >= {{ high }} and scored.r_score >= {{ high }} and scored.f_score >= {{ high }}
+                then 'important_value'
+            when scored.m_score >= {{ high }} and scored.r_score >= {{ high }} then 'important_develop'
+            when scored.m_score >= {{ high }} and scored.f_score >= {{ high }} then 'important_retain'
+            when scored.m_score >= {{ high }} then 'important_win_back'
+            when scored.r_score >= {{ high }} and scored.f_score >= {{ high }} then 'potential'
+            when scored.r_score >= {{ high }} then 'new_or_occasional'
+            when scored.f_score >= {{ high }} then 'general_retain'
+            else 'general_win_back'
+        end as rfm_segment
+    from customers
+    left join buyers on customers.master_id = buyers.master_id
+    left join scored on customers.master_id = scored.master_id
 
 ),
 
@@ -57,14 +89,9 @@ final as (
         cast(r_score as integer) as r_score,
         cast(f_score as integer) as f_score,
         cast(m_score as integer) as m_score,
-        cast(case
-            when r_score >= 4 and f_score >= 4 then 'champions'
-            when r_score >= 3 and f_score >= 3 then 'loyal'
-            when r_score >= 4 then 'promising'
-            when r_score <= 2 and f_score >= 3 then 'at_risk'
-            else 'hibernating'
-        end as varchar) as rfm_segment
-    from scored
+        cast(r_score * 100 + f_score * 10 + m_score as integer) as rfm_cell,
+        cast(rfm_segment as varchar) as rfm_segment
+    from segmented
 
 )
 

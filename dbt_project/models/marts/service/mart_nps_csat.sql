@@ -1,4 +1,5 @@
-{#- NPS = (promoters 9-10 minus detractors 0-6) / answers x 100; CSAT = mean 1-5 score; by channel x month. -#}
+{#- NPS and CSAT by survey channel x survey month over answers dated up to the run date (formulas:
+    _service__docs.md). -#}
 with
 
 surveys as (
@@ -19,6 +20,7 @@ grouped as (
         sum(case when nps_group = 'passive' then 1 else 0 end) as passives,
         sum(case when nps_group = 'detractor' then 1 else 0 end) as detractors,
         count(csat) as csat_responses,
+        sum(case when csat >= 4 then 1 else 0 end) as satisfied,
         avg(csat) as avg_csat
     from surveys
     group by channel, survey_month
@@ -36,9 +38,13 @@ final as (
         cast(promoters as integer) as promoters,
         cast(passives as integer) as passives,
         cast(detractors as integer) as detractors,
+        cast(100.0 * promoters / nullif(nps_responses, 0) as decimal(18, 2)) as promoters_pct,
+        cast(100.0 * detractors / nullif(nps_responses, 0) as decimal(18, 2)) as detractors_pct,
         cast(100.0 * (promoters - detractors) / nullif(nps_responses, 0) as decimal(18, 2)) as nps,
         cast(csat_responses as integer) as csat_responses,
+        cast(satisfied as integer) as satisfied,
         cast(avg_csat as decimal(18, 2)) as avg_csat,
+        cast(100.0 * satisfied / nullif(csat_responses, 0) as decimal(18, 2)) as csat_pct,
         {{ run_date() }} as snapshot_date
     from grouped
 

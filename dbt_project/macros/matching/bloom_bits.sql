@@ -1,0 +1,20 @@
+{# A '0'/'1' Bloom string as a native bit string, cast once per record so pair comparisons only AND and count. #}
+{% macro bloom_bits(expr) -%}
+    {{ return(adapter.dispatch('bloom_bits', 'crmgov')(expr)) }}
+{%- endmacro %}
+
+{% macro default__bloom_bits(expr) -%}
+    cast({{ expr }} as bit varying)
+{%- endmacro %}
+
+{% macro duckdb__bloom_bits(expr) -%}
+    cast({{ expr }} as bit)
+{%- endmacro %}
+
+{# Dice 2|a&b|/(|a|+|b|) of two bit strings whose set-bit counts are precomputed; null when either is missing. #}
+{% macro bits_dice(a, b, a_count, b_count) -%}
+    case
+        when bit_length({{ a }}) = bit_length({{ b }})
+            then 2.0 * bit_count({{ a }} & {{ b }}) / nullif({{ a_count }} + {{ b_count }}, 0)
+    end
+{%- endmacro %}

@@ -1,0 +1,345 @@
+{#- Fellegi-Sunter weights per comparison level: weight = log2(m / u).
+    - u (probability of the level for two different people) is measured on this run's records: for exact
+      comparisons the sum of squared value shares (two random records agree), birth years from the year
+      distribution, Dice levels from a fixed pseudo-random sample of record pairs (var match_model.random_pairs),
+      add-one smoothed. A common city agrees by chance often and weighs little; a mobile token almost never.
+    - m (probability of the level for the same person) is declared (var match_m): it describes how reliably the
+      sources record a person, which does not depend on who is in them. With var match_model.estimate_m it is
+      re-estimated by EM over the candidate pairs' comparison patterns (u fixed, starting from the declared m,
+      unrolled so it runs on any warehouse); column `is_estimated` says which m was used.
+    - the `prior` row: log2 odds that two random records match, 2 x match_model.duplicates_per_record / (N - 1).
+    Weights are made monotone in the level (a running maximum) and m is floored at 1e-4.
+    Below var match_model.min_records_to_measure records u cannot be measured (a handful of values): the declared
+    weights of var match_weights and match_model.declared_prior_log2_odds apply (column `weight_source`). -#}
+{%- set comparisons = matching_comparisons() -%}
+{%- set model = var('match_model') -%}
+{%- set iterations = model['em_iterations'] -%}
+{%- set offsets = [17, 101, 331, 1009, 3001, 7919, 15401, 30011] -%}
+
+with
+
+records as (
+
+    select * from {{ ref('int_customer_records_encoded') }}
+
+),
+
+compared as (
+
+    select * from {{ ref('int_customer_pairs_compared') }}
+
+),
+
+{# u of exact comparisons: the chance that two random records with the value agree. -#}
+{% for name, comparison in comparisons.items() if comparison.get('exact') %}
+{{ name }}_shares as (
+
+    select cast(count(*) as double) / sum(count(*)) over () as share
+    from records
+    where {{ comparison['exact'] }} is not null
+    {%- if name == 'gender' %} and gender in ('M', 'F'){% endif %}
+    group by {{ comparison['exact'] }}
+
+),
+
+{% endfor -%}
+year_shares as (
+
+    select
+        birth_year,
+        cast(count(*) as double) / sum(count(*)) over () as share
+    from records
+    where birth_year is not null
+    group by birth_year
+
+),
+
+year_u as (
+
+    select
+        sum(this_year.share * this_year.share) as u_same,
+        sum(this_year.share * coalesce(next_year.share, 0)) * 2 as u_adjacent
+    from year_shares as this_year
+    left join year_shares as next_year on this_year.birth_year + 1 = next_year.birth_year
+
+),
+
+numbered as (
+
+    select
+        *,
+        row_number() over (order by {{ dbt.hash('customer_record_key') }}, customer_record_key) as record_number,
+        count(*) over () as record_count
+    from records
+
+),
+
+random_pairs as (
+
+    {% for offset in offsets %}
+    select
+        left_record.name_bits as left_name_bits,
+        right_record.name_bits as right_name_bits,
+        left_record.name_bit_count as left_name_bit_count,
+        right_record.name_bit_count as right_name_bit_count,
+        left_record.pinyin_bits as left_pinyin_bits,
+        right_record.pinyin_bits as right_pinyin_bits,
+        left_record.pinyin_bit_count as left_pinyin_bit_count,
+        right_record.pinyin_bit_count as right_pinyin_bit_count,
+        left_record.address_bits as left_address_bits,
+        right_record.address_bits as right_address_bits,
+        left_record.address_bit_count as left_address_bit_count,
+        right_record.address_bit_count as right_address_bit_count
+    from numbered as left_record
+    inner join numbered as right_record
+        on right_record.record_number = mod(left_record.record_number + {{ offset }} - 1, left_record.record_count) + 1
+    where
+        left_record.record_number <= {{ (model['random_pairs'] / offsets | length) | int }}
+        and left_record.record_count > {{ offset }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+random_dice as (
+
+    select
+        case
+            when
+                coalesce(left_name_bit_count, left_pinyin_bit_count) is not null
+                and coalesce(right_name_bit_count, right_pinyin_bit_count) is not null
+                then greatest(
+                    coalesce({{ bits_dice('left_name_bits', 'right_name_bits', 'left_name_bit_count',
+                        'right_name_bit_count') }}, 0),
+                    coalesce({{ bits_dice('left_pinyin_bits', 'right_pinyin_bits', 'left_pinyin_bit_count',
+                        'right_pinyin_bit_count') }}, 0)
+                )
+        end as name_dice,
+        {{ bits_dice('left_address_bits', 'right_address_bits', 'left_address_bit_count',
+            'right_address_bit_count') }} as address_dice
+    from random_pairs
+
+),
+
+random_levels as (
+
+    select
+        {{ comparisons['name']['sql'] }} as name_level,
+        {{ comparisons['address']['sql'] }} as address_level
+    from random_dice
+
+),
+
+u_values as (
+
+    {% for name, comparison in comparisons.items() %}
+    {%- for level in comparison['levels'] %}
+    {%- if comparison.get('exact') %}
+    select
+        '{{ name }}' as comparison_name,
+        {{ level }} as comparison_level,
+        {% if level == 1 %}coalesce(sum(share * share), 0){% else %}1 - coalesce(sum(share * share), 0){% endif %}
+            as u_raw
+    from {{ name }}_shares
+    {%- elif name == 'birth_year' %}
+    select
+        'birth_year' as comparison_name,
+        {{ level }} as comparison_level,
+        {% if level == 2 %}u_same{% elif level == 1 %}u_adjacent{% else %}1 - u_same - u_adjacent{% endif %} as u_raw
+    from year_u
+    {%- else %}
+    select
+        '{{ name }}' as comparison_name,
+        {{ level }} as comparison_level,
+        cast(sum(case when {{ name }}_level = {{ level }} then 1 else 0 end) + 1 as double)
+        / (count({{ name }}_level) + {{ comparison['levels'] | length }}) as u_raw
+    from random_levels
+    {%- endif %}
+    union all
+    {%- endfor %}
+    {%- endfor %}
+    select
+        'prior' as comparison_name,
+        cast(null as integer) as comparison_level,
+        cast(null as double) as u_raw
+
+),
+
+u_wide as (
+
+    select
+        {%- for name, comparison in comparisons.items() %}
+        {%- for level in comparison['levels'] %}
+        max(case when comparison_name = '{{ name }}' and comparison_level = {{ level }}
+            then greatest(u_raw, 1e-9) end) as u_{{ name }}_{{ level }}
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+        {%- if not loop.last %},{% endif %}
+        {%- endfor %}
+    from u_values
+
+),
+
+patterns as (
+
+    select
+        {%- for name in comparisons %}
+        {{ name }}_level,
+        {%- endfor %}
+        cast(count(*) as double) as pair_count
+    from compared
+    group by
+        {%- for name in comparisons %}
+        {{ name }}_level{% if not loop.last %},{% endif %}
+        {%- endfor %}
+
+),
+
+params_0 as (
+
+    select
+        cast(0.1 as double) as match_share
+        {%- for name, comparison in comparisons.items() %}
+        {%- for level in comparison['levels'] %},
+        cast({{ comparison['declared'][level] }} as double) as m_{{ name }}_{{ level }}
+        {%- endfor %}
+        {%- endfor %}
+
+),
+
+{% for step in range(1, iterations + 1) %}
+posterior_{{ step }} as (
+
+    select
+        patterns.*,
+        params.match_share
+        {%- for name, comparison in comparisons.items() %}
+        * coalesce(case patterns.{{ name }}_level
+            {%- for level in comparison['levels'] %} when {{ level }} then params.m_{{ name }}_{{ level }}{% endfor %}
+        end, 1)
+        {%- endfor %} as match_mass,
+        (1 - params.match_share)
+        {%- for name, comparison in comparisons.items() %}
+        * coalesce(case patterns.{{ name }}_level
+            {%- for level in comparison['levels'] %} when {{ level }} then u_wide.u_{{ name }}_{{ level }}{% endfor %}
+        end, 1)
+        {%- endfor %} as non_match_mass
+    from patterns
+    cross join params_{{ step - 1 }} as params
+    cross join u_wide
+
+),
+
+params_{{ step }} as (
+
+    select
+        greatest(least(sum(pair_count * match_mass / (match_mass + non_match_mass)) / sum(pair_count), 0.999), 1e-6)
+            as match_share
+        {%- for name, comparison in comparisons.items() %}
+        {%- for level in comparison['levels'] %},
+        greatest(
+            sum(case when {{ name }}_level = {{ level }} then pair_count * match_mass / (match_mass + non_match_mass) end)
+            / nullif(sum(case when {{ name }}_level is not null
+                then pair_count * match_mass / (match_mass + non_match_mass) end), 0),
+            1e-4
+        ) as m_{{ name }}_{{ level }}
+        {%- endfor %}
+        {%- endfor %}
+    from posterior_{{ step }}
+
+),
+
+{% endfor %}
+record_total as (
+
+    select cast(count(*) as double) as record_count from records
+
+),
+
+mode as (
+
+    select
+        {{ 'true' if model['estimate_m'] else 'false' }}
+        and coalesce(sum(patterns.pair_count), 0) >= {{ model['min_pairs_to_estimate'] }} as is_estimated,
+        max(record_total.record_count) >= {{ model['min_records_to_measure'] }} as is_measured
+    from patterns
+    cross join record_total
+
+),
+
+estimated as (
+
+    {% for name, comparison in comparisons.items() %}
+    {%- for level in comparison['levels'] %}
+    select
+        '{{ name }}' as comparison_name,
+        {{ level }} as comparison_level,
+        case
+            when mode.is_estimated then coalesce(params.m_{{ name }}_{{ level }}, 1e-4)
+            else cast({{ comparison['declared'][level] }} as double)
+        end as m_probability,
+        u_wide.u_{{ name }}_{{ level }} as u_probability,
+        cast({{ comparison['weights'][level] }} as double) as declared_weight,
+        mode.is_estimated,
+        mode.is_measured
+    from params_{{ iterations }} as params
+    cross join u_wide
+    cross join mode
+    union all
+    {%- endfor %}
+    {%- endfor %}
+    select
+        'prior' as comparison_name,
+        cast(null as integer) as comparison_level,
+        least(2.0 * {{ model['duplicates_per_record'] }} / greatest(record_total.record_count - 1, 1), 0.5)
+            as m_probability,
+        1 - least(2.0 * {{ model['duplicates_per_record'] }} / greatest(record_total.record_count - 1, 1), 0.5)
+            as u_probability,
+        cast({{ model['declared_prior_log2_odds'] }} as double) as declared_weight,
+        mode.is_estimated,
+        mode.is_measured
+    from record_total
+    cross join mode
+
+),
+
+weights as (
+
+    select
+        comparison_name,
+        comparison_level,
+        m_probability,
+        u_probability,
+        is_estimated,
+        case when is_measured then 'measured' else 'declared' end as weight_source,
+        case
+            when not is_measured then declared_weight
+            when comparison_level is null then ln(m_probability / u_probability) / ln(2)
+            else greatest(least(ln(greatest(m_probability, 1e-4) / u_probability) / ln(2), 30), -30)
+        end as raw_weight
+    from estimated
+
+),
+
+{#- Levels are ordered (more alike = higher level), so a higher level never weighs less than a lower one:
+    a level with few pairs (a rare Dice band) cannot come out as evidence against a match. -#}
+monotone as (
+
+    select
+        comparison_name,
+        comparison_level,
+        m_probability,
+        u_probability,
+        is_estimated,
+        weight_source,
+        case
+            when comparison_level is null then raw_weight
+            else max(raw_weight) over (
+                partition by comparison_name order by comparison_level rows between unbounded preceding and current row
+            )
+        end as match_weight
+    from weights
+
+)
+
+select * from monotone

@@ -1,0 +1,93 @@
+{#- Each current customer record with what matching compares, prepared once per record: the Bloom filters as
+    bit strings with their set-bit counts (a pair then only ANDs and counts), and the LSH band keys of the name
+    (pinyin) and address filters. A band key is the filter ANDed with a fixed mask of `band_bits` sampled
+    positions: records whose filters are alike agree on all sampled bits of some band with high probability,
+    unrelated ones rarely, so a shared band key makes a candidate pair without comparing every pair. A band key
+    with fewer set bits than var blocking.<field>_band_min_set is mostly zeros shared by chance and is skipped.
+    Masks are drawn at compile time from a fixed linear congruential sequence (same masks every run); filters
+    of another length than var blocking.bloom_length get no band keys. -#}
+{%- set blocking = var('blocking') -%}
+{%- set length = blocking['bloom_length'] -%}
+{%- set ns = namespace(state=12345) -%}
+{%- set masks = {} -%}
+{%- set minimum_set = {'name': blocking['name_band_min_set'], 'address': blocking['address_band_min_set']} -%}
+{%- for field, bands, band_bits in [
+    ('name', blocking['name_bands'], blocking['name_band_bits']),
+    ('address', blocking['address_bands'], blocking['address_band_bits'])
+] -%}
+    {%- set field_masks = [] -%}
+    {%- for band in range(bands) -%}
+        {%- set picked = [] -%}
+        {%- for _ in range(band_bits * 4) -%}
+            {%- set ns.state = (ns.state * 1103515245 + 12345) % 2147483648 -%}
+            {%- set position = (ns.state // 65536) % length -%}
+            {%- if position not in picked and picked | length < band_bits -%}{%- do picked.append(position) -%}{%- endif -%}
+        {%- endfor -%}
+        {%- set chars = [] -%}
+        {%- for i in range(length) -%}{%- do chars.append('1' if i in picked else '0') -%}{%- endfor -%}
+        {%- do field_masks.append(chars | join('')) -%}
+    {%- endfor -%}
+    {%- do masks.update({field: field_masks}) -%}
+{%- endfor -%}
+
+with
+
+records as (
+
+    select * from {{ ref('stg_deid__customers') }}
+
+),
+
+encoded as (
+
+    select
+        customer_record_key,
+        source_system,
+        source_name,
+        record_id,
+        id_token,
+        mobile_token,
+        email_token,
+        landline_token,
+        birth_year,
+        gender,
+        city,
+        province,
+        substr(name_masked, 1, 1) as name_initial,
+        created_at,
+        {{ bloom_bits('name_bloom') }} as name_bits,
+        {{ bloom_bits('name_pinyin_bloom') }} as pinyin_bits,
+        {{ bloom_bits('address_bloom') }} as address_bits
+    from records
+
+),
+
+counted as (
+
+    select
+        *,
+        bit_count(name_bits) as name_bit_count,
+        bit_count(pinyin_bits) as pinyin_bit_count,
+        bit_count(address_bits) as address_bit_count
+    from encoded
+
+),
+
+banded as (
+
+    select
+        *
+        {%- for field, source_bits in [('name', 'pinyin_bits'), ('address', 'address_bits')] %}
+        {%- for mask in masks[field] %},
+        case
+            when bit_length({{ source_bits }}) = {{ length }}
+                and bit_count({{ source_bits }} & {{ bloom_bits("'" ~ mask ~ "'") }}) >= {{ minimum_set[field] }}
+                then {{ source_bits }} & {{ bloom_bits("'" ~ mask ~ "'") }}
+        end as {{ field }}_band_{{ loop.index0 }}
+        {%- endfor %}
+        {%- endfor %}
+    from counted
+
+)
+
+select * from banded

@@ -1,0 +1,30 @@
+"""Floors and knobs of the churn model; each can be set by a CRMGOV_CHURN_* environment variable.
+
+The dbt side (label horizon, population, risk bands) lives in dbt_project.yml vars; these are only what the
+Python task decides: how to split, how to fit, and when a model is good enough to publish.
+"""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ChurnSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CRMGOV_CHURN_", extra="ignore")
+
+    enabled: bool = Field(default=True, description="train and score in the transform stage")
+    holdout_snapshots: int = Field(default=3, ge=1, description="latest labelled snapshots held out for evaluation")
+    min_train_snapshots: int = Field(default=3, ge=1, description="fewer labelled snapshots before the hold-out: skip")
+    min_auc: float = Field(default=0.6, description="refuse to publish below this held-out AUC")
+    min_precision_top_decile: float = Field(default=0.25, description="refuse below this precision in the top 10%")
+    max_brier: float = Field(default=0.25, description="refuse above this held-out Brier score")
+    random_state: int = 42
+    regularisation_c: float = Field(default=0.03, gt=0, description="inverse L2 strength of the logistic model")
+    max_train_rows: int = Field(default=2_000_000, ge=1000, description="deterministic subsample above this")
+    top_factors: int = Field(default=3, ge=1, le=3)
+
+
+def load_churn_settings(**overrides: object) -> ChurnSettings:
+    """Settings from the environment, explicit values winning; None values are ignored."""
+    return ChurnSettings(**{k: v for k, v in overrides.items() if v is not None})

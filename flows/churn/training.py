@@ -1,0 +1,146 @@
+"""One night of the churn model: split by time, train, judge on the held-out snapshots, and publish the run-date
+scores only when every metric clears its floor. Works on an open DuckDB connection to the warehouse copy the
+transform stage is building, so whatever it writes is swapped in with the rest of that build or not at all."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import asdict
+from datetime import date
+from typing import Any
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from flows.churn import model as churn_model
+from flows.churn import store
+from flows.churn.evaluation import Metrics, evaluate
+from flows.churn.features import LABEL, Split, load_features, split_by_time
+from flows.churn.settings import ChurnSettings
+
+PUBLISHED, REFUSED, SKIPPED = "published", "refused", "skipped"
+
+
+def _first_last(snapshots: list) -> tuple[date | None, date | None]:
+    if not snapshots:
+        return None, None
+    return pd.Timestamp(snapshots[0]).date(), pd.Timestamp(snapshots[-1]).date()
+
+
+def floor_failures(metrics: Metrics, settings: ChurnSettings) -> list[str]:
+    """Human-readable reasons the model may not be published (empty when it may)."""
+    failures = []
+    if metrics.auc < settings.min_auc:
+        failures.append(f"AUC {metrics.auc:.3f} < floor {settings.min_auc}")
+    if metrics.precision_top_decile < settings.min_precision_top_decile:
+        failures.append(
+            f"precision in top decile {metrics.precision_top_decile:.3f} < floor {settings.min_precision_top_decile}"
+        )
+    if metrics.brier > settings.max_brier:
+        failures.append(f"Brier {metrics.brier:.4f} > ceiling {settings.max_brier}")
+    return failures
+
+
+def score_frame(fitted: Any, frame: pd.DataFrame, run_id: str, run_date: date, k: int) -> pd.DataFrame:
+    """The churn_model.scores rows of the scored snapshot."""
+    names, values = churn_model.top_factors(fitted, frame, k)
+    out = pd.DataFrame(
+        {
+            "master_id": frame["master_id"].to_numpy(),
+            "run_id": run_id,
+            "run_date": run_date,
+            "churn_score": churn_model.predict(fitted, frame),
+        }
+    )
+    for i in range(3):
+        out[f"top_factor_{i + 1}"] = names[:, i] if i < k else None
+        out[f"top_factor_{i + 1}_contribution"] = values[:, i] if i < k else np.nan
+    return out
+
+
+def _skip_reason(split: Split, settings: ChurnSettings) -> str | None:
+    if len(split.train_snapshots) < settings.min_train_snapshots:
+        return (
+            f"only {len(split.train_snapshots)} labelled snapshot(s) before the hold-out "
+            f"(need {settings.min_train_snapshots}): too little history to train"
+        )
+    for name, part in (("training", split.train), ("held-out", split.holdout)):
+        if part[LABEL].nunique() < 2:
+            return f"the {name} rows ({len(part)}) hold a single class: cannot train or evaluate"
+    if split.scoring.empty:
+        return "no customer in the run-date snapshot's population: nothing to score"
+    return None
+
+
+def train_and_score(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    run_date: date,
+    settings: ChurnSettings,
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> dict[str, Any]:
+    """Train, evaluate, record, and publish when the floors allow; returns the governance row written."""
+    store.ensure_tables(con)
+    split = split_by_time(load_features(con), settings.holdout_snapshots)
+    run: dict[str, Any] = {
+        "run_id": run_id,
+        "model": churn_model.MODEL_NAME,
+        "min_auc": settings.min_auc,
+        "min_precision_top_decile": settings.min_precision_top_decile,
+        "max_brier": settings.max_brier,
+        "train_rows": len(split.train),
+        "holdout_rows": len(split.holdout),
+        "scored_rows": 0,
+    }
+    run["train_snapshot_first"], run["train_snapshot_last"] = _first_last(split.train_snapshots)
+    run["holdout_snapshot_first"], run["holdout_snapshot_last"] = _first_last(split.holdout_snapshots)
+    reason = _skip_reason(split, settings)
+    if reason:
+        run |= {"status": SKIPPED, "message": f"churn model not trained: {reason}; previous scores kept"}
+        logger.warning(run["message"])
+        store.record_run(con, run_date, run, [], {})
+        return run
+
+    started = time.perf_counter()
+    train = churn_model.subsample(split.train, settings.max_train_rows, settings.random_state)
+    judged = churn_model.fit(train, settings.random_state, settings.regularisation_c)
+    metrics = evaluate(
+        split.holdout[LABEL].to_numpy(dtype=int),
+        churn_model.predict(judged, split.holdout),
+        split.holdout["days_since_last_order"].to_numpy(dtype=float),
+    )
+    run |= metrics.as_row() | {"holdout_positives": metrics.positives, "holdout_positive_rate": metrics.positive_rate}
+    run["train_seconds"] = time.perf_counter() - started
+    failures = floor_failures(metrics, settings)
+    coefficients = churn_model.coefficients(judged)
+    if failures:
+        run |= {
+            "status": REFUSED,
+            "message": "churn scores not published: " + "; ".join(failures) + "; previous scores kept",
+        }
+        logger.warning(run["message"])
+    else:
+        started = time.perf_counter()
+        final = churn_model.fit(
+            churn_model.subsample(split.labelled, settings.max_train_rows, settings.random_state),
+            settings.random_state,
+            settings.regularisation_c,
+        )
+        coefficients = churn_model.coefficients(final)
+        scores = score_frame(final, split.scoring, run_id, run_date, settings.top_factors)
+        store.publish_scores(con, scores)
+        run |= {
+            "status": PUBLISHED,
+            "scored_rows": len(scores),
+            "score_seconds": time.perf_counter() - started,
+            "message": (
+                f"churn scores published for {len(scores)} customers: held-out AUC {metrics.auc:.3f} "
+                f"(recency only {metrics.recency_baseline_auc:.3f}), precision in top decile "
+                f"{metrics.precision_top_decile:.3f}, Brier {metrics.brier:.4f}"
+            ),
+        }
+        logger.info(run["message"])
+    store.record_run(con, run_date, run, [asdict(b) for b in metrics.reliability], coefficients)
+    return run

@@ -1,0 +1,216 @@
+"""`PrivacyHook`: what the privacy stage calls, in three clearly separated steps.
+
+- `before()`: the new requests of the run date (validated `dsr` sources, in request order) are processed once:
+  access -> a JSON export of everything held about the person in `restricted/dsr_exports/` (0600);
+  correction -> the corrected value de-identified by the policy, kept for survivorship;
+  erasure -> the person's records and tokens join the suppression list and their raw rows are deleted.
+  Every run also deletes rows of listed records that a source delivered again.
+- `filter(source, frame)`: drops de-identified rows of erased persons (counted per source).
+- `after()`: in the warehouse, the audit, the corrections, the per-source drop counts, and the erasure of the
+  person from every built table; raw rows of persons found again under a new record id are deleted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import duckdb
+import pandas as pd
+
+from flows.dsr import restricted, suppression, warehouse
+from flows.dsr.linkage import link_person
+from flows.ingest.config import Source
+from flows.ledger import governance
+from flows.privacy.deidentify import Keys, Policy, deidentify
+from flows.stages import read_table, table_exists
+from flows.workdir import Workdir
+
+REQUEST_TYPES = ("access", "correction", "erasure")
+
+
+@dataclass
+class Outcome:
+    request_id: str
+    request_type: str
+    requested_at: datetime | None
+    status: str = "done"
+    linked_records: int = 0
+    exported_rows: int = 0
+    corrected_columns: int = 0
+    restricted_rows_erased: int = 0
+    warehouse_rows_erased: int = 0
+
+
+@dataclass
+class PrivacyHook:
+    wd: Workdir
+    run_id: str
+    run_date: date
+    sources: list[Source]
+    policy: Policy
+    keys: Keys
+    outcomes: list[Outcome] = field(default_factory=list)
+    corrections: list[list] = field(default_factory=list)
+    erased_records: set[tuple[str, str]] = field(default_factory=set)
+    erased_masters: set[str] = field(default_factory=set)
+    suppressed: suppression.SuppressionList = field(default_factory=suppression.SuppressionList)
+
+    def before(self) -> None:
+        self.suppressed = suppression.SuppressionList.load(self.wd.raw_db)
+        for request in self._new_requests():
+            self._process(request)
+        restricted.erase_rows(self.wd.raw_db, self.sources, self.suppressed.records)
+
+    def filter(self, source: Source, frame: pd.DataFrame) -> pd.DataFrame:
+        return self.suppressed.filter(source.name, source.entity, frame)
+
+    def after(self) -> None:
+        again = self.suppressed.matched - self.suppressed.records
+        if again:
+            con = duckdb.connect(str(self.wd.raw_db))
+            try:
+                self.suppressed.add(con, "matched-by-token", again, set())
+            finally:
+                con.close()
+            restricted.erase_rows(self.wd.raw_db, self.sources, again)
+        with governance(self.wd.warehouse_db) as con:
+            warehouse.ensure(con)
+            con.execute("begin transaction")
+            erased = warehouse.erase_person(con, self.erased_records, self.erased_masters)
+            for outcome in self.outcomes:
+                if outcome.request_type == "erasure":
+                    outcome.warehouse_rows_erased = erased
+            if self.corrections:
+                con.executemany("insert into governance.dsr_corrections values (?, ?, ?, ?, ?, ?)", self.corrections)
+            if self.outcomes:
+                con.execute(
+                    "delete from governance.dsr_audit where request_id in ?", [[o.request_id for o in self.outcomes]]
+                )
+                con.executemany(
+                    "insert into governance.dsr_audit values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        [o.request_id, o.request_type, o.requested_at, self.run_date, self.run_id, o.status,
+                         o.linked_records, o.exported_rows, o.corrected_columns, o.restricted_rows_erased,
+                         o.warehouse_rows_erased]
+                        for o in self.outcomes
+                    ],
+                )
+            warehouse.record_suppressed(con, self.run_id, self.run_date, self.suppressed.dropped)
+            con.execute("commit")
+
+    def _new_requests(self) -> list[dict]:
+        con = duckdb.connect(str(self.wd.raw_db), read_only=True)
+        try:
+            done = set()
+            if table_exists(con, "dsr_meta", "requests"):
+                done = {r for (r,) in con.execute("select request_id from dsr_meta.requests").fetchall()}
+            frames = [
+                df for src in self.sources if src.entity == "dsr"
+                if (df := read_table(con, "validated", src.name)) is not None
+            ]
+        finally:
+            con.close()
+        if not frames:
+            return []
+        df = pd.concat(frames, ignore_index=True)
+        df["requested"] = pd.to_datetime(df["requested_at"], errors="coerce", format="mixed")
+        df = df[df["requested"].isna() | (df["requested"].dt.date <= self.run_date)]
+        df = df[~df["record_id"].isin(done)].sort_values(["requested", "record_id"], na_position="first")
+        return [
+            {
+                "request_id": str(r.record_id),
+                "request_type": str(r.request_type or "").strip().lower(),
+                "customer_system": str(r.customer_system),
+                "customer_id": str(r.customer_id),
+                "field": (str(r.field).strip() if isinstance(r.field, str) else None) or None,
+                "new_value": r.new_value if isinstance(r.new_value, str) else None,
+                "requested_at": None if pd.isna(r.requested) else r.requested.to_pydatetime(),
+            }
+            for r in df.itertuples()
+        ]
+
+    def _process(self, request: dict) -> None:
+        outcome = Outcome(request["request_id"], request["request_type"], request["requested_at"])
+        person = link_person(self.wd.warehouse_db, request["customer_system"], request["customer_id"])
+        outcome.linked_records = len(person.records)
+        if outcome.request_type == "access":
+            public = {k: v for k, v in request.items() if k != "new_value"}
+            out = restricted.export_path(self.wd.restricted, request["request_id"], self.run_date)
+            outcome.exported_rows = restricted.export_person(
+                self.wd.raw_db, self.sources, person.records, self._master_rows(person.master_ids), out, public
+            )
+        elif outcome.request_type == "correction":
+            outcome.corrected_columns, outcome.status = self._correct(request)
+        elif outcome.request_type == "erasure":
+            con = duckdb.connect(str(self.wd.raw_db))
+            try:
+                self.suppressed.add(con, request["request_id"], person.records, person.tokens)
+            finally:
+                con.close()
+            outcome.restricted_rows_erased = restricted.erase_rows(self.wd.raw_db, self.sources, person.records)
+            outcome.restricted_rows_erased += self._forget_exports(person.records)
+            self.erased_records |= person.records
+            self.erased_masters |= person.master_ids
+        else:
+            outcome.status = f"rejected: unknown request type (expected {', '.join(REQUEST_TYPES)})"
+        con = duckdb.connect(str(self.wd.raw_db))
+        try:
+            suppression.ensure(con)
+            suppression.record_request(con, request, self.run_date, self.run_id)
+        finally:
+            con.close()
+        self.outcomes.append(outcome)
+
+    def _forget_exports(self, records: set[tuple[str, str]]) -> int:
+        """Earlier access exports of the person are personal data held in the restricted zone too: deleted."""
+        con = duckdb.connect(str(self.wd.raw_db), read_only=True)
+        try:
+            rows = con.execute(
+                "select request_id, customer_system, customer_id from dsr_meta.requests where request_type = 'access'"
+            ).fetchall()
+            earlier = [r for r, s, c in rows if (s, c) in records]
+        finally:
+            con.close()
+        removed = 0
+        for request_id in earlier:
+            for path in (self.wd.restricted / "dsr_exports").glob(f"*_{restricted.safe_request_id(request_id)}.json"):
+                path.unlink()
+                removed += 1
+        return removed
+
+    def _correct(self, request: dict) -> tuple[int, str]:
+        """The corrected value through the policy's own operators for that field: the same tokens, masks and
+        generalisations a source delivering it would produce."""
+        columns = self.policy.entities["customer"].columns
+        name = request["field"]
+        if name not in columns or not request["new_value"]:
+            return 0, f"rejected: no correctable customer field {name!r} or no new value"
+        frame = pd.DataFrame({
+            "source_name": ["dsr"], "source_system": [request["customer_system"]],
+            "record_id": [request["customer_id"]], name: [request["new_value"]],
+        })
+        out, _ = deidentify("customer", frame, self.policy, self.keys, as_of=self.run_date)
+        produced = [spec.to for spec in columns[name].operators]
+        rows = [
+            [request["request_id"], request["customer_system"], request["customer_id"], request["requested_at"],
+             column, str(out.at[0, column])]
+            for column in produced
+            if out.at[0, column] is not None
+        ]
+        self.corrections.extend(rows)
+        return len(rows), "done" if rows else "rejected: the new value is not valid for the field"
+
+    def _master_rows(self, master_ids: set[str]) -> list[dict]:
+        if not master_ids or not self.wd.warehouse_db.exists():
+            return []
+        con = duckdb.connect(str(self.wd.warehouse_db), read_only=True)
+        try:
+            if not table_exists(con, "marts", "dim_customer"):
+                return []
+            df = con.execute("select * from marts.dim_customer where master_id in ?", [sorted(master_ids)]).df()
+        finally:
+            con.close()
+        return restricted.records(df)
+
+

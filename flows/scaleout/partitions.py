@@ -1,0 +1,41 @@
+"""Row partitions of one large source, and the exact merge of what each partition's de-identification found.
+
+De-identification is row by row (keyed HMAC, masks, Bloom encodings, free-text scans), so partitions can run
+on different workers and their outputs be concatenated in order. The PII inventory is the one thing that
+aggregates: its counts are summed per (source, column, entity, operator, proposed). An undeclared column's
+proposed entity comes from a sample of its first values, which is the first partition's sample as soon as
+that partition has SAMPLE_SIZE values of the column (partitions hold at least 1,000 rows): the first
+partition's guess is kept.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+
+from flows.privacy.deidentify import InventoryRow
+
+
+def split_rows(df: pd.DataFrame, max_rows: int) -> list[pd.DataFrame]:
+    """Consecutive slices of at most `max_rows` rows (one slice, possibly empty, for a small frame)."""
+    if len(df) <= max_rows:
+        return [df]
+    return [df.iloc[start : start + max_rows] for start in range(0, len(df), max_rows)]
+
+
+def merge_inventory(parts: Sequence[Sequence[InventoryRow]]) -> list[InventoryRow]:
+    """One inventory for the whole source: counts summed, rows in order of first appearance."""
+    merged: dict[tuple, InventoryRow] = {}
+    for rows in parts:
+        for r in rows:
+            key = (r.source_name, r.column, r.operator, r.proposed) + (() if r.proposed else (r.entity,))
+            seen = merged.get(key)
+            merged[key] = (
+                r
+                if seen is None
+                else InventoryRow(
+                    seen.source_name, seen.column, seen.entity, seen.count + r.count, seen.operator, seen.proposed
+                )
+            )
+    return list(merged.values())

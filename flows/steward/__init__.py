@@ -1,0 +1,1 @@
+"""Data stewards' decisions on customer record pairs, which the customer-master models read."""

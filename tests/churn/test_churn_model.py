@@ -1,0 +1,176 @@
+"""The churn model inside the nightly flow on demo data (scale 300): trained, judged against the generator's
+hidden churn truth, published with explanations, refused below its floors, and free of future leakage.
+
+One module-scoped nightly run; every other check works on copies of its warehouse.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+from sklearn.metrics import roc_auc_score
+
+from flows.churn import model as churn_model
+from flows.churn.features import LABEL, load_features, split_by_time
+from flows.churn.settings import ChurnSettings
+from flows.churn.training import train_and_score
+from flows.demo import generate_demo
+from flows.settings import REPO_ROOT
+from flows.transform.dbt_runner import run_dbt
+from flows.transform.stage import SCORES_DEPENDENT
+from flows.workdir import Workdir
+from tests.churn.ground_truth import master_persons, truth_labels
+
+RUN_DATE = date(2026, 11, 20)
+HORIZON_DAYS = 120  # dbt var churn_horizon_days
+LOG = logging.getLogger("test_churn")
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory, prefect_harness) -> Workdir:
+    from flows.nightly import nightly
+
+    wd = Workdir(tmp_path_factory.mktemp("churn") / "wd").ensure()
+    generate_demo(wd.inbox, seed=42, scale=300, start_date=RUN_DATE)
+    nightly(run_date=RUN_DATE, workdir=str(wd.root), demo=True)
+    return wd
+
+
+def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def dbt(args: list[str], warehouse: Path, root: Path) -> None:
+    run_dbt(
+        args,
+        project_dir=REPO_ROOT / "dbt_project",
+        warehouse_path=warehouse,
+        target_path=root / "target",
+        log_path=root / "logs",
+        vars={"run_date": RUN_DATE, "run_id": "test"},
+    )
+
+
+def test_the_run_records_metrics_and_publishes_scores(night: Workdir) -> None:
+    runs = q(
+        night.warehouse_db,
+        "select status, auc, precision_top_decile, brier, recency_baseline_auc, scored_rows, holdout_snapshot_first, "
+        "train_snapshot_last from governance.churn_model_runs where run_date = ?",
+        [RUN_DATE],
+    )
+    assert len(runs) == 1
+    status, auc, precision, brier, _baseline, scored, holdout_first, train_last = runs[0]
+    assert status == "published", runs
+    assert auc >= 0.6 and precision >= 0.25 and brier <= 0.25
+    assert train_last < holdout_first
+    bins = q(
+        night.warehouse_db, "select sum(rows) from governance.churn_model_reliability where run_date = ?", [RUN_DATE]
+    )
+    holdout_rows = q(night.warehouse_db, "select holdout_rows from governance.churn_model_runs")[0][0]
+    assert bins[0][0] == holdout_rows
+    population = q(
+        night.warehouse_db, "select count(*) from intermediate.int_churn_features_computed where is_scoring_snapshot"
+    )[0][0]
+    assert scored == population > 0
+
+
+def test_mart_churn_risk_explains_every_score_and_the_kpis_hold_the_bands(night: Workdir) -> None:
+    rows = q(
+        night.warehouse_db,
+        "select risk_band, churn_score, is_current, top_factor_1, top_factor_1_contribution, top_factor_2, "
+        "top_factor_2_contribution from marts.mart_churn_risk",
+    )
+    assert rows and all(is_current for _, _, is_current, *_ in rows)
+    for band, score, _, f1, c1, f2, c2 in rows:
+        assert band == ("high" if score >= 0.5 else "medium" if score >= 0.2 else "low")
+        assert f1 is not None and c1 > 0 and (f2 is None or c2 <= c1)
+    shares = dict(
+        q(night.warehouse_db, "select kpi_name, kpi_value from marts.fct_kpi_daily where kpi_name like 'churn_risk%'")
+    )
+    assert set(shares) == {"churn_risk_share__high", "churn_risk_share__medium", "churn_risk_share__low"}
+    assert float(sum(shares.values())) == pytest.approx(1.0, abs=1e-3)
+    counted = sum(1 for band, *_ in rows if band == "high") / len(rows)
+    assert float(shares["churn_risk_share__high"]) == pytest.approx(counted, abs=1e-4)
+
+
+def test_the_model_beats_recency_on_the_held_out_period_against_the_generators_truth(night: Workdir) -> None:
+    settings = ChurnSettings()
+    con = duckdb.connect(str(night.warehouse_db), read_only=True)
+    try:
+        split = split_by_time(load_features(con), settings.holdout_snapshots)
+        persons = master_persons(con, night.ground_truth)
+    finally:
+        con.close()
+    fitted = churn_model.fit(split.train, settings.random_state, settings.regularisation_c)
+    scores = churn_model.predict(fitted, split.holdout)
+    recorded = q(night.warehouse_db, "select auc from governance.churn_model_runs where run_date = ?", [RUN_DATE])
+    assert roc_auc_score(split.holdout[LABEL], scores) == pytest.approx(recorded[0][0], abs=1e-9)  # deterministic
+
+    truth = truth_labels(split.holdout, persons, HORIZON_DAYS)
+    assert truth.sum() >= 10, "too few true churners in the held-out period to judge"
+    model_auc = roc_auc_score(truth, scores)
+    recency_auc = roc_auc_score(truth, split.holdout["days_since_last_order"])
+    print(f"held-out AUC vs truth: model {model_auc:.3f}, recency only {recency_auc:.3f}")
+    assert model_auc > recency_auc + 0.02
+
+
+def test_below_the_floor_the_previous_scores_stay_and_the_mart_says_so(night: Workdir, tmp_path: Path) -> None:
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy2(night.warehouse_db, warehouse)
+    later = date(2026, 11, 21)
+    con = duckdb.connect(str(warehouse))
+    try:
+        run = train_and_score(con, "strict", later, ChurnSettings(min_auc=0.99), LOG)
+        kept = con.execute("select distinct run_date from churn_model.scores").fetchall()
+        recorded = con.execute(
+            "select status, message from governance.churn_model_runs where run_date = ?", [later]
+        ).fetchall()
+    finally:
+        con.close()
+    assert run["status"] == "refused"
+    assert kept == [(RUN_DATE,)]
+    status, message = recorded[0]
+    assert status == "refused" and "AUC" in message and "previous scores kept" in message
+    run_dbt(
+        ["build", "--select", SCORES_DEPENDENT],
+        project_dir=REPO_ROOT / "dbt_project",
+        warehouse_path=warehouse,
+        target_path=tmp_path / "target",
+        log_path=tmp_path / "logs",
+        vars={"run_date": later, "run_id": "strict"},
+    )
+    stale = q(warehouse, "select count(*), bool_or(is_current), min(scored_run_date) from marts.mart_churn_risk")
+    assert stale[0][0] > 0 and stale[0][1] is False and stale[0][2] == RUN_DATE
+
+
+def test_features_use_no_event_after_their_snapshot(night: Workdir, tmp_path: Path) -> None:
+    """Delete every fact after a month-end, rebuild the features: that month-end's rows must not change."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy2(night.warehouse_db, warehouse)
+    cutoff = date(2026, 7, 31)
+    feature_sql = (
+        "select * exclude (label_window_end, churned_in_horizon) from intermediate.int_churn_features_computed "
+        "where snapshot_date = ? order by master_id"
+    )
+    before = q(warehouse, feature_sql, [cutoff])
+    con = duckdb.connect(str(warehouse))
+    try:
+        con.execute("delete from marts.fct_orders where ordered_date > ?", [cutoff])
+        con.execute("delete from marts.fct_tickets where cast(opened_at as date) > ?", [cutoff])
+        con.execute("update marts.fct_tickets set resolved_at = null where cast(resolved_at as date) > ?", [cutoff])
+        con.execute("delete from marts.fct_surveys where cast(surveyed_at as date) > ?", [cutoff])
+    finally:
+        con.close()
+    dbt(["run", "--select", "int_churn_snapshots_listed", "int_churn_features_computed"], warehouse, tmp_path)
+    after = q(warehouse, feature_sql, [cutoff])
+    assert len(before) > 50
+    assert after == before
