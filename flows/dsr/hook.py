@@ -60,7 +60,8 @@ class PrivacyHook:
         self.suppressed = suppression.SuppressionList.load(self.wd.raw_db)
         for request in self._new_requests():
             self._process(request)
-        restricted.erase_rows(self.wd.raw_db, self.sources, self.suppressed.records)
+        known = self.suppressed.records - self.erased_records  # erased before tonight: anything now is re-delivered
+        restricted.erase_rows(self.wd.raw_db, self.sources, known, self.suppressed.dropped)
 
     def filter(self, source: Source, frame: pd.DataFrame) -> pd.DataFrame:
         return self.suppressed.filter(source.name, source.entity, frame)

@@ -112,8 +112,12 @@ def records(df: pd.DataFrame) -> list[dict]:
     return json.loads(df.to_json(orient="records", date_format="iso", force_ascii=False))
 
 
-def erase_rows(raw_db: Path, sources: list[Source], records: set[tuple[str, str]]) -> int:
-    """Delete the records' rows (and their facts) from landed / current / validated and the quarantine."""
+def erase_rows(
+    raw_db: Path, sources: list[Source], records: set[tuple[str, str]], validated: dict[str, int] | None = None
+) -> int:
+    """Delete the records' rows (and their facts) from landed / current / validated and the quarantine; returns
+    the rows deleted, and adds to `validated` per source the validated rows among them (rows a source delivered
+    again that would otherwise have reached de-identification)."""
     if not records:
         return 0
     con = duckdb.connect(str(raw_db))
@@ -126,7 +130,10 @@ def erase_rows(raw_db: Path, sources: list[Source], records: set[tuple[str, str]
                 where = _predicate(src, zone)
                 if where is None or not table_exists(con, zone, src.name):
                     continue
-                erased += con.execute(f"delete from {zone}.{safe_name(src.name)} where {where}").fetchone()[0]
+                n = con.execute(f"delete from {zone}.{safe_name(src.name)} where {where}").fetchone()[0]
+                erased += n
+                if zone == "validated" and validated is not None and n:
+                    validated[src.name] = validated.get(src.name, 0) + n
         where = _quarantine_predicate(sources)
         if where and table_exists(con, "quality_meta", "quarantine"):
             erased += con.execute(f"delete from quality_meta.quarantine where {where}").fetchone()[0]

@@ -92,7 +92,7 @@ class SuppressionList:
             drop = keys.isin(self.records)
             if entity == "dsr":
                 drop &= df["request_type"].astype(str).str.lower().ne("erasure")
-        self.dropped[source_name] = int(drop.sum())
+        self.dropped[source_name] = self.dropped.get(source_name, 0) + int(drop.sum())
         return df[~drop].reset_index(drop=True)
 
 

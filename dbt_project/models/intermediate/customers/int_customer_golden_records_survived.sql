@@ -75,8 +75,8 @@ corrected as (
     select
         master_id
         {%- for column in survived_columns %},
-        max(case when column_name = '{{ column }}' then column_value end) as corrected_{{ column }}
-        {%- endfor %}
+        max(case when column_name = '{{ column }}' then column_value end) as corrected_{{ column }}  -- noqa: LT02
+    {%- endfor %}
     from latest_corrections
     where recency = 1
     group by master_id

@@ -13,7 +13,8 @@
     weights of var match_weights and match_model.declared_prior_log2_odds apply (column `weight_source`). -#}
 {%- set comparisons = matching_comparisons() -%}
 {%- set model = var('match_model') -%}
-{%- set iterations = model['em_iterations'] -%}
+{#- EM is unrolled only when asked for: the declared-m build compiles to a short query. -#}
+{%- set iterations = model['em_iterations'] if model['estimate_m'] else 0 -%}
 {%- set offsets = [17, 101, 331, 1009, 3001, 7919, 15401, 30011] -%}
 
 with
@@ -195,7 +196,7 @@ patterns as (
 
 ),
 
-params_0 as (
+params_0 as materialized (
 
     select
         cast(0.1 as double) as match_share
@@ -230,7 +231,7 @@ posterior_{{ step }} as (
 
 ),
 
-params_{{ step }} as (
+params_{{ step }} as materialized (
 
     select
         greatest(least(sum(pair_count * match_mass / (match_mass + non_match_mass)) / sum(pair_count), 0.999), 1e-6)

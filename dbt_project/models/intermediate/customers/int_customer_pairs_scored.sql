@@ -67,14 +67,15 @@ decided as (
         {%- endfor %}
         scored.name_dice,
         scored.address_dice,
-        round(scored.match_score, 2) as match_score,
+        round(cast(scored.match_score as decimal(12, 4)), 2) as match_score,
         1.0 / (1.0 + power(2.0, -greatest(least(scored.match_score, 60), -60))) as match_probability,
         case
             when steward.decision = 'match' then 'match'
             when steward.decision = 'no_match' then 'non_match'
             when 1.0 / (1.0 + power(2.0, -greatest(least(scored.match_score, 60), -60))) >= {{ var('match_probability') }}
                 then 'match'
-            when 1.0 / (1.0 + power(2.0, -greatest(least(scored.match_score, 60), -60)))
+            when
+                1.0 / (1.0 + power(2.0, -greatest(least(scored.match_score, 60), -60)))
                 >= {{ var('possible_match_probability') }}
                 then 'possible'
             else 'non_match'

@@ -73,20 +73,55 @@ counted as (
 
 ),
 
-banded as (
+masked as (
 
     select
         *
         {%- for field, source_bits in [('name', 'pinyin_bits'), ('address', 'address_bits')] %}
         {%- for mask in masks[field] %},
         case
-            when bit_length({{ source_bits }}) = {{ length }}
-                and bit_count({{ source_bits }} & {{ bloom_bits("'" ~ mask ~ "'") }}) >= {{ minimum_set[field] }}
-                then {{ source_bits }} & {{ bloom_bits("'" ~ mask ~ "'") }}
-        end as {{ field }}_band_{{ loop.index0 }}
+            when bit_length({{ source_bits }}) = {{ length }} then {{ source_bits }} & {{ bloom_bits("'" ~ mask ~ "'") }}
+        end as {{ field }}_masked_{{ loop.index0 }}
         {%- endfor %}
         {%- endfor %}
     from counted
+
+),
+
+banded as (
+
+    select
+        customer_record_key,
+        source_system,
+        source_name,
+        record_id,
+        id_token,
+        mobile_token,
+        email_token,
+        landline_token,
+        birth_year,
+        gender,
+        city,
+        province,
+        name_initial,
+        created_at,
+        name_bits,
+        pinyin_bits,
+        address_bits,
+        name_bit_count,
+        pinyin_bit_count,
+        address_bit_count,
+        {{ short_hash('name_bits') }} as name_key,
+        {{ short_hash('pinyin_bits') }} as pinyin_key
+        {%- for field in ['name', 'address'] %}
+        {%- for mask in masks[field] %},
+        case
+            when bit_count({{ field }}_masked_{{ loop.index0 }}) >= {{ minimum_set[field] }}
+                then {{ short_hash(field ~ '_masked_' ~ loop.index0) }}
+        end as {{ field }}_band_{{ loop.index0 }}
+        {%- endfor %}
+        {%- endfor %}
+    from masked
 
 )
 

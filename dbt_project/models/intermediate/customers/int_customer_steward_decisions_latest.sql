@@ -50,11 +50,11 @@ ranked as (
 select
     left_key,
     right_key,
-    left_key || '|' || right_key as pair_key,
     decision,
     decided_by,
     reason,
     decided_at,
-    decision_id
+    decision_id,
+    left_key || '|' || right_key as pair_key
 from ranked
 where recency = 1

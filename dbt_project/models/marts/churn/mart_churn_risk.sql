@@ -32,7 +32,6 @@ final as (
     select
         -- ids
         cast(master_id as varchar) as master_id,
-        cast(model_run_id as varchar) as model_run_id,
 
         -- dates
         {{ run_date() }} as snapshot_date,

@@ -65,7 +65,7 @@ events as (
         to_master_id,
         records_moved
     from created
-    where to_master_id not in (select to_master_id from moves)
+    where to_master_id not in (select to_master_id from moves)  -- noqa: RF02
 
     union all
 
