@@ -75,7 +75,7 @@ corrected as (
     select
         master_id
         {%- for column in survived_columns %},
-        max(case when column_name = '{{ column }}' then column_value end) as corrected_{{ column }}  -- noqa: LT02
+        max(case when column_name = '{{ column }}' then column_value end) as corrected_{{ column }}
     {%- endfor %}
     from latest_corrections
     where recency = 1
