@@ -25,7 +25,7 @@ demo: install
 
 lint: install
 	$(BIN)/ruff check .
-	cd dbt_project && CRMGOV_WAREHOUSE_PATH=/tmp/crmgov-sqlfluff.duckdb DBT_PROFILES_DIR=. ../$(BIN)/sqlfluff lint models --processes 2
+	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 test: install system-deps lint
 	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=25
