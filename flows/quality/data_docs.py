@@ -79,6 +79,7 @@ def build_data_docs(
     if tmp.exists():
         shutil.rmtree(tmp)
     _configure_site(context, tmp)
+    _forget_results(context)  # the context lives as long as the process: render this run's results only
     for validation, source_name, run_date in _validations(outcomes):
         key = ValidationResultIdentifier(
             expectation_suite_identifier=ExpectationSuiteIdentifier(name=validation.suite_name),
@@ -87,9 +88,16 @@ def build_data_docs(
         )
         context.validation_results_store.set(key, validation)
     context.build_data_docs(site_names=[SITE_NAME])
+    _forget_results(context)
     _make_offline(tmp)
     atomic_replace(tmp, out_dir)
     return out_dir / "index.html"
+
+
+def _forget_results(context: AbstractDataContext) -> None:
+    store = context.validation_results_store
+    for key in store.list_keys():
+        store.remove_key(key)
 
 
 def _configure_site(context: AbstractDataContext, base_directory: Path) -> None:

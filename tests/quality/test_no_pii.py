@@ -66,3 +66,13 @@ def test_data_docs_are_offline_and_pii_free(pii_outcomes, tmp_path):
             assert (page.parent / ref).resolve().exists(), f"{page}: missing local asset {ref}"
     assert any("PII1" in p.read_text(encoding="utf-8") for p in pages)
 
+
+
+def test_a_site_shows_only_the_results_it_was_built_from(pii_outcomes, tmp_path):
+    """One process builds many sites (a served deployment runs night after night): none may carry an earlier run's."""
+    build_data_docs(pii_outcomes, tmp_path / "first")
+    index = build_data_docs(pii_outcomes[1:], tmp_path / "second")
+    site = "".join(p.read_text(encoding="utf-8") for p in index.parent.rglob("*.html"))
+    customers, tickets = pii_outcomes
+    assert tickets.source_name in site
+    assert customers.source_name not in site
