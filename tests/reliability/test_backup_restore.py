@@ -60,9 +60,15 @@ def test_the_run_after_a_restore_continues_as_if_nothing_happened(restored_and_c
     run_id = restored_and_continued["result"]["run_id"]
     status = q(wd.warehouse_db, "select status from governance.run_ledger where run_id = ?", [run_id])
     assert status in ([("success",)], [("warn",)])
-    # every D1 record keeps its master id; D2 read exactly the D2 deliveries, once
+    # every D1 record keeps its master id unless D2 erased its person; D2 read exactly the D2 deliveries, once
     masters = master_ids(wd.warehouse_db)
-    assert {k: masters[k] for k in reference.masters if k in masters} == reference.masters
+    gone = set(reference.masters) - set(masters)
+    erased = q(wd.warehouse_db, "select coalesce(sum(linked_records), 0) from governance.dsr_audit "
+                                "where run_id = ? and request_type = 'erasure' and status = 'done'", [run_id])
+    assert [(len(gone),)] == erased
+    assert {k: masters[k] for k in reference.masters if k not in gone} == {
+        k: v for k, v in reference.masters.items() if k not in gone
+    }
     files = q(wd.raw_db, "select distinct _delivery_date from landed.orders where _run_id = ?", [run_id])
     assert files == [(D2,)]
     loaded = dict(q(wd.raw_db, "select delivery_date, count(*) from ingest_meta.files where status = 'loaded' "

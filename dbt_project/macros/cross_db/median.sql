@@ -1,4 +1,5 @@
-{# Median of a numeric expression as an aggregate. #}
+{# Median of a numeric expression as an aggregate: the mean of the two middle values when their count is even,
+   computed in double precision (DuckDB's median of a DECIMAL keeps the input scale and drops the half cent). #}
 {% macro median(expr) -%}
     {{ return(adapter.dispatch('median', 'crmgov')(expr)) }}
 {%- endmacro %}
@@ -8,5 +9,5 @@
 {%- endmacro %}
 
 {% macro duckdb__median(expr) -%}
-    median({{ expr }})
+    median(cast({{ expr }} as double))
 {%- endmacro %}
