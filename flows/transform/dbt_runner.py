@@ -4,10 +4,16 @@ dbt's own result object can report success=False without raising, and some wrapp
 for failed runs, so every invocation here checks `result.success` itself and raises `DbtFailed` naming the
 failed nodes. The environment dbt reads (profiles dir, warehouse path, telemetry off) is set only for the
 duration of the call and restored afterwards.
+
+Parsing the project costs seconds (a full parse whenever the vars or the warehouse path change, i.e. every
+night and every workdir), so the parsed manifest is kept for the life of the process and handed to dbt,
+as dbt's programmatic API allows. It is parsed again when a project file, the target or a parse-time var
+changes; the run's date and id are read at compile time only (`RUNTIME_VARS`), so they never force a parse.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -20,12 +26,17 @@ from typing import Any
 from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.artifacts.schemas.results import NodeStatus
 from dbt.cli.main import dbtRunner, dbtRunnerResult
+from dbt.contracts.graph.manifest import Manifest
 
 FAILED_STATUSES = {NodeStatus.Error, NodeStatus.Fail, NodeStatus.RuntimeErr}
 DOCS_FILES = ("index.html", "static_index.html", "catalog.json", "manifest.json")
 # dbt keeps global state (flags, adapter registry, the DuckDB handle) and we set process environment
 # variables: one dbt command at a time per process.
 _DBT_LOCK = threading.Lock()
+# vars that models read only when they are compiled (never in config() or in a macro run at parse time)
+RUNTIME_VARS = frozenset({"run_date", "run_id"})
+_SKIP_DIRS = {"target", "logs", "dbt_packages", "__pycache__"}
+_MANIFESTS: dict[tuple[str, ...], Manifest] = {}
 
 
 class DbtFailed(RuntimeError):
@@ -122,13 +133,43 @@ def run_dbt(
     ]
     with _DBT_LOCK, _dbt_environment(project_dir, Path(warehouse_path).resolve()):
         try:
-            result = dbtRunner().invoke(command)
+            manifest = _parsed_manifest(project_dir, args, command[len(args):], vars, log_path)
+            result = dbtRunner(manifest=manifest).invoke(command)
         finally:
             _release_duckdb()
     if not result.success:
         cause = f"{type(result.exception).__name__}: {result.exception}" if result.exception else None
         raise DbtFailed(list(args), failed_nodes(result), cause, log_path / "dbt.log")
     return result
+
+
+def _parsed_manifest(
+    project_dir: Path, args: list[str], flags: list[str], vars: Mapping[str, Any], log_path: Path
+) -> Manifest:
+    """The project's manifest, parsed once per process for each state of its files, target and parse-time vars."""
+    target = args[args.index("--target") + 1] if "--target" in args else ""
+    parse_vars = {k: v for k, v in _jsonable(vars).items() if k not in RUNTIME_VARS}
+    key = (str(project_dir), _project_checksum(project_dir), target, json.dumps(parse_vars, sort_keys=True))
+    if key not in _MANIFESTS:
+        result = dbtRunner().invoke(["parse", *(["--target", target] if target else []), *flags])
+        if not result.success or not isinstance(result.result, Manifest):
+            cause = f"{type(result.exception).__name__}: {result.exception}" if result.exception else None
+            raise DbtFailed(["parse"], [], cause, log_path / "dbt.log")
+        _MANIFESTS.clear()  # one project state at a time: a stale manifest is never used again
+        _MANIFESTS[key] = result.result
+    return _MANIFESTS[key]
+
+
+def _project_checksum(project_dir: Path) -> str:
+    """Name, size and modification time of every project file: changes whenever a model, macro or YAML does."""
+    digest = hashlib.sha256()
+    for root, dirs, files in os.walk(project_dir):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        for name in sorted(files):
+            stat = os.stat(os.path.join(root, name))
+            digest.update(f"{os.path.relpath(os.path.join(root, name), project_dir)}:{stat.st_size}:"
+                          f"{stat.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
 
 
 def generate_docs(
