@@ -1,7 +1,7 @@
 {#- "The customer master as of date D" for every past run date D: `where as_of_date = D` gives each master that
-    existed on D with the attribute values applied on D (from customer_golden_record_history). A view: nothing is
-    stored per date. Run dates are those of the run ledger and of the history, up to var run_date. -#}
-{{ config(materialized='view') }}
+    existed on D with the attribute values applied on D (from customer_golden_record_history). Run dates are those
+    of the run ledger and of the history, up to var run_date. A table like every mart, not a view: the published
+    BI copy reads marts through an attached warehouse, where a dbt view's references do not resolve. -#}
 {%- set columns = golden_record_columns() -%}
 
 with
