@@ -288,7 +288,9 @@ def rotate_key(
                f"({r.run_date}); {r.masters} records mastered, {r.masters_changed} master id(s) changed")
 
 
-steward_app = typer.Typer(help="Data stewards: decide the customer-master pairs listed in possible_matches.")
+steward_app = typer.Typer(
+    help="Data stewards: decide the pairs in possible_matches and the key-field changes in key_field_review_queue."
+)
 app.add_typer(steward_app, name="steward")
 
 
@@ -317,6 +319,46 @@ def steward_decide(
         _fail(exc)
         return
     typer.echo(f"decision {decision_id}: {left.key} / {right.key} -> {decision} (applies from the next run)")
+
+
+@steward_app.command("queue")
+def steward_queue(workdir: WorkdirOpt = Path("workdir")) -> None:
+    """List the key-field changes awaiting a steward (pending: held; flagged: applied), oldest first."""
+    from flows.steward.reviews import pending_reviews
+
+    rows = pending_reviews(Workdir(workdir.resolve()).warehouse_db)
+    if not rows:
+        typer.echo("no key-field change awaits a steward")
+    for r in rows:
+        typer.echo(
+            f"{r['review_id']}  {r['status']:<8} {r['field']:<13} {r['master_id']}  "
+            f"{r['old_value_masked'] or '-'} -> {r['new_value_masked'] or '-'}  from {r['source_record_key']}  "
+            f"since {r['first_detected_on']} ({r['age_days']} d)"
+        )
+
+
+@steward_app.command("review")
+def steward_review(
+    review_id: Annotated[str, typer.Option(help="The review's id (R + 16 hex) from `crmgov steward queue`.")],
+    decision: Annotated[str, typer.Option(help="approve or reject.")],
+    by: Annotated[str, typer.Option("--by", help="Who decided (recorded for the audit trail).")],
+    reason: Annotated[str | None, typer.Option(help="Why, in a few words.")] = None,
+    workdir: WorkdirOpt = Path("workdir"),
+    wait: Annotated[float, typer.Option(help="Seconds to wait for a running night's lock.")] = 30.0,
+) -> None:
+    """Approve or reject a key-field change; the next run applies it (approve) or keeps the old value (reject)."""
+    from flows.steward.reviews import record_review_decision
+
+    wd = Workdir(workdir.resolve())
+    try:
+        decision_id, review, applies_from = record_review_decision(
+            wd.warehouse_db, wd.lock_file, review_id, decision, by, reason, wait_seconds=wait
+        )
+    except CrmgovError as exc:
+        _fail(exc)
+        return
+    typer.echo(f"decision {decision_id}: {review.review_id} ({review.field} of {review.master_id}) -> {decision} "
+               f"(applies from run date {applies_from})")
 
 
 def main() -> None:

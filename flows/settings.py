@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     lock_wait_seconds: float = 0.0
     retention_days: int = 90
     coverage_target: float = 0.8
+    review_decisions_dir: Path | None = Field(
+        default=None,
+        description="CSV files of stewards' key-field review decisions the run reads; "
+        "default <workdir>/state/steward_decisions",
+    )
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -47,6 +47,7 @@ def link_person(warehouse_db: Path, customer_system: str, customer_id: str) -> L
                 [customer_system, customer_id],
             ).fetchall()
             person.master_ids |= {m for (m,) in rows}
+        person.master_ids |= _merged_into(con, person.master_ids)
         if table_exists(con, "deid", "customers"):
             con.execute("create temp table _linked (source_system varchar, record_id varchar)")
             con.executemany("insert into _linked values (?, ?)", sorted(person.records))  # never empty
@@ -60,3 +61,21 @@ def link_person(warehouse_db: Path, customer_system: str, customer_id: str) -> L
     finally:
         con.close()
     return person
+
+
+def _merged_into(con: duckdb.DuckDBPyConnection, master_ids: set[str]) -> set[str]:
+    """Former masters merged (wholly) into these, transitively: their history (e.g. the golden-record versions
+    before the merge) is the person's too. A split's source master is another person's and is not included."""
+    if not master_ids or not table_exists(con, "marts", "customer_master_history"):
+        return set()
+    found: set[str] = set()
+    frontier = set(master_ids)
+    while frontier:
+        rows = con.execute(
+            "select distinct from_master_id from marts.customer_master_history "
+            "where event_type = 'merged' and to_master_id in ?",
+            [sorted(frontier)],
+        ).fetchall()
+        frontier = {m for (m,) in rows if m and m not in master_ids and m not in found}
+        found |= frontier
+    return found

@@ -2,7 +2,8 @@
 
 Erasure deletes, in every built schema (not `deid`, which the privacy stage has just rewritten without the person,
 and not `governance`, handled by name), each row that names one of the person's records or master ids, whatever
-the table: the registry and master history, incremental snapshot marts, pairs. The audit keeps ids and counts only.
+the table: the registry and master history, the golden-record history and key-field review queue, incremental snapshot
+marts, pairs; and the person's steward decisions in `governance`. The audit keeps ids and counts only.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date
 import duckdb
 
 from flows.steward.decisions import forget_records
+from flows.steward.reviews import forget_masters
 
 DDL = [
     """create table if not exists governance.dsr_audit (request_id varchar, request_type varchar,
@@ -75,6 +77,7 @@ def erase_person(con: duckdb.DuckDBPyConnection, records: set[tuple[str, str]], 
                 f"delete from {_quote(schema)}.{_quote(table)} where {' or '.join(conditions)}"
             ).fetchone()[0]
     erased += forget_records(con, sorted(records))
+    erased += forget_masters(con, sorted(master_ids))
     erased += con.execute(
         "delete from governance.dsr_corrections where (customer_system, customer_id) in "
         "(select source_system, record_id from _erase_records)"

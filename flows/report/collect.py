@@ -75,6 +75,15 @@ class Coverage:
     meets: bool
 
 
+@dataclass(frozen=True)
+class PendingReview:
+    review_id: str
+    field: str
+    master_id: str
+    first_detected_on: date
+    age_days: int
+
+
 @dataclass
 class ReportData:
     run_id: str
@@ -98,6 +107,8 @@ class ReportData:
     kpis: dict[str, list[tuple[date, float | None]]] = field(default_factory=dict)
     coverage: list[Coverage] = field(default_factory=list)
     coverage_target: float = 0.8
+    key_changes: list[tuple[date, int, int]] = field(default_factory=list)  # (night, changes, of them held)
+    pending_reviews: list[PendingReview] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
 
     @property
@@ -140,6 +151,7 @@ def collect(db: Path, run_id: str, run_date: date, coverage_target: float = 0.8)
         _quarantine(con, data)
         _pii(con, data)
         _master(con, data)
+        _reviews(con, data)
         _kpis(con, data)
         _coverage(con, data)
     finally:
@@ -308,6 +320,28 @@ def _master(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
             "select count(*) from marts.dim_customer where source_system_count > 1"
         ).fetchall()[0][0]
     data.master = {k: v for k, v in stats.items() if v is not None}
+
+
+def _reviews(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
+    """Key-field changes per night (by the night first proposed) and the reviews still pending, oldest first."""
+    needs = {"review_id", "field", "master_id", "status", "review_action", "first_detected_on", "age_days"}
+    if not _has(con, data, "marts", "key_field_review_queue", needs):
+        return
+    data.key_changes = [
+        (day, int(n), int(held or 0))
+        for day, n, held in con.execute(
+            "select first_detected_on, count(*), count(*) filter (where review_action = 'hold') "
+            "from marts.key_field_review_queue where first_detected_on <= ? group by all order by 1",
+            [data.run_date],
+        ).fetchall()
+    ]
+    data.pending_reviews = [
+        PendingReview(*row)
+        for row in con.execute(
+            "select review_id, field, master_id, first_detected_on, age_days from marts.key_field_review_queue "
+            "where status = 'pending' order by first_detected_on, review_id"
+        ).fetchall()
+    ]
 
 
 def _kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:

@@ -122,6 +122,7 @@ def render(data: ReportData, language: str, *, data_docs: str, dbt_docs: str, do
         _quarantine(data, L),
         _pii(data, language, L),
         _master(data, L),
+        _reviews(data, language, L),
         _kpis(data, language, L),
         _coverage(data, language, L),
         _stages(data, language, L),
@@ -140,6 +141,7 @@ def _nav(L: Lbl, data_docs: str, dbt_docs: str) -> str:
         ("quarantine", "quarantine"),
         ("pii", "pii"),
         ("master", "master"),
+        ("reviews", "reviews"),
         ("kpis", "kpis"),
         ("coverage", "coverage"),
         ("stages", "stages"),
@@ -335,6 +337,41 @@ def _master(data: ReportData, L: Lbl) -> str:
         if v
     ]
     out.append("</div></section>")
+    return "".join(out)
+
+
+REVIEW_NIGHTS = 14  # nights of key-field change counts shown
+PENDING_SHOWN = 20  # oldest pending reviews listed
+
+
+def _reviews(data: ReportData, language: str, L: Lbl) -> str:
+    out = [f'<section id="reviews"><h2>{_e(L("reviews"))}</h2><p class=note>{_e(L("reviews_note"))}</p>']
+    if "marts.key_field_review_queue" in data.missing:
+        return "".join([*out, _empty(L), "</section>"])
+    tonight = next((n for day, n, _ in data.key_changes if day == data.run_date), 0)
+    oldest = max((r.age_days for r in data.pending_reviews), default=0)
+    tiles = [("key_changes_tonight", tonight), ("pending_reviews", len(data.pending_reviews)),
+             ("oldest_pending", oldest)]
+    out.append('<div class="cards">')
+    out += [
+        f'<div class="card {"warn" if k != "key_changes_tonight" and v else "neutral"}"><div class=k>{_e(L(k))}</div>'
+        f"<div class=v>{_e(_num(v))}</div></div>"
+        for k, v in tiles
+    ]
+    out.append('</div><div class="grid2"><div>')
+    nights = data.key_changes[-REVIEW_NIGHTS:]
+    out.append(_table([L("night"), L("key_changes"), L("held")],
+                      [[_e(day), _num(n), _num(held)] for day, n, held in reversed(nights)], {1, 2})
+               if nights else f'<p class="empty">{_e(L("none"))}</p>')
+    out.append("</div><div>")
+    pending = data.pending_reviews[:PENDING_SHOWN]
+    out.append(_table(
+        [L("review_id"), L("field"), L("master_id"), L("since"), L("age_days")],
+        [[f"<code>{_e(r.review_id)}</code>", _e(term(r.field, language)), f"<span class=ids>{_e(r.master_id)}</span>",
+          _e(r.first_detected_on), _num(r.age_days)] for r in pending],
+        {4},
+    ) if pending else f'<p class="empty">{_e(L("none"))}</p>')
+    out.append("</div></div></section>")
     return "".join(out)
 
 

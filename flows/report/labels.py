@@ -91,6 +91,24 @@ LABELS: dict[str, dict[str, str]] = {
     "merge_rate": {"zh": "合并率", "en": "Merge rate"},
     "possible_matches": {"zh": "待人工确认的疑似匹配", "en": "Possible matches awaiting stewards"},
     "multi_system": {"zh": "跨系统主客户", "en": "Masters in several systems"},
+    "reviews": {"zh": "关键字段变更审核", "en": "Key-field change reviews"},
+    "reviews_note": {
+        "zh": "主客户关键字段(如身份证号、姓名、手机号、会员等级)的夜间变更;"
+        "“暂缓”字段须经数据管理员批准后生效。仅列出编号,不含个人信息。",
+        "en": "Nightly changes of customer masters' key fields (e.g. ID number, name, mobile, tier); "
+        "held fields change only once a steward approves. Ids only, no personal data.",
+    },
+    "key_changes_tonight": {"zh": "本日关键字段变更", "en": "Key-field changes tonight"},
+    "pending_reviews": {"zh": "待审核变更", "en": "Pending reviews"},
+    "oldest_pending": {"zh": "最久待审核(天)", "en": "Oldest pending (days)"},
+    "night": {"zh": "日期", "en": "Night"},
+    "key_changes": {"zh": "关键字段变更", "en": "Key-field changes"},
+    "held": {"zh": "其中暂缓", "en": "of them held"},
+    "review_id": {"zh": "审核编号", "en": "Review id"},
+    "field": {"zh": "字段", "en": "Field"},
+    "master_id": {"zh": "主客户编号", "en": "Master id"},
+    "since": {"zh": "首次发现", "en": "First seen"},
+    "age_days": {"zh": "已等待(天)", "en": "Age (days)"},
     "kpis": {"zh": "关键指标", "en": "KPI highlights"},
     "coverage": {"zh": "数据整合覆盖率", "en": "Data-integration coverage"},
     "coverage_note": {
@@ -154,6 +172,15 @@ TERMS: dict[str, dict[str, str]] = {
     "ticket_coverage": {"zh": "工单关联率", "en": "Ticket coverage"},
     "survey_coverage": {"zh": "问卷关联率", "en": "Survey coverage"},
     "possible_matches_open": {"zh": "待确认疑似匹配", "en": "Open possible matches"},
+    "id_token": {"zh": "身份证号", "en": "resident ID"},
+    "name_masked": {"zh": "姓名", "en": "name"},
+    "mobile_token": {"zh": "手机号", "en": "mobile"},
+    "email_token": {"zh": "电子邮箱", "en": "e-mail"},
+    "landline_token": {"zh": "固定电话", "en": "landline"},
+    "member_level": {"zh": "会员等级", "en": "member tier"},
+    "birth_year": {"zh": "出生年份", "en": "birth year"},
+    "gender": {"zh": "性别", "en": "gender"},
+    "province": {"zh": "省市", "en": "province / city"},
 }
 
 

@@ -15,8 +15,9 @@ import psycopg
 from psycopg import sql
 
 MARTS_SCHEMA = "marts"
-# marts only stewards may read: pairs of records that may be one person, each with its source record ids
-STEWARD_ONLY = ("possible_matches",)
+# marts only stewards may read: pairs of records that may be one person, each with its source record ids; the
+# queue of key-field changes, with the masked old and new values and the source record behind each
+STEWARD_ONLY = ("possible_matches", "key_field_review_queue")
 CLOSED_SCHEMAS = ("deid", "churn_model", "governance", "staging", "intermediate", "public")
 
 

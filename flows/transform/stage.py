@@ -3,6 +3,9 @@
 dbt writes many tables one after another; building on a copy means a failure or a kill mid-build leaves the
 previous customer master and marts intact. The dbt docs of the same build are generated before the swap.
 
+Before the copy, stewards' key-field review decisions dropped as CSV files (settings.review_decisions_dir) are
+read into `governance.key_field_decisions`, so tonight's build applies them.
+
 The build runs in two selections around the churn task: first everything that does not read the churn scores
 (the churn features included), then the task trains, judges and maybe publishes scores into the same copy,
 then the models downstream of those scores. All of it happens before the swap, so the night's scores, marts and
@@ -22,7 +25,9 @@ from prefect.logging import get_run_logger
 from flows import faults
 from flows.churn.settings import load_churn_settings
 from flows.churn.task import churn_train_and_score
+from flows.ledger import governance
 from flows.settings import load_settings
+from flows.steward.reviews import import_decision_files
 from flows.transform.dbt_runner import generate_docs, run_dbt
 from flows.workdir import Workdir, atomic_replace
 
@@ -35,6 +40,11 @@ def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
     logger = get_run_logger()
     wd = Workdir(Path(workdir))
     settings = load_settings(workdir=wd.root)
+    decisions_dir = settings.review_decisions_dir or wd.state / "steward_decisions"
+    with governance(wd.warehouse_db) as con:
+        read, problems = import_decision_files(con, decisions_dir, run_date)
+    for problem in problems:
+        logger.warning("steward decisions file skipped: %s", problem)
     building = wd.warehouse / ".warehouse.building.duckdb"
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
@@ -66,4 +76,8 @@ def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
     atomic_replace(docs_tmp, wd.published / "dbt_docs")
     nodes = sum(len(getattr(result.result, "results", []) or []) for result in results)
     logger.info("transform: dbt build succeeded (%d nodes); %s", nodes, churn.get("message"))
-    return {"nodes": nodes, "churn": {k: churn.get(k) for k in ("status", "message", "auc", "scored_rows")}}
+    return {
+        "nodes": nodes,
+        "churn": {k: churn.get(k) for k in ("status", "message", "auc", "scored_rows")},
+        "review_decisions": {"read": read, "skipped": len(problems)},
+    }

@@ -191,6 +191,14 @@ def _marts(con: duckdb.DuckDBPyConnection, dates: list[date]) -> None:
     con.execute(
         "create table marts.possible_matches as select 'a|' || i as pair_key, 80 as match_score from range(17) t(i)"
     )
+    con.execute(  # 6 key-field changes over the nights, 3 held, of which 2 still pending (ages 2 and 0 days)
+        "create table marts.key_field_review_queue as select 'R' || lpad(i::varchar, 16, '0') as review_id, "
+        "'M' || lpad(i::varchar, 4, '0') as master_id, case when i % 2 = 0 then 'id_token' else 'mobile_token' end "
+        "as field, case when i % 2 = 0 then 'hold' else 'flag' end as review_action, "
+        "case when i in (0, 4) then 'pending' when i % 2 = 0 then 'approved' else 'flagged' end as status, "
+        "?::date - (i % 3)::integer as first_detected_on, (i % 3)::integer as age_days from range(6) t(i)",
+        [dates[-1]],
+    )
     con.execute(
         "create table marts.fct_kpi_daily (kpi_key varchar, run_date date, run_id varchar, kpi_name varchar, "
         "kpi_value decimal(18, 4))"

@@ -49,6 +49,8 @@ def test_collect_reads_scores_changes_and_examples(data) -> None:
         "service_tickets": False,
     }
     assert data.coverage_target == pytest.approx(0.8)
+    assert sum(n for _, n, _ in data.key_changes) == 6 and sum(h for _, _, h in data.key_changes) == 3
+    assert [(r.review_id[-1], r.age_days) for r in data.pending_reviews] == [("4", 1), ("0", 0)]
     assert data.missing == []
 
 

@@ -4,18 +4,9 @@
     complete = the record with most attributes filled. Nulls never win. Attributes of one group (a token and its
     mask, province and city) come from one record so they stay consistent. A data-subject correction of the
     attribute (governance.dsr_corrections, written by flows/dsr) beats every rule from its request on; the
-    latest correction wins. -#}
-{%- set groups = {
-    'name_masked': ['name_masked'],
-    'gender': ['gender'],
-    'birth_year': ['birth_year', 'age_band'],
-    'mobile_token': ['mobile_token', 'mobile_masked'],
-    'email_token': ['email_token', 'email_masked'],
-    'id_token': ['id_token', 'id_masked'],
-    'landline_token': ['landline_token'],
-    'province': ['province', 'city'],
-    'member_level': ['member_level'],
-} -%}
+    latest correction wins. `source_<lead>` names where each group's value came from (the record key, or `dsr:` and
+    the request id of a correction): the change audit (int_customer_key_field_changes_detected) reads it. -#}
+{%- set groups = golden_record_groups() -%}
 {%- set trust = var('source_trust') -%}
 {%- set rules = var('survivorship') -%}
 {%- set survived_columns = [] -%}
@@ -57,6 +48,7 @@ latest_corrections as (
         records.master_id,
         corrections.column_name,
         corrections.column_value,
+        corrections.request_id,
         row_number() over (
             partition by records.master_id, corrections.column_name
             order by corrections.requested_at desc, corrections.request_id desc
@@ -76,6 +68,9 @@ corrected as (
         master_id
         {%- for column in survived_columns %},
         max(case when column_name = '{{ column }}' then column_value end) as corrected_{{ column }}
+        {%- endfor %}
+        {%- for lead in groups %},
+        max(case when column_name = '{{ lead }}' then request_id end) as correction_{{ lead }}
     {%- endfor %}
     from latest_corrections
     where recency = 1
@@ -94,9 +89,7 @@ ranked as (
         {%- for lead, columns in groups.items() %}
         {%- set lead_column = 'known_gender' if lead == 'gender' else lead %}
         {%- set weights = trust.get(lead, trust['default']) %}
-        {%- for column in columns %}
-        {%- set value_column = 'known_gender' if column == 'gender' else column %},
-        first_value({{ value_column }}) over (
+        {%- set survivor_order %}
             partition by master_id
             order by
                 case when {{ lead_column }} is null then 1 else 0 end
@@ -118,8 +111,14 @@ ranked as (
                 {%- endfor %},
                 customer_record_key asc
             rows between unbounded preceding and unbounded following
+        {%- endset %}
+        {%- for column in columns %}
+        {%- set value_column = 'known_gender' if column == 'gender' else column %},
+        first_value({{ value_column }}) over ({{ survivor_order }}
         ) as survived_{{ column }}
-        {%- endfor %}
+        {%- endfor %},
+        first_value(case when {{ lead_column }} is not null then customer_record_key end) over ({{ survivor_order }}
+        ) as survived_source_{{ lead }}
         {%- endfor %}
     from records
 
@@ -135,7 +134,10 @@ golden as (
         count(*) as source_record_count,
         count(distinct source_system) as source_system_count,
         {%- for column in survived_columns %}
-        max(survived_{{ column }}) as {{ column }}{% if not loop.last %},{% endif %}
+        max(survived_{{ column }}) as {{ column }},
+        {%- endfor %}
+        {%- for lead in groups %}
+        max(survived_source_{{ lead }}) as source_{{ lead }}{% if not loop.last %},{% endif %}
         {%- endfor %}
     from ranked
     group by master_id
@@ -159,6 +161,10 @@ final as (
             else golden.{{ column }}
         end as {{ column }},
         {%- endfor %}
+        case
+            when corrected.corrected_{{ lead }} is not null then 'dsr:' || corrected.correction_{{ lead }}
+            else golden.source_{{ lead }}
+        end as source_{{ lead }},
         {%- endfor %}
         corrected.master_id is not null as has_correction
     from golden

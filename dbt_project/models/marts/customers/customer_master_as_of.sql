@@ -1,0 +1,51 @@
+{#- "The customer master as of date D" for every past run date D: `where as_of_date = D` gives each master that
+    existed on D with the attribute values applied on D (from customer_golden_record_history). Run dates are those
+    of the run ledger and of the history, up to var run_date. A table like every mart, not a view: the published
+    BI copy reads marts through an attached warehouse, where a dbt view's references do not resolve. -#}
+{%- set columns = golden_record_columns() -%}
+
+with
+
+history as (
+
+    select * from {{ ref('customer_golden_record_history') }}
+
+),
+
+ledger as (
+
+    {{ optional_relation('governance', 'run_ledger', {'run_date': 'date'}) }}
+
+),
+
+run_dates as (
+
+    select run_date as as_of_date from ledger
+    union
+    select valid_from as as_of_date from history
+    union
+    select {{ run_date() }} as as_of_date
+
+),
+
+final as (
+
+    select
+        cast(run_dates.as_of_date as date) as as_of_date,
+        cast(history.master_id as varchar) as master_id,
+        cast(history.valid_from as date) as valid_from,
+        cast(history.valid_to as date) as valid_to
+        {%- for column, type in columns.items() %},
+        cast(history.{{ column }} as {{ type }}) as {{ column }}
+        {%- endfor %},
+        cast(history.marketing_consent as varchar) as marketing_consent
+    from run_dates
+    inner join history
+        on
+            run_dates.as_of_date >= history.valid_from
+            and (history.valid_to is null or run_dates.as_of_date < history.valid_to)
+    where run_dates.as_of_date <= {{ run_date() }}
+
+)
+
+select * from final
