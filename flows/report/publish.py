@@ -8,6 +8,7 @@ intermediate data reaches the published zone.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -18,13 +19,20 @@ from flows.sql import safe_name
 from flows.workdir import Workdir, atomic_replace, fsync_dir
 
 
-def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str = "wh") -> list[str]:
+def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str = "wh", kind: str | None = None) -> list[str]:
+    """The marts of `catalog` (of one kind: 'BASE TABLE' or 'VIEW', or both), by name."""
     rows = con.execute(
         "select table_name from information_schema.tables where table_catalog = ? and table_schema = 'marts' "
-        "order by table_name",
-        [catalog],
+        "and table_type = coalesce(?, table_type) order by table_name",
+        [catalog, kind],
     ).fetchall()
     return [r[0] for r in rows]
+
+
+def _bi_view_sql(view_sql: str, marts: list[str]) -> str:
+    """A mart view's definition re-pointed from the warehouse's `marts` schema to the BI copy's `main`."""
+    names = "|".join(re.escape(m) for m in sorted(marts, key=len, reverse=True))
+    return re.sub(rf'\bmarts\.("?)({names})\b', r"main.\1\2", view_sql)
 
 
 def publish_marts(wd: Workdir, run_id: str) -> list[str]:
@@ -36,13 +44,19 @@ def publish_marts(wd: Workdir, run_id: str) -> list[str]:
     con = duckdb.connect(str(tmp_db))
     try:
         con.execute("attach ? as wh (read_only)", [str(wd.warehouse_db)])
-        marts = mart_tables(con)
-        for name in marts:
+        tables, views = mart_tables(con, kind="BASE TABLE"), mart_tables(con, kind="VIEW")
+        view_sql = [sql for (sql,) in con.execute(
+            "select sql from duckdb_views() where database_name = 'wh' and schema_name = 'marts' order by view_name"
+        ).fetchall()]
+        for name in tables:
             t = safe_name(name)
             con.execute(f"create table main.{t} as select * from wh.marts.{t}")
             target = str(tmp_parquet / f"{t}.parquet").replace("'", "''")
             con.execute(f"copy main.{t} to '{target}' (format parquet)")
         con.execute("detach wh")
+        for sql in view_sql:  # a view reads the copy's tables; it is not exported to Parquet (it stores nothing)
+            con.execute(_bi_view_sql(sql, tables + views))
+        marts = sorted(tables + views)
         con.execute("checkpoint")
     finally:
         con.close()

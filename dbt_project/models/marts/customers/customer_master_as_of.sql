@@ -1,7 +1,9 @@
 {#- "The customer master as of date D" for every past run date D: `where as_of_date = D` gives each master that
     existed on D with the attribute values applied on D (from customer_golden_record_history). Run dates are those
-    of the run ledger and of the history, up to var run_date. A table like every mart, not a view: the published
-    BI copy reads marts through an attached warehouse, where a dbt view's references do not resolve. -#}
+    of the daily KPI snapshot, up to var run_date. A view: as a table it would store masters x run
+    dates rows; as a view a filter on as_of_date reads only that date's versions. Publishing recreates it over the
+    BI copy's own tables (flows/report/publish.py). -#}
+{{ config(materialized='view') }}
 {%- set columns = golden_record_columns() -%}
 
 with
@@ -12,17 +14,10 @@ history as (
 
 ),
 
-ledger as (
-
-    {{ optional_relation('governance', 'run_ledger', {'run_date': 'date'}) }}
-
-),
-
 run_dates as (
 
-    select run_date as as_of_date from ledger
-    union
-    select valid_from as as_of_date from history
+    -- every night appends its run date to the KPI snapshot, so it lists the run dates (and the BI copy has it)
+    select run_date as as_of_date from {{ ref('fct_kpi_daily') }}
     union
     select {{ run_date() }} as as_of_date
 
