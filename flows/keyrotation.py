@@ -4,8 +4,17 @@ Nothing keyed by the old key needs converting, because nothing keyed by it is a 
 rebuilt whole from the restricted zone (`validated.*`) by the privacy stage, and everything downstream (dbt
 models, marts, the BI copy) is rebuilt from `deid.*`. Master ids are minted from record keys
 (`source_system:record_id`) and kept in the master-id registry by record key, never by a token, so the registry
-carries every id across the rotation. There are no stored steward decisions to re-key: `possible_matches` is a
-mart rebuilt each run, keyed by record keys and master ids, not by pseudonyms.
+carries every id across the rotation. Steward decisions need no re-keying either: match decisions are keyed by
+record keys and master ids, and key-field review ids are built without tokens (see
+int_customer_key_field_changes_detected).
+
+One table keeps tokens across runs: the golden-record history (`intermediate.
+int_customer_golden_records_versioned`), which the next night compares with. After the privacy stage has
+re-pseudonymised `deid.customers`, every history token that a record still holds is replaced by the record's
+new token (old and new `deid.customers` joined on the record key), so the rotation itself is not a change of
+every master's key fields. A value no longer held by any record cannot be re-pseudonymised (its raw value may be
+gone): its old token is replaced by an HMAC of it under the new key, so no token of the old key survives while
+equal history values stay equal.
 
 So a rotation is the tail of the last run (privacy → transform → report/publish, same run id and business
 date) executed with the new key, under the run lock. Where the key comes from:
@@ -41,6 +50,7 @@ from flows.settings import load_settings
 from flows.workdir import Workdir, fsync_dir
 
 KEY_ENV = "CRMGOV_PSEUDONYM_KEY"
+HISTORY = ("intermediate", "int_customer_golden_records_versioned")
 ROTATIONS_DDL = """create table if not exists governance.key_rotations (
     rotated_at timestamp, run_id varchar, run_date date, key_source varchar, fingerprint varchar,
     masters bigint, masters_changed bigint)"""
@@ -136,11 +146,13 @@ def rotate_key(wd: Workdir, *, demo: bool = False, wait_seconds: float = 0.0) ->
     common = {"workdir": str(wd.root), "run_id": run_id, "run_date": run_date}
     with run_lock(wd.lock_file, f"{run_id}-rotate-key", wait_seconds or settings.lock_wait_seconds):
         before = _masters(wd.warehouse_db)
+        old_tokens = _customer_tokens(wd.warehouse_db)
         if configured:
             pending, key_source = None, "configured"
             new_key = load_pseudonym_key(settings, wd, demo=False)
             _refuse_same_key(wd, fingerprint(new_key))
             privacy_stage(sources_file=sources, demo=False, **common)
+            _rekey_history(wd.warehouse_db, old_tokens, new_key)
             transform_stage(**common)
             report_stage(**common)
         else:
@@ -148,6 +160,7 @@ def rotate_key(wd: Workdir, *, demo: bool = False, wait_seconds: float = 0.0) ->
             key_source, new_key = "demo key file", _decode(hex_key)
             with _key_in_environment(hex_key):
                 privacy_stage(sources_file=sources, demo=True, **common)
+                _rekey_history(wd.warehouse_db, old_tokens, new_key)
                 transform_stage(**common)
                 report_stage(**common)
             os.replace(pending, wd.key_file)  # the old key is gone from here on
@@ -163,6 +176,59 @@ def rotate_key(wd: Workdir, *, demo: bool = False, wait_seconds: float = 0.0) ->
                  result.masters, changed],
             )
     return result
+
+
+def _token_columns(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> list[str]:
+    return [c for (c,) in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "and column_name like '%\\_token' escape '\\' order by column_name", [schema, table]).fetchall()]
+
+
+def _customer_tokens(db: Path) -> list[tuple]:
+    """(source_system, record_id, column, token) of every token in deid.customers, under the key in force."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        columns = _token_columns(con, "deid", "customers")
+        if not columns:
+            return []
+        selects = " union all ".join(
+            f"select source_system, record_id, '{c}' as column_name, {c} as token from deid.customers "
+            f"where {c} is not null" for c in columns)
+        return con.execute(selects).fetchall()
+    finally:
+        con.close()
+
+
+def _rekey_history(db: Path, old_tokens: list[tuple], new_key: bytes) -> int:
+    """Replace every old token in the golden-record history: by the new token of the record that still holds the
+    value, else by an HMAC of the old token under the new key."""
+    with governance(db) as con:
+        history = _token_columns(con, HISTORY[0], HISTORY[1])
+        if not history or not old_tokens:
+            return 0
+        con.execute("create temp table old_tokens (source_system varchar, record_id varchar, column_name varchar, "
+                    "token varchar)")
+        con.executemany("insert into old_tokens values (?, ?, ?, ?)", old_tokens)  # not empty: checked above
+        changed = 0
+        for column in history:
+            con.execute(f"""
+                create or replace temp table token_map as
+                select distinct old.token as old_token, new.{column} as new_token
+                from old_tokens as old
+                inner join deid.customers as new using (source_system, record_id)
+                where old.column_name = '{column}' and new.{column} is not null and new.{column} != old.token""")
+            orphans = con.execute(f"""
+                select distinct {column} from {HISTORY[0]}.{HISTORY[1]}
+                where {column} is not null and {column} not in (select old_token from token_map)
+                    and {column} not in (select {column} from deid.customers where {column} is not null)""").fetchall()
+            if orphans:
+                con.executemany("insert into token_map values (?, ?)", [
+                    (t, hmac.new(new_key, f"rotated:{t}".encode(), hashlib.sha256).hexdigest()[:len(t)])
+                    for (t,) in orphans])
+            changed += con.execute(f"""
+                update {HISTORY[0]}.{HISTORY[1]} as h set {column} = m.new_token
+                from token_map as m where h.{column} = m.old_token""").fetchone()[0]
+        return changed
 
 
 def _refuse_same_key(wd: Workdir, new_fingerprint: str) -> None:

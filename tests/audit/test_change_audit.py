@@ -10,6 +10,7 @@ transform stage is then rerun to prove the history and queue rows of a date are 
 from __future__ import annotations
 
 import csv
+import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from typer.testing import CliRunner
 from flows.cli import app
 from flows.demo import generate_demo
 from flows.demo.checksums import id_check_digit
+from flows.keyrotation import rotate_key
 from flows.workdir import Workdir
 from tests.master.test_dsr_and_stable_masters import q
 
@@ -90,6 +92,8 @@ def nights(tmp_path_factory, prefect_harness) -> dict:
     nightly(run_date=NIGHTS[1], workdir=str(wd.root), demo=True)
     queue_2 = q(wd.warehouse_db, "select field, status, review_id from marts.key_field_review_queue "
                                  "where master_id = ? order by field", [master_id])
+    after_night_2 = tmp_path_factory.mktemp("audit-rotation") / "wd"
+    shutil.copytree(wd.root, after_night_2, ignore=shutil.ignore_patterns("run.lock"))  # a review is pending here
     listed = _steward(wd, "queue")
     held = next(r for f, s, r in queue_2 if f == "id_token")
     approved = _steward(wd, "review", "--review-id", held, "--decision", "approve", "--by", "steward-a",
@@ -101,7 +105,8 @@ def nights(tmp_path_factory, prefect_harness) -> dict:
 
     transform_stage(workdir=str(wd.root), run_id="rerun-3", run_date=NIGHTS[2])
     return {"wd": wd, "master": master_id, "account": account, "old": row, "new_id": new_id, "queue_2": queue_2,
-            "listed": listed, "held": held, "approved": approved, "history_3": history_3, "queue_3": queue_3}
+            "listed": listed, "held": held,
+            "after_night_2": Workdir(after_night_2), "approved": approved, "history_3": history_3, "queue_3": queue_3}
 
 
 def _history(wd: Workdir, master: str) -> list[tuple]:
@@ -198,3 +203,35 @@ def test_the_report_counts_key_field_changes_per_night_and_pending_reviews(night
     counts = {d: (n, held) for d, n, held in data.key_changes}
     assert counts[NIGHTS[1]][0] >= 2 and counts[NIGHTS[1]][1] >= 1  # ours at least: the mobile and the held ID
     assert nights["held"] not in {r.review_id for r in data.pending_reviews}  # approved by night 3
+
+
+HISTORY_TOKENS = ("select mobile_token, email_token, id_token, landline_token "
+                  "from intermediate.int_customer_golden_records_versioned")
+QUEUE = ("select review_id, master_id, field, status, old_value_masked, new_value_masked "
+         "from marts.key_field_review_queue order by all")
+VERSIONS = ("select master_id, valid_from, change_type, changed_fields, mobile_masked, id_masked "
+            "from marts.customer_golden_record_history order by all")
+
+
+@pytest.fixture(scope="module")
+def rotated_with_a_pending_review(nights) -> dict:
+    """The key rotated on the night-2 state, while the ID change waits for a steward."""
+    wd: Workdir = nights["after_night_2"]
+    before = {"queue": q(wd.warehouse_db, QUEUE), "versions": q(wd.warehouse_db, VERSIONS),
+              "tokens": {t for row in q(wd.warehouse_db, HISTORY_TOKENS) for t in row if t}}
+    rotate_key(wd, demo=True)
+    return {"wd": wd, "before": before}
+
+
+def test_a_key_rotation_changes_no_key_field_and_keeps_the_pending_review(rotated_with_a_pending_review, nights):
+    wd: Workdir = rotated_with_a_pending_review["wd"]
+    before = rotated_with_a_pending_review["before"]
+    assert q(wd.warehouse_db, QUEUE) == before["queue"]  # same review ids: a steward's pending decision still applies
+    assert (nights["held"], nights["master"], "id_token", "pending") in [r[:4] for r in before["queue"]]
+    assert q(wd.warehouse_db, VERSIONS) == before["versions"]  # the rotation is no change of anybody's record
+    after = {t for row in q(wd.warehouse_db, HISTORY_TOKENS) for t in row if t}
+    assert len(after) >= len(before["tokens"]) - 1 and after.isdisjoint(before["tokens"])  # no old-key token left
+    current = q(wd.warehouse_db, "select master_id, mobile_token, id_token from marts.customer_golden_record_history "
+                                 "where is_current order by all")
+    dim = q(wd.warehouse_db, "select master_id, mobile_token, id_token from marts.dim_customer order by all")
+    assert current == [row for row in dim if row[0] in {c[0] for c in current}]

@@ -5,7 +5,9 @@
     night's state, like `this`, not by ref, because it is built from this model). Per field the review action is
     the declared one (hold / flag), or `exempt` when a data-subject correction caused the change. The latest
     steward decision applying on the run date decides the outcome: approved / rejected; without one, held or
-    flagged. Values are masked only: the review id is a hash of master, field and both values, never a token. -#}
+    flagged. Values are masked only. The review id never depends on the pseudonymisation key (a key rotation must
+    not orphan a steward's decision): it hashes the master, the field, the run date since which the applied value
+    has held, the source record proposing the new value and the masked old / new values. -#}
 {{
     config(
         materialized='incremental',
@@ -46,6 +48,27 @@ applied as (
 
 ),
 
+{%- for field in declared %}
+
+{{ field }}_since as (
+
+    -- the first run date on which the master's applied value of this field was already what it is now
+    select
+        applied.master_id,
+        min(versions.valid_from) as applied_since
+    from applied
+    inner join previous_versions as versions
+        on
+            applied.master_id = versions.master_id
+            {%- for column in groups[field] %}
+            and applied.{{ column }} is not distinct from versions.{{ column }}
+            {%- endfor %}
+    where versions.valid_from < {{ run_date() }}
+    group by applied.master_id
+
+),
+{%- endfor %}
+
 proposed as (
 
     select * from {{ ref('int_customer_golden_records_survived') }}
@@ -64,12 +87,13 @@ changes as (
     {%- set display = key_field_display_column(field) %}
     {%- set signature_old = [] %}
     {%- set signature_new = [] %}
-    {%- for column in groups[field] %}
+    {%- for column in groups[field] if not column.endswith('_token') %}
     {%- do signature_old.append("coalesce(cast(applied." ~ column ~ " as varchar), '')") %}
     {%- do signature_new.append("coalesce(cast(proposed." ~ column ~ " as varchar), '')") %}
     {%- endfor %}
-    {%- set signature = "proposed.master_id || '|" ~ field ~ "|' || " ~ (signature_old | join(" || '/' || "))
-        ~ " || '|' || " ~ (signature_new | join(" || '/' || ")) %}
+    {%- set signature = "proposed.master_id || '|" ~ field ~ "|' || cast(" ~ field ~ "_since.applied_since as varchar)"
+        ~ " || '|' || coalesce(proposed.source_" ~ field ~ ", '') || '|' || "
+        ~ ((signature_old + signature_new) | join(" || '/' || ") or "''") %}
 
     select
         proposed.master_id,
@@ -92,6 +116,7 @@ changes as (
         end as change_rule
     from proposed
     inner join applied on proposed.master_id = applied.master_id
+    inner join {{ field }}_since on proposed.master_id = {{ field }}_since.master_id
     where
         {%- for column in groups[field] %}
         {% if not loop.first %}or {% endif %}applied.{{ column }} is distinct from proposed.{{ column }}

@@ -1,5 +1,7 @@
-{#- One row per customer master, as of var run_date: survived golden record, resolved consent, valid-order
-    history, tier, lifecycle stage and lifetime value. Rules and formulas: _customers__docs.md. -#}
+{#- One row per customer master, as of var run_date: the applied golden record, resolved consent, valid-order
+    history, tier, lifecycle stage and lifetime value. Rules and formulas: _customers__docs.md. The attributes are
+    the survived ones except where a key-field change is held or was rejected: then the version applied before
+    (int_customer_golden_records_versioned) stands until a steward approves. -#}
 {%- set days = var('lifecycle_days') -%}
 {%- set tiers = var('tier_thresholds') -%}
 {%- set clv = var('clv') -%}
@@ -7,9 +9,44 @@
 
 with
 
-golden as (
+survived as (
 
     select * from {{ ref('int_customer_golden_records_survived') }}
+
+),
+
+versions as (
+
+    select
+        *,
+        row_number() over (partition by master_id order by valid_from desc) as recency
+    from {{ ref('int_customer_golden_records_versioned') }}
+    where valid_from <= {{ run_date() }}
+
+),
+
+applied as (
+
+    select * from versions
+    where recency = 1 and change_type != 'removed'
+
+),
+
+golden as (
+
+    select
+        survived.master_id,
+        {%- for column in golden_record_columns() %}
+        case
+            when applied.master_id is not null then applied.{{ column }} else survived.{{ column }}
+        end as {{ column }},
+        {%- endfor %}
+        survived.source_record_count,
+        survived.source_system_count,
+        survived.customer_since,
+        survived.master_since
+    from survived
+    left join applied on survived.master_id = applied.master_id
 
 ),
 
