@@ -384,10 +384,27 @@ KPI_FORMATS = {
     "avg_csat": "{:.2f}",
     "revenue_on_date": "¥{:,.0f}",
     "complaints_per_1000_customers": "{:.1f}",
+    "churn_rate": "{:.1%}",
+    "csat_pct": "{:.1f}%",
+    "share_first_response_within_24h": "{:.1%}",
+    "share_resolved_within_24h": "{:.1%}",
+    "share_resolved_within_48h": "{:.1%}",
+    "churn_risk_share__high": "{:.1%}",
+    "churn_risk_share__medium": "{:.1%}",
+    "churn_risk_share__low": "{:.1%}",
+    "avg_clv_historical": "¥{:,.0f}",
+    "avg_clv_predicted": "¥{:,.0f}",
+    "median_days_between_orders": "{:.1f}",
+    "median_hours_to_first_response": "{:.1f}",
+    "median_hours_to_resolution": "{:.1f}",
 }
 
 
-LOWER_IS_BETTER = {"complaints_per_1000_customers", "possible_matches_open"}
+LOWER_IS_BETTER = {
+    "complaints_per_1000_customers", "possible_matches_open", "churn_rate", "churned_customers", "at_risk_customers",
+    "median_hours_to_first_response", "median_hours_to_resolution", "median_days_between_orders",
+    "churn_risk_share__high",
+}
 
 
 def _kpi_value(name: str, value: float | None) -> str:
