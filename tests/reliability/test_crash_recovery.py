@@ -78,10 +78,6 @@ def test_the_run_after_the_kills_completes_and_leaves_no_temporary_file(chain: C
         pass
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="not verified on a quiet machine: the only run compared two different code versions (issue 10 note)",
-)
 def test_recovered_results_equal_an_uninterrupted_run(chain: Chain, reference: Reference):
     db = chain.wd.warehouse_db
     assert table_checksums(db) == reference.marts
