@@ -49,10 +49,6 @@ def _relations(server, schemas) -> list[tuple[str, str]]:
     ]
 
 
-@pytest.mark.xfail(
-    strict=False,
-    reason="known gap (issue 12): 12 marts differ between the PostgreSQL and DuckDB builds; cause upstream in matching",
-)
 def test_every_mart_matches_the_duckdb_build(pg, runs):
     server, result = pg
     duck = duckdb_marts(runs["thread"].wd.warehouse_db)

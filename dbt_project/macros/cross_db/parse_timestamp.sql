@@ -19,10 +19,17 @@
     )
 {%- endmacro %}
 
+{# Offsets (Z, +08:00, +0800, +08) are dropped as on DuckDB: only after a time, never the day of a bare date. #}
 {% macro postgres__parse_timestamp(expr) -%}
     case
-        when trim({{ expr }}) ~ '^\d{4}[-/]\d{2}[-/]\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?)?Z?$'
-            then cast(replace(replace(replace(trim({{ expr }}), '/', '-'), 'T', ' '), 'Z', '') as timestamp)
+        when trim({{ expr }}) ~ '^\d{4}[-/]\d{2}[-/]\d{2}([ T]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?)?$'
+            then cast(
+                regexp_replace(
+                    replace(replace(trim({{ expr }}), '/', '-'), 'T', ' '),
+                    '(\d{2}:\d{2}(:\d{2}(\.\d+)?)?)(Z|[+-]\d{2}(:?\d{2})?)$',
+                    '\1'
+                ) as timestamp
+            )
         when trim({{ expr }}) ~ '^\d{8}$' then to_timestamp(trim({{ expr }}), 'YYYYMMDD')::timestamp
         when trim({{ expr }}) ~ '^\d{14}$' then to_timestamp(trim({{ expr }}), 'YYYYMMDDHH24MISS')::timestamp
     end

@@ -29,6 +29,9 @@
     md5(cast({{ expr }} as varchar))
 {%- endmacro %}
 
+{# DuckDB hashes NULL to a constant: keep NULL a NULL, or every record without the value would share one key.
+   A BIT value is hashed as its text: DuckDB's hash of BIT values put different masked Bloom bands into one key
+   (found by comparing the blocking with PostgreSQL's md5 of the same text). #}
 {% macro duckdb__short_hash(expr) -%}
-    hash({{ expr }})
+    case when {{ expr }} is not null then hash(cast({{ expr }} as varchar)) end
 {%- endmacro %}
