@@ -71,8 +71,23 @@ def governance(db: Path):
         con.close()
 
 
+INTERRUPTED = "the process ended before the run finished (killed or crashed); nothing it built was swapped in"
+
+
 def start_run(db: Path, run_id: str, run_date: date, parameters: dict[str, Any]) -> None:
+    """Record a new run; a run still marked running cannot be (the caller holds the run lock): it was interrupted."""
     with governance(db) as con:
+        con.execute(
+            "update governance.run_ledger as l set status = 'interrupted', error = ?, failed_stage = ("
+            "select max(s.stage) from governance.run_stages as s where s.run_id = l.run_id and s.status = 'running') "
+            "where l.status = 'running' and l.run_id != ?",
+            [INTERRUPTED, run_id],
+        )
+        con.execute(
+            "update governance.run_stages set status = 'interrupted', error = ? "
+            "where status = 'running' and run_id != ?",
+            [INTERRUPTED, run_id],
+        )
         con.execute(
             "insert or replace into governance.run_ledger values (?, ?, 'running', ?, null, ?, null, null)",
             [run_id, run_date, _now(), json.dumps(parameters, default=str, ensure_ascii=False)],

@@ -150,6 +150,7 @@ TERMS: dict[str, dict[str, str]] = {
     "success": {"zh": "成功", "en": "success"},
     "failed": {"zh": "失败", "en": "failed"},
     "running": {"zh": "运行中", "en": "running"},
+    "interrupted": {"zh": "中断", "en": "interrupted"},
     "ok": {"zh": "正常", "en": "ok"},
     "error": {"zh": "错误", "en": "error"},
     "ingest": {"zh": "采集", "en": "ingest"},

@@ -55,8 +55,11 @@ def test_each_run_was_killed_inside_its_stage(chain: Chain, point: str):
         "select stage, status from governance.run_stages where run_id = ? order by started_at",
         [killed],
     )
-    assert stages[-1] == (STAGE_OF_POINT[point], "running")  # it died there, mid-stage
-    assert all(status != "running" for _, status in stages[:-1])
+    assert stages[-1] == (STAGE_OF_POINT[point], "interrupted")  # it died there, mid-stage; the next run says so
+    assert all(status in ("success", "warn") for _, status in stages[:-1])
+    ledger = q(chain.wd.warehouse_db, "select status, failed_stage, error from governance.run_ledger where run_id = ?",
+               [killed])
+    assert ledger == [("interrupted", STAGE_OF_POINT[point], ledger[0][2])] and "killed" in ledger[0][2]
 
 
 def test_the_bi_file_is_never_half_written(chain: Chain):
