@@ -21,24 +21,6 @@ os.environ.setdefault("TLDEXTRACT_CACHE", str(_STATE / "tldextract"))
 os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
-# Folders whose test files share expensive session fixtures (reliability: the reference run and the SIGKILL chain;
-# scaleout: the thread and Dask runs): each runs whole on one xdist worker, so those fixtures are built once.
-# Every other file is its own group, as with --dist loadfile.
-SHARED_FIXTURE_DIRS = {"reliability", "scaleout"}
-_TESTS = Path(__file__).resolve().parent
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Give every test an xdist group (`make test` runs `--dist loadgroup`); xdist reads the marks after this."""
-    for item in items:
-        if item.get_closest_marker("xdist_group"):
-            continue
-        path = Path(str(item.fspath)).resolve().relative_to(_TESTS)
-        group = path.parts[0] if path.parts[0] in SHARED_FIXTURE_DIRS else path.as_posix()
-        item.add_marker(pytest.mark.xdist_group(group))
-
-
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One Prefect test server for every test that runs flows (starting one costs ~20 s)."""

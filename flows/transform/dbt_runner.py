@@ -186,7 +186,7 @@ def generate_docs(
     The catalog holds column names, types and descriptions only, never row values.
     """
     run_dbt(
-        ["docs", "generate", "--static", "--no-compile"],
+        ["docs", "generate", "--static"],
         project_dir=project_dir,
         warehouse_path=warehouse_path,
         target_path=target_path,
