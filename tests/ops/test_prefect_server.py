@@ -184,5 +184,9 @@ def test_deploy_schedule_and_a_manual_run_on_a_real_server(server: Server, tmp_p
     assert state["parameters"]["run_date"] == RUN_DATE.isoformat()
     (run,) = recent_runs(wd.warehouse_db, 5)
     assert run["status"] in ("success", "warn") and str(run["run_date"]) == RUN_DATE.isoformat()
-    logs = server.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200})
+    logs: list = []
+    shipped_by = time.monotonic() + 60  # the worker ships log records in batches: they may trail the final state
+    while time.monotonic() < shipped_by and not any("finished" in log["message"] for log in logs):
+        time.sleep(2)
+        logs = server.post("/logs/filter", {"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200})
     assert any("finished" in log["message"] for log in logs), "the run's logs are on the server for ops to read"
