@@ -28,7 +28,7 @@ lint: install
 	$(BIN)/sqlfluff lint dbt_project/models --processes 2
 
 test: install system-deps lint
-	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --durations=25
+	$(BIN)/pytest -q -p no:cacheprovider -n 2 --dist loadfile --no-loadscope-reorder --durations=25
 
 soak: install
 	$(BIN)/python benchmarks/soak.py

@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from prefect import flow
 from prefect.logging import get_run_logger
 
-from flows import alerts, environment, ledger, migrations
+from flows import alerts, environment, ledger, migrations, prefect_history
 from flows.errors import CrmgovError
 from flows.ingest.stage import ingest_stage
 from flows.lock import run_lock
@@ -121,6 +121,7 @@ def _run(settings: Settings, run_id: str, run_date: date, demo: bool, lock_wait_
         status = "warn" if failed else "success"
         summary = "; ".join(f"{f['stage']} {f['source_name']}: {f.get('message') or 'failed'}" for f in failed)
         _retrying("ledger", lambda: ledger.finish_run(wd.warehouse_db, run_id, status, None, summary or None))
+        _prune_prefect_history(settings.prefect_history_days)
     results["status"] = status
     results["failed_sources"] = failed
     if failed:
@@ -133,6 +134,22 @@ def _run(settings: Settings, run_id: str, run_date: date, demo: bool, lock_wait_
         alerts.send(settings.alert_url, alerts.quality_below_threshold(run_id, run_date, low), logger.warning)
     logger.info("run %s for %s finished: %s", run_id, run_date, status)
     return results
+
+
+def _prune_prefect_history(history_days: int) -> None:
+    """Keep the local Prefect home bounded; a failure here is logged, never a failed run."""
+    logger = get_run_logger()
+    try:
+        pruned = prefect_history.prune_history(history_days)
+    except Exception as exc:  # noqa: BLE001 (housekeeping: the run itself succeeded)
+        logger.warning("could not prune the local Prefect history: %s: %s", type(exc).__name__, exc)
+        return
+    if pruned.skipped is None and pruned.flow_runs_after < pruned.flow_runs_before:
+        logger.info(
+            "pruned %d Prefect flow run(s) older than %d days from the local Prefect home",
+            pruned.flow_runs_before - pruned.flow_runs_after,
+            history_days,
+        )
 
 
 def _retrying(what: str, fn: Callable[[], T]) -> T:

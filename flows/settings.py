@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     alert_url: str | None = Field(default=None, description="Apprise URL or http(s) webhook; none by default")
     lock_wait_seconds: float = 0.0
     retention_days: int = 90
+    prefect_history_days: int = Field(
+        default=30, ge=1, description="days of flow-run history kept in the local Prefect home"
+    )
     coverage_target: float = 0.8
     review_decisions_dir: Path | None = Field(
         default=None,

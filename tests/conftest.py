@@ -34,3 +34,46 @@ def prefect_harness():
 def workdir(tmp_path: Path) -> Path:
     """A fresh workdir per test: every run in a temporary workdir."""
     return tmp_path / "wd"
+
+
+# Test files that share an expensive session fixture form one xdist scheduling unit, so that one worker builds
+# the fixture once instead of every worker that runs one of the files (`reference` + `chain`: ~5 min; `runs`:
+# ~2 min). The units go first, longest first, so that they do not become the tail of the run.
+SHARED_FIXTURE_UNITS: dict[str, tuple[str, ...]] = {
+    "tests/reliability[reference]": (
+        "tests/reliability/test_crash_recovery.py",
+        "tests/reliability/test_leaks_and_keys.py",
+        "tests/reliability/test_backup_restore.py",
+        "tests/reliability/test_key_rotation.py",
+        "tests/reliability/test_migrations.py",
+    ),
+    "tests/scaleout[runs]": (
+        "tests/scaleout/test_dask_runner.py",
+        "tests/scaleout/test_postgres_target.py",
+    ),
+}
+_UNIT_OF_FILE = {path: unit for unit, paths in SHARED_FIXTURE_UNITS.items() for path in paths}
+_UNIT_RANK = {unit: rank for rank, unit in enumerate(SHARED_FIXTURE_UNITS)}
+
+
+def _scheduling_unit(nodeid: str) -> str:
+    path = nodeid.split("::", 1)[0]
+    return _UNIT_OF_FILE.get(path, path)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Shared-fixture units first (stable sort: every other file keeps its collection order)."""
+    items.sort(key=lambda item: _UNIT_RANK.get(_scheduling_unit(item.nodeid), len(_UNIT_RANK)))
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """`--dist loadfile`, except that the files of a shared-fixture unit go to one worker together."""
+    if config.getvalue("dist") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class SharedFixtureScheduling(LoadFileScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return _scheduling_unit(nodeid)
+
+    return SharedFixtureScheduling(config, log)
