@@ -292,6 +292,10 @@ steward_app = typer.Typer(
     help="Data stewards: decide the pairs in possible_matches and the key-field changes in key_field_review_queue."
 )
 app.add_typer(steward_app, name="steward")
+# the options every steward decision takes (the decision is audited and waits for a running night's lock)
+StewardOpt = Annotated[str, typer.Option("--by", help="Who decided (recorded for the audit trail).")]
+ReasonOpt = Annotated[str | None, typer.Option(help="Why, in a few words.")]
+StewardWaitOpt = Annotated[float, typer.Option(help="Seconds to wait for a running night's lock.")]
 
 
 @steward_app.command("decide")
@@ -301,10 +305,10 @@ def steward_decide(
         typer.Option(help="The two records as SOURCE_SYSTEM:RECORD_ID (e.g. --pair crm:CRM00000001 ecom:EC0000042)."),
     ],
     decision: Annotated[str, typer.Option(help="match or no_match.")],
-    by: Annotated[str, typer.Option("--by", help="Who decided (recorded for the audit trail).")],
-    reason: Annotated[str | None, typer.Option(help="Why, in a few words.")] = None,
+    by: StewardOpt,
+    reason: ReasonOpt = None,
     workdir: WorkdirOpt = Path("workdir"),
-    wait: Annotated[float, typer.Option(help="Seconds to wait for a running night's lock.")] = 30.0,
+    wait: StewardWaitOpt = 30.0,
 ) -> None:
     """Record a steward's decision on a record pair; the next run links (match) or separates (no_match) them."""
     from flows.steward.decisions import RecordRef, record_decision
@@ -341,10 +345,10 @@ def steward_queue(workdir: WorkdirOpt = Path("workdir")) -> None:
 def steward_review(
     review_id: Annotated[str, typer.Option(help="The review's id (R + 16 hex) from `crmgov steward queue`.")],
     decision: Annotated[str, typer.Option(help="approve or reject.")],
-    by: Annotated[str, typer.Option("--by", help="Who decided (recorded for the audit trail).")],
-    reason: Annotated[str | None, typer.Option(help="Why, in a few words.")] = None,
+    by: StewardOpt,
+    reason: ReasonOpt = None,
     workdir: WorkdirOpt = Path("workdir"),
-    wait: Annotated[float, typer.Option(help="Seconds to wait for a running night's lock.")] = 30.0,
+    wait: StewardWaitOpt = 30.0,
 ) -> None:
     """Approve or reject a key-field change; the next run applies it (approve) or keeps the old value (reject)."""
     from flows.steward.reviews import record_review_decision

@@ -7,6 +7,8 @@ results are never persisted (they could hold personal data); tldextract never re
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 
 from flows.workdir import Workdir
 
@@ -29,3 +31,18 @@ def prepare(wd: Workdir) -> None:
     os.environ.setdefault("PREFECT_HOME", str(wd.prefect_home))
     os.environ.setdefault("TLDEXTRACT_CACHE", str(wd.state / "tldextract"))
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
+
+
+@contextmanager
+def temporary_environ(wanted: Mapping[str, str]) -> Iterator[None]:
+    """Set these process environment variables for the duration of a call; restore the caller's values after."""
+    saved = {key: os.environ.get(key) for key in wanted}
+    os.environ.update(wanted)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import duckdb
-import pyarrow as pa
 
 from flows.ingest.delivered import Delivery
 from flows.sql import ident, safe_name
@@ -97,20 +96,27 @@ def land(
 ) -> None:
     ensure_landed_table(con, source, delivery.columns)
     now = datetime.now(UTC).replace(tzinfo=None)
-    n = delivery.table.num_rows
-    tbl = delivery.table.append_column("_source", pa.array([source] * n, pa.string()))
-    tbl = tbl.append_column("_run_id", pa.array([run_id] * n, pa.string()))
-    tbl = tbl.append_column("_run_date", pa.array([run_date] * n, pa.date32()))
-    tbl = tbl.append_column("_delivery_date", pa.array([delivery_date] * n, pa.date32()))
-    tbl = tbl.append_column("_file", pa.array([file] * n, pa.string()))
-    tbl = tbl.append_column("_content_hash", pa.array([content_hash] * n, pa.string()))
-    tbl = tbl.append_column("_loaded_at", pa.array([now] * n, pa.timestamp("us")))
-    tbl = tbl.append_column("_watermark", pa.array([watermark] * n, pa.string()))
-    tbl = tbl.append_column("_deleted", pa.array([False] * n, pa.bool_()))
-    names = ", ".join(ident(c) for c in tbl.column_names)
-    con.register("_delivery", tbl)
+    # lineage columns are constants of the delivery: bound once as parameters, not materialised per row in Python
+    lineage = {
+        "_source": (source, "varchar"),
+        "_run_id": (run_id, "varchar"),
+        "_run_date": (run_date, "date"),
+        "_delivery_date": (delivery_date, "date"),
+        "_file": (file, "varchar"),
+        "_content_hash": (content_hash, "varchar"),
+        "_loaded_at": (now, "timestamp"),
+        "_watermark": (watermark, "varchar"),
+        "_deleted": (False, "boolean"),
+    }
+    data = [ident(c) for c in delivery.table.column_names]
+    names = ", ".join([*data, *(ident(c) for c in lineage)])
+    values = ", ".join([*data, *(f"cast(? as {sql_type})" for _, sql_type in lineage.values())])
+    con.register("_delivery", delivery.table)
     try:
-        con.execute(f"insert into landed.{safe_name(source)} ({names}) select {names} from _delivery")
+        con.execute(
+            f"insert into landed.{safe_name(source)} ({names}) select {values} from _delivery",
+            [value for value, _ in lineage.values()],
+        )
     finally:
         con.unregister("_delivery")
     if delivery.quarantined:

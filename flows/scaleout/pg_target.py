@@ -8,10 +8,8 @@ warehouse's `churn_model` schema, which is loaded with `deid`, so both targets r
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ import duckdb
 from prefect import flow, task
 from prefect.logging import get_run_logger
 
+from flows.environment import temporary_environ
 from flows.scaleout.pg_load import load_schemas
 from flows.scaleout.pg_roles import grant_least_privilege
 from flows.scaleout.settings import ScaleoutSettings, load_scaleout_settings
@@ -43,8 +42,7 @@ def conninfo(settings: ScaleoutSettings) -> str:
     )
 
 
-@contextmanager
-def _profile_environment(settings: ScaleoutSettings) -> Iterator[None]:
+def _profile_environment(settings: ScaleoutSettings) -> AbstractContextManager[None]:
     """The CRMGOV_PG_* variables dbt's `postgres` output reads, from settings, for the duration of a build."""
     wanted = {
         "CRMGOV_PG_HOST": settings.pg_host,
@@ -53,16 +51,7 @@ def _profile_environment(settings: ScaleoutSettings) -> Iterator[None]:
         "CRMGOV_PG_PASSWORD": settings.pg_password,
         "CRMGOV_PG_DBNAME": settings.pg_dbname,
     }
-    saved = {key: os.environ.get(key) for key in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return temporary_environ(wanted)
 
 
 def run_context(warehouse_db: Path) -> tuple[str, date]:

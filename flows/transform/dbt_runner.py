@@ -18,8 +18,8 @@ import json
 import os
 import shutil
 import threading
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +27,8 @@ from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 from dbt.artifacts.schemas.results import NodeStatus
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 from dbt.contracts.graph.manifest import Manifest
+
+from flows.environment import temporary_environ
 
 FAILED_STATUSES = {NodeStatus.Error, NodeStatus.Fail, NodeStatus.RuntimeErr}
 DOCS_FILES = ("index.html", "static_index.html", "catalog.json", "manifest.json")
@@ -58,24 +60,14 @@ class DbtFailed(RuntimeError):
         super().__init__("\n".join(lines))
 
 
-@contextmanager
-def _dbt_environment(project_dir: Path, warehouse_path: Path) -> Iterator[None]:
+def _dbt_environment(project_dir: Path, warehouse_path: Path) -> AbstractContextManager[None]:
     """Point dbt at our profile and warehouse, telemetry off; restore the caller's environment after."""
     wanted = {
         "DBT_PROFILES_DIR": str(project_dir),
         "CRMGOV_WAREHOUSE_PATH": str(warehouse_path),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
     }
-    saved = {key: os.environ.get(key) for key in wanted}
-    os.environ.update(wanted)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    return temporary_environ(wanted)
 
 
 def _release_duckdb() -> None:
