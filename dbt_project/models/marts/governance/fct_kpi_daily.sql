@@ -1,8 +1,9 @@
 {#- Headline KPIs of one business date (var run_date), one row per KPI (formulas: _governance__docs.md).
     Incremental with delete+insert on run_date: every nightly run appends its date, a rerun or backfill of a
     date replaces exactly that date's rows and leaves other dates alone.
-    To add KPIs (e.g. churn-risk bands), add a CTE yielding (kpi_name, kpi_value) rows and union it into `kpis`;
-    a KPI split by a band is named `<kpi>__<band>`. The columns stay as they are. -#}
+    To add a KPI, add its formula to `headline_kpis` (over the one-row `measures`; a new measure goes into one of
+    the aggregate CTEs), or a CTE yielding (kpi_name, kpi_value) rows unioned into `kpis`; a KPI split by a band
+    is named `<kpi>__<band>`. The columns stay as they are. -#}
 {{
     config(
         materialized='incremental',
@@ -86,11 +87,11 @@ coverage as (
 
     select
         sum(case when entity = 'order' then linked_rows else 0 end) as linked_orders,
-        sum(case when entity = 'order' then fact_rows else 0 end) as orders,
+        sum(case when entity = 'order' then fact_rows else 0 end) as covered_orders,
         sum(case when entity = 'ticket' then linked_rows else 0 end) as linked_tickets,
-        sum(case when entity = 'ticket' then fact_rows else 0 end) as tickets,
+        sum(case when entity = 'ticket' then fact_rows else 0 end) as covered_tickets,
         sum(case when entity = 'survey' then linked_rows else 0 end) as linked_surveys,
-        sum(case when entity = 'survey' then fact_rows else 0 end) as surveys
+        sum(case when entity = 'survey' then fact_rows else 0 end) as covered_surveys
     from {{ ref('mart_integration_coverage') }}
 
 ),
@@ -101,150 +102,59 @@ open_matches as (
 
 ),
 
-customer_kpis as (
+-- every CTE above is one row: side by side, they are the measures the KPIs are computed from
+measures as (
 
     select
-        'customer_masters' as kpi_name,
-        1.0 * customer_masters as kpi_value
+        customers.*,
+        records.*,
+        repurchase_gaps.*,
+        surveys.*,
+        day_orders.*,
+        tickets.*,
+        coverage.*,
+        open_matches.*
     from customers
-    union all
-    select
-        'customer_records' as kpi_name,
-        1.0 * customer_records as kpi_value
-    from records
-    union all
-    select
-        'buyers' as kpi_name,
-        1.0 * buyers as kpi_value
-    from customers
-    union all
-    select
-        'active_customers' as kpi_name,
-        1.0 * active_customers as kpi_value
-    from customers
-    union all
-    select
-        'at_risk_customers' as kpi_name,
-        1.0 * at_risk_customers as kpi_value
-    from customers
-    union all
-    select
-        'churned_customers' as kpi_name,
-        1.0 * churned_customers as kpi_value
-    from customers
-    union all
-    select
-        'churn_rate' as kpi_name,
-        1.0 * churned_customers / nullif(buyers, 0) as kpi_value
-    from customers
-    union all
-    select
-        'repurchase_rate' as kpi_name,
-        1.0 * repeat_buyers / nullif(buyers, 0) as kpi_value
-    from customers
-    union all
-    select
-        'median_days_between_orders' as kpi_name,
-        median_days_between_orders as kpi_value
-    from repurchase_gaps
-    union all
-    select
-        'avg_clv_historical' as kpi_name,
-        avg_clv_historical as kpi_value
-    from customers
-    union all
-    select
-        'avg_clv_predicted' as kpi_name,
-        avg_clv_predicted as kpi_value
-    from customers
+    cross join records
+    cross join repurchase_gaps
+    cross join surveys
+    cross join day_orders
+    cross join tickets
+    cross join coverage
+    cross join open_matches
 
 ),
 
-sales_kpis as (
+headline_kpis as (
 
-    select
-        'orders_on_date' as kpi_name,
-        1.0 * orders_on_date as kpi_value
-    from day_orders
-    union all
-    select
-        'revenue_on_date' as kpi_name,
-        1.0 * revenue_on_date as kpi_value
-    from day_orders
-
-),
-
-service_kpis as (
-
-    select
-        'nps' as kpi_name,
-        100.0 * (promoters - detractors) / nullif(nps_responses, 0) as kpi_value
-    from surveys
-    union all
-    select
-        'avg_csat' as kpi_name,
-        avg_csat as kpi_value
-    from surveys
-    union all
-    select
-        'csat_pct' as kpi_name,
-        100.0 * satisfied / nullif(csat_responses, 0) as kpi_value
-    from surveys
-    union all
-    select
-        'complaints_per_1000_customers' as kpi_name,
-        1000.0 * tickets.complaints / nullif(customers.customer_masters, 0) as kpi_value
-    from tickets
-    cross join customers
-    union all
-    select
-        'share_first_response_within_24h' as kpi_name,
-        1.0 * first_response_within_24h / nullif(tickets, 0) as kpi_value
-    from tickets
-    union all
-    select
-        'share_resolved_within_24h' as kpi_name,
-        1.0 * resolved_within_24h / nullif(tickets, 0) as kpi_value
-    from tickets
-    union all
-    select
-        'share_resolved_within_48h' as kpi_name,
-        1.0 * resolved_within_48h / nullif(tickets, 0) as kpi_value
-    from tickets
-    union all
-    select
-        'median_hours_to_first_response' as kpi_name,
-        median_hours_to_first_response as kpi_value
-    from tickets
-    union all
-    select
-        'median_hours_to_resolution' as kpi_name,
-        median_hours_to_resolution as kpi_value
-    from tickets
-
-),
-
-governance_kpis as (
-
-    select
-        'order_coverage' as kpi_name,
-        1.0 * linked_orders / nullif(orders, 0) as kpi_value
-    from coverage
-    union all
-    select
-        'ticket_coverage' as kpi_name,
-        1.0 * linked_tickets / nullif(tickets, 0) as kpi_value
-    from coverage
-    union all
-    select
-        'survey_coverage' as kpi_name,
-        1.0 * linked_surveys / nullif(surveys, 0) as kpi_value
-    from coverage
-    union all
-    select
-        'possible_matches_open' as kpi_name,
-        1.0 * possible_matches as kpi_value
-    from open_matches
+    {{ kpi_rows('measures', {
+        'customer_masters': '1.0 * customer_masters',
+        'customer_records': '1.0 * customer_records',
+        'buyers': '1.0 * buyers',
+        'active_customers': '1.0 * active_customers',
+        'at_risk_customers': '1.0 * at_risk_customers',
+        'churned_customers': '1.0 * churned_customers',
+        'churn_rate': '1.0 * churned_customers / nullif(buyers, 0)',
+        'repurchase_rate': '1.0 * repeat_buyers / nullif(buyers, 0)',
+        'median_days_between_orders': 'median_days_between_orders',
+        'avg_clv_historical': 'avg_clv_historical',
+        'avg_clv_predicted': 'avg_clv_predicted',
+        'orders_on_date': '1.0 * orders_on_date',
+        'revenue_on_date': '1.0 * revenue_on_date',
+        'nps': '100.0 * (promoters - detractors) / nullif(nps_responses, 0)',
+        'avg_csat': 'avg_csat',
+        'csat_pct': '100.0 * satisfied / nullif(csat_responses, 0)',
+        'complaints_per_1000_customers': '1000.0 * complaints / nullif(customer_masters, 0)',
+        'share_first_response_within_24h': '1.0 * first_response_within_24h / nullif(tickets, 0)',
+        'share_resolved_within_24h': '1.0 * resolved_within_24h / nullif(tickets, 0)',
+        'share_resolved_within_48h': '1.0 * resolved_within_48h / nullif(tickets, 0)',
+        'median_hours_to_first_response': 'median_hours_to_first_response',
+        'median_hours_to_resolution': 'median_hours_to_resolution',
+        'order_coverage': '1.0 * linked_orders / nullif(covered_orders, 0)',
+        'ticket_coverage': '1.0 * linked_tickets / nullif(covered_tickets, 0)',
+        'survey_coverage': '1.0 * linked_surveys / nullif(covered_surveys, 0)',
+        'possible_matches_open': '1.0 * possible_matches',
+    }) }}
 
 ),
 
@@ -261,13 +171,7 @@ churn_kpis as (
 
 kpis as (
 
-    select * from customer_kpis
-    union all
-    select * from sales_kpis
-    union all
-    select * from service_kpis
-    union all
-    select * from governance_kpis
+    select * from headline_kpis
     union all
     select * from churn_kpis
 

@@ -67,12 +67,7 @@ final as (
 
     select
         cast(order_key as varchar) as order_key,
-        cast(source_name as varchar) as source_name,
-        cast(source_system as varchar) as source_system,
-        cast(record_id as varchar) as record_id,
-        cast(customer_system as varchar) as customer_system,
-        cast(customer_id as varchar) as customer_id,
-        cast(master_id as varchar) as master_id,
+        {{ fact_lineage_columns() }},
         cast(ordered_at as timestamp) as ordered_at,
         cast(ordered_date as date) as ordered_date,
         cast(amount as decimal(18, 2)) as amount,

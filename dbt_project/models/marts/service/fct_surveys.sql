@@ -20,12 +20,7 @@ final as (
 
     select
         cast(surveys.survey_key as varchar) as survey_key,
-        cast(surveys.source_name as varchar) as source_name,
-        cast(surveys.source_system as varchar) as source_system,
-        cast(surveys.record_id as varchar) as record_id,
-        cast(surveys.customer_system as varchar) as customer_system,
-        cast(surveys.customer_id as varchar) as customer_id,
-        cast(mastered.master_id as varchar) as master_id,
+        {{ fact_lineage_columns('surveys', 'mastered') }},
         cast(surveys.channel as varchar) as channel,
         cast(surveys.surveyed_at as timestamp) as surveyed_at,
         cast({{ dbt.date_trunc('month', 'surveys.surveyed_at') }} as date) as survey_month,

@@ -62,12 +62,7 @@ final as (
 
     select
         cast(ticket_key as varchar) as ticket_key,
-        cast(source_name as varchar) as source_name,
-        cast(source_system as varchar) as source_system,
-        cast(record_id as varchar) as record_id,
-        cast(customer_system as varchar) as customer_system,
-        cast(customer_id as varchar) as customer_id,
-        cast(master_id as varchar) as master_id,
+        {{ fact_lineage_columns() }},
         cast(channel as varchar) as channel,
         cast(category as varchar) as category,
         cast(is_complaint as boolean) as is_complaint,
