@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,8 @@ from flows.stages import table_exists
 THRESHOLDS_FILE = REPO_ROOT / "expectations" / "thresholds.yml"
 DEFAULT_BANDS = (95.0, 80.0)
 EXAMPLE_IDS = 5
+# trend charts and KPI sparklines show this many days up to the run date: a report's size stays bounded
+TREND_DAYS = 90
 # The quality stage's dimensions in its own order (expectations.rules.DIMENSIONS; importing that module would
 # import Great Expectations). A dimension not listed here is shown after these.
 DIMENSION_ORDER = ("completeness", "validity", "uniqueness", "consistency", "integrity", "timeliness", "volume")
@@ -219,14 +221,14 @@ def _quality(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
                 data.statuses[source] = status or band_status(float(score), data.bands)
     for source, day, score in con.execute(
         "select source_name, run_date, avg(score) from governance.quality_scores where dimension = 'overall' "
-        "and run_date <= ? group by all order by source_name, run_date",
-        [data.run_date],
+        "and run_date <= ? and run_date > ? group by all order by source_name, run_date",
+        [data.run_date, _trend_start(data.run_date)],
     ).fetchall():
         data.score_history.setdefault(source, []).append((day, float(score)))
     for dim, day, score in con.execute(
         "select dimension, run_date, avg(score) from governance.quality_scores where dimension <> 'overall' "
-        "and run_date <= ? group by all order by dimension, run_date",
-        [data.run_date],
+        "and run_date <= ? and run_date > ? group by all order by dimension, run_date",
+        [data.run_date, _trend_start(data.run_date)],
     ).fetchall():
         data.dimension_history.setdefault(dim, []).append((day, float(score)))
 
@@ -344,12 +346,18 @@ def _reviews(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     ]
 
 
+def _trend_start(run_date: date) -> date:
+    """The day before the first one a trend shows (exclusive bound)."""
+    return run_date - timedelta(days=TREND_DAYS)
+
+
 def _kpis(con: duckdb.DuckDBPyConnection, data: ReportData) -> None:
     if not _has(con, data, "marts", "fct_kpi_daily", {"run_date", "kpi_name", "kpi_value"}):
         return
     for name, day, value in con.execute(
-        "select kpi_name, run_date, kpi_value from marts.fct_kpi_daily where run_date <= ? order by kpi_name, run_date",
-        [data.run_date],
+        "select kpi_name, run_date, kpi_value from marts.fct_kpi_daily where run_date <= ? and run_date > ? "
+        "order by kpi_name, run_date",
+        [data.run_date, _trend_start(data.run_date)],
     ).fetchall():
         data.kpis.setdefault(name, []).append((day, None if value is None else float(value)))
 

@@ -7,6 +7,8 @@ because the quality rules and marts may add names the report has not heard of ye
 
 from __future__ import annotations
 
+from flows.report.collect import TREND_DAYS
+
 LABELS: dict[str, dict[str, str]] = {
     "title": {"zh": "客户数据治理报告", "en": "Customer data governance report"},
     "subtitle": {"zh": "数据治理委员会 · 每日运行报告", "en": "Data governance committee · daily run report"},
@@ -43,7 +45,7 @@ LABELS: dict[str, dict[str, str]] = {
     "overall": {"zh": "综合", "en": "Overall"},
     "change": {"zh": "变化", "en": "Change"},
     "previous_score": {"zh": "上次综合", "en": "Previous overall"},
-    "trend": {"zh": "质量趋势", "en": "Quality trend"},
+    "trend": {"zh": f"质量趋势（近 {TREND_DAYS} 天）", "en": f"Quality trend (last {TREND_DAYS} days)"},
     "trend_sources": {"zh": "各数据源综合得分", "en": "Overall score per source"},
     "trend_dimensions": {"zh": "各维度平均得分", "en": "Mean score per dimension"},
     "changes": {"zh": "较上次运行的变化", "en": "What changed since the previous run"},
