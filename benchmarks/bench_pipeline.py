@@ -31,15 +31,15 @@ class RssSampler(threading.Thread):
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.samples: list[tuple[float, int]] = []
-        self._stop = threading.Event()
+        self._halt = threading.Event()  # not `_stop`: Thread has a method of that name
 
     def run(self) -> None:
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             self.samples.append((time.time(), _rss_bytes()))
             time.sleep(0.05)
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join()
 
     def peak(self, start: float, end: float) -> int:
