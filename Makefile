@@ -8,10 +8,16 @@ DEMO_DATE ?= 2026-11-20
 
 .PHONY: install system-deps demo test lint unit soak bench clean
 
+# Installs with uv (from the package registry, the same pinned versions as pip: about 20 s instead of 2 min);
+# pip does it if uv cannot.
+UV_VERSION := 0.9.30
+UV_INSTALL = $(BIN)/uv pip install -q --python $(BIN)/python 'setuptools<81' wheel -c constraints.txt
+PIP_INSTALL = $(BIN)/pip install -q -c constraints.txt
+
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/pip install -q --upgrade pip wheel 'setuptools<81'
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	$(BIN)/pip install -q 'uv==$(UV_VERSION)' || true
+	$(UV_INSTALL) -e '.[dev]' || { $(BIN)/pip install -q --upgrade pip wheel 'setuptools<81' && $(PIP_INSTALL) -e '.[dev]'; }
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -34,7 +40,7 @@ soak: install
 	$(BIN)/python benchmarks/soak.py
 
 bench: install
-	$(BIN)/pip install -q -c constraints.txt -e '.[dev,bench]'
+	$(UV_INSTALL) -e '.[dev,bench]' || $(PIP_INSTALL) -e '.[dev,bench]'
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
