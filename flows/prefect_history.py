@@ -12,7 +12,8 @@ ledger in the warehouse, keyed on run dates, is the permanent record and is not 
 
 With a Prefect server (`PREFECT_API_URL` set) the server owns its database: operations enable its vacuum service
 there (`PREFECT_SERVER_SERVICES_DB_VACUUM_ENABLED=events,flow_runs` and
-`PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD`, see docs/operations.md), and this module does nothing.
+`PREFECT_SERVER_SERVICES_DB_VACUUM_RETENTION_PERIOD`, see README and docs/operations-security.md), and this
+module does nothing.
 """
 
 from __future__ import annotations
