@@ -5,10 +5,12 @@ for failed runs, so every invocation here checks `result.success` itself and rai
 failed nodes. The environment dbt reads (profiles dir, warehouse path, telemetry off) is set only for the
 duration of the call and restored afterwards.
 
-Parsing the project costs seconds (a full parse whenever the vars or the warehouse path change, i.e. every
-night and every workdir), so the parsed manifest is kept for the life of the process and handed to dbt,
-as dbt's programmatic API allows. It is parsed again when a project file, the target or a parse-time var
-changes; the run's date and id are read at compile time only (`RUNTIME_VARS`), so they never force a parse.
+Parsing the project costs seconds, so the parsed manifest is kept for the life of the process and handed to
+dbt, as dbt's programmatic API allows. It is parsed again when a project file, the target or a parse-time var
+changes; the run's date and id are read at compile time only (`RUNTIME_VARS`) and are not passed to `dbt parse`,
+so they never force a parse: a new process (the next night's `crmgov run`) starts from dbt's saved partial parse
+in the workdir's target folder, which dbt discards only when the project, the parse-time vars or the warehouse
+path change.
 """
 
 from __future__ import annotations
@@ -144,9 +146,12 @@ def _parsed_manifest(
 ) -> Manifest:
     """The project's manifest, parsed once per process for each state of its files, target and parse-time vars."""
     target = args[args.index("--target") + 1] if "--target" in args else ""
-    parse_vars = {k: v for k, v in _jsonable(vars).items() if k not in RUNTIME_VARS}
-    key = (str(project_dir), _project_checksum(project_dir), target, json.dumps(parse_vars, sort_keys=True))
+    parse_vars = json.dumps({k: v for k, v in _jsonable(vars).items() if k not in RUNTIME_VARS}, sort_keys=True)
+    key = (str(project_dir), _project_checksum(project_dir), target, parse_vars)
     if key not in _MANIFESTS:
+        # Only the parse-time vars go to `dbt parse` (a missing var is None while parsing): with the run date among
+        # them, dbt's saved partial parse (target/partial_parse.msgpack) would be rejected every night.
+        flags = [*flags[: flags.index("--vars")], "--vars", parse_vars]
         result = dbtRunner().invoke(["parse", *(["--target", target] if target else []), *flags])
         if not result.success or not isinstance(result.result, Manifest):
             cause = f"{type(result.exception).__name__}: {result.exception}" if result.exception else None
@@ -176,13 +181,16 @@ def generate_docs(
     log_path: Path,
     vars: Mapping[str, Any],
     output_dir: Path,
+    compile: bool = True,
 ) -> Path:
     """Build dbt docs (catalog + lineage, plus the single-file static page) and copy them to output_dir.
 
-    The catalog holds column names, types and descriptions only, never row values.
+    The catalog holds column names, types and descriptions only, never row values. `compile=False` right after a
+    `dbt build` of every node in this process: the shared manifest already holds each node's compiled SQL, so
+    compiling all of it again (seconds) would only repeat the build's work.
     """
     run_dbt(
-        ["docs", "generate", "--static"],
+        ["docs", "generate", "--static", *([] if compile else ["--no-compile"])],
         project_dir=project_dir,
         warehouse_path=warehouse_path,
         target_path=target_path,
