@@ -7,6 +7,7 @@ what that run left in its workdir.
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import date
 from pathlib import Path
 
@@ -99,6 +100,18 @@ def test_published_copy_report_and_docs_exist(e2e):
     assert (wd.published / "data_docs" / "index.html").is_file()
     assert any((wd.published / "dbt_docs").glob("*index.html"))
     assert any((wd.published / "parquet").glob("dim_customer.parquet"))
+
+
+def test_dbt_docs_show_the_sql_each_model_ran_with_for_that_run_date(e2e):
+    """The docs are generated without compiling again: the compiled SQL must still be there, and tonight's."""
+    manifest = json.loads((e2e["wd"].published / "dbt_docs" / "manifest.json").read_text(encoding="utf-8"))
+    models = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] == "model"}
+    assert len(models) > 30
+    assert [uid for uid, node in models.items() if not node.get("compiled_code")] == []
+    assert f"cast('{RUN_DATE.isoformat()}' as date)" in models["model.crmgov.mart_rfm"]["compiled_code"]
+    catalog = json.loads((e2e["wd"].published / "dbt_docs" / "catalog.json").read_text(encoding="utf-8"))
+    tables_and_views = {uid for uid, node in models.items() if node["config"]["materialized"] != "ephemeral"}
+    assert set(catalog["nodes"]) >= tables_and_views
 
 
 def test_no_raw_personal_value_outside_the_restricted_zone(e2e):

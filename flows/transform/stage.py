@@ -67,7 +67,7 @@ def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
         docs_tmp = wd.published / ".dbt_docs.building"
         if docs_tmp.exists():
             shutil.rmtree(docs_tmp)
-        generate_docs(output_dir=docs_tmp, **common)
+        generate_docs(output_dir=docs_tmp, compile=False, **common)  # the builds above compiled every node
     except BaseException:
         building.unlink(missing_ok=True)
         raise
