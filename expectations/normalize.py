@@ -80,6 +80,11 @@ def id_number(s: pd.Series) -> pd.Series:
     return half_width(blank_to_null(s)).str.replace(r"[\s\-]", "", regex=True).str.upper()
 
 
+def document_number(s: pd.Series) -> pd.Series:
+    """Identity document number (passport, social-security no., permit) without separators, upper-cased."""
+    return half_width(blank_to_null(s)).str.replace(r"[\s\-./]", "", regex=True).str.upper()
+
+
 def flag(values: pd.Series, present: pd.Series) -> pd.Series:
     """A nullable boolean that is missing where the source value is missing (GE then skips the row)."""
     return pd.Series(values.to_numpy(dtype=bool), index=present.index, dtype="boolean").mask(~present)

@@ -24,6 +24,8 @@ _GX_SEVERITY = {"error": "critical", "warn": "warning"}
 
 MOBILE_PATTERN = r"^1[3-9]\d{9}$"
 EMAIL_PATTERN = r"^[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}$"
+# passports, social-security numbers, HK/Macau/Taiwan permits: Latin letters and digits once separators are gone
+DOCUMENT_PATTERN = r"^[A-Z0-9]{5,20}$"
 
 
 def rule(

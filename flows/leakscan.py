@@ -3,8 +3,8 @@
 Auditors give a list of values (the demo generator's ground truth, or values sampled from the restricted zone);
 every file under warehouse/, published/ and state/ is searched, DuckDB and Parquet files by their contents (their
 pages are compressed, so a byte scan would miss values), xlsx by its XML, everything else as text. Digits are
-normalised (full-width to ASCII, separators between digits removed), so `138-0013-8000` and `１３８００１３８０００`
-both count as 13800138000.
+normalised (full-width to ASCII, separators before a digit removed), so `138-0013-8000` and `１３８００１３８０００`
+both count as 13800138000, and `E 1234-5678` as the passport number E12345678.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-SEPARATORS = re.compile(r"(?<=[0-9])[\s\-()（）]+(?=[0-9])")
+# separators before a digit, after a digit or a Latin letter: `138-0013-8000`, and passports as `E 1234 5678`
+SEPARATORS = re.compile(r"(?<=[0-9A-Za-z])[\s\-()（）]+(?=[0-9])")
 DIGIT_RUN = re.compile(r"[0-9]+[Xx]?")
 CJK_RUN = re.compile(r"[\u3400-\u9fff\U00020000-\U0002a6df]+")
 EMAILISH = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+")

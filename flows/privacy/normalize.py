@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from datetime import date
 
 
 def _width_table() -> dict[int, str]:
@@ -26,6 +27,8 @@ def _width_table() -> dict[int, str]:
 WIDTH_TABLE = _width_table()
 _WIDE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(WIDTH_TABLE)) + "]")
 _NON_DIGITS = re.compile(r"[^0-9]")
+_DATE = re.compile(r"^\s*(\d{4})\D?(\d{1,2})\D?(\d{1,2})")
+_DOCUMENT_SEPARATORS = re.compile(r"[\s\-./]")
 
 
 def _narrow(match: re.Match[str]) -> str:
@@ -71,6 +74,29 @@ def normalize_id_card(value: str) -> str:
     return re.sub(r"[\s-]", "", halfwidth(value)).upper()
 
 
+def parse_date(value: str) -> date | None:
+    """2026-11-20, 2026/11/20, 20261120, full-width digits; None when it is not a real calendar date."""
+    match = _DATE.match(halfwidth(value))
+    if not match:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def normalize_birth_date(value: str) -> str:
+    """ISO date, so every spelling of one birth date gets one pseudonym; empty (no token) when it is no date."""
+    parsed = parse_date(value)
+    return parsed.isoformat() if parsed else ""
+
+
+def normalize_document(value: str) -> str:
+    """Upper case without separators: `e 1234-5678` and `E12345678` are one passport number (`sw1a 1aa` and
+    `SW1A1AA` one postcode)."""
+    return _DOCUMENT_SEPARATORS.sub("", halfwidth(value)).upper()
+
+
 def normalize_text(value: str) -> str:
     """Generic: width-normalised, trimmed, inner whitespace collapsed."""
     return " ".join(halfwidth(value).split())
@@ -84,6 +110,9 @@ NORMALIZERS = {
     "CN_BANK_CARD": digits_only,
     "CN_PASSPORT": lambda v: normalize_text(v).upper(),
     "CN_USCC": lambda v: normalize_text(v).upper(),
+    "DATE_OF_BIRTH": normalize_birth_date,
+    "ID_DOCUMENT": normalize_document,
+    "POSTAL_CODE": normalize_document,
 }
 
 

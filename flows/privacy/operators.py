@@ -23,12 +23,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from flows.privacy.analyzer import recognizer_for
 from flows.privacy.bloom import BloomEncoder, bigrams, normalize_addresses, normalize_names, pinyin_bigrams
-from flows.privacy.normalize import halfwidth, normalize_for
+from flows.privacy.normalize import halfwidth, normalize_for, parse_date
 from flows.vocabulary import CONSENT_SPELLINGS, GENDER_SPELLINGS
 
 AAD = b"crmgov:v1"
 AGE_BANDS = ((18, "0-17"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
-_DATE = re.compile(r"^\s*(\d{4})\D?(\d{1,2})\D?(\d{1,2})")
 
 
 def per_distinct_batch(series: pd.Series, fn: Callable[[list[str]], list[str | None]]) -> pd.Series:
@@ -51,10 +50,12 @@ def per_distinct(series: pd.Series, fn: Callable[[str], str | None]) -> pd.Serie
 def valid_normalised(entity: str | None, values: tuple[str, ...]) -> tuple[str | None, ...]:
     """Each value normalised when the entity's recognizer accepts it (or no recognizer applies), else None.
 
+    A value that normalises to nothing (a birth date that is no date, a document number of separators only) is
+    None too: it must get no token, or every such value would share one and link unrelated people.
     Cached per column: pseudonymize, mask and check_id_birth of one column validate it once."""
     rec = recognizer_for(entity) if entity else None
     ok = rec.valid_many(values) if rec is not None else [True] * len(values)
-    return tuple(normalize_for(entity, v) if good else None for v, good in zip(values, ok, strict=True))
+    return tuple((normalize_for(entity, v) or None) if good else None for v, good in zip(values, ok, strict=True))
 
 
 def valid_or_none(entity: str | None, value: str) -> str | None:
@@ -115,16 +116,6 @@ def mask(series: pd.Series, entity: str | None) -> pd.Series:
     return per_distinct_batch(
         series, lambda values: [mask_normalised(entity, n) for n in valid_normalised(entity, tuple(values))]
     )
-
-
-def parse_date(value: str) -> date | None:
-    match = _DATE.match(halfwidth(value))
-    if not match:
-        return None
-    try:
-        return date(int(match[1]), int(match[2]), int(match[3]))
-    except ValueError:
-        return None
 
 
 def age_band(birth: date, as_of: date) -> str:

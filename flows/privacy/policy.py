@@ -27,6 +27,7 @@ DEID_TABLES: dict[str, tuple[str, ...]] = {
         "gender",
         "birth_year",
         "age_band",
+        "birth_date_token",
         "mobile_token",
         "mobile_masked",
         "landline_token",
@@ -35,9 +36,11 @@ DEID_TABLES: dict[str, tuple[str, ...]] = {
         "id_token",
         "id_masked",
         "id_birth_date_consistent",
+        "document_token",
         "province",
         "city",
         "address_bloom",
+        "postal_code_token",
         "marketing_consent",
         "member_level",
         "channel",
@@ -76,6 +79,8 @@ PII_ENTITIES = (
     "PERSON",
     "LOCATION",
     "DATE_OF_BIRTH",
+    "ID_DOCUMENT",
+    "POSTAL_CODE",
 )
 OperatorName = Literal[
     "keep", "pseudonymize", "mask", "redact", "generalize", "encrypt", "bloom", "code", "check_id_birth"

@@ -22,7 +22,8 @@ KNOWN = {"crm": {"C1", "C2"}}
 VALID: dict[str, dict[str, str]] = {
     "customer": {
         "record_id": "C1", "name": "张三", "gender": "男", "birth_date": "1990/03/07", "mobile": "+86 138-0013-8000",
-        "landline": "", "email": "zhang@example.com", "id_number": MALE_1990, "province": "广东省", "city": "深圳市",
+        "landline": "", "email": "zhang@example.com", "id_number": MALE_1990, "document_number": "E 1234-5678",
+        "province": "广东省", "city": "深圳市",
         "address": "深南大道1号", "marketing_consent": "是", "member_level": "gold", "channel": "门店",
         "created_at": "2024-01-01", "updated_at": "20261120",
     },
@@ -72,6 +73,8 @@ DEFECTS: dict[str, dict[str, list[dict[str, str]]]] = {
         "mobile_format": [{"mobile": "12345"}, {"mobile": "+1 415 555 0100"}],
         "email_format": [{"email": "zhang.at.example.com"}],
         "id_number_checksum": [{"id_number": BAD_CHECK}, {"id_number": "12345"}],
+        "document_number_format": [{"document_number": "12"}, {"document_number": "护照E1234567"}],
+        "document_number_not_resident_id": [{"document_number": MALE_1990}],
         "birth_date_parseable": [{"birth_date": "1990-02-30"}],
         "birth_date_range": [{"birth_date": "1890-01-01", "id_number": ""}],
         "gender_code": [{"gender": "X"}],

@@ -11,7 +11,11 @@ from flows.privacy.keys import _decode
 from flows.workdir import Workdir
 from tests.reliability.conftest import Reference, copy_workdir, master_ids, q, table_checksums
 
-TOKENS = "select mobile_token from deid.customers where mobile_token is not null"
+# a contact token and the full-birth-date token (a column added after rotation was written: rotation must cover it)
+TOKENS = (
+    "select mobile_token from deid.customers where mobile_token is not null union "
+    "select birth_date_token from deid.customers where birth_date_token is not null"
+)
 
 
 @pytest.fixture(scope="module")

@@ -25,9 +25,9 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "customers": tuple(
         (
             "source_name source_system record_id name_masked name_bloom name_pinyin_bloom gender "
-            "birth_year age_band mobile_token mobile_masked landline_token email_token email_masked "
-            "id_token id_masked id_birth_date_consistent province city address_bloom marketing_consent "
-            "member_level channel created_at updated_at"
+            "birth_year age_band birth_date_token mobile_token mobile_masked landline_token email_token email_masked "
+            "id_token id_masked id_birth_date_consistent document_token province city address_bloom postal_code_token "
+            "marketing_consent member_level channel created_at updated_at"
         ).split()
     ),
     "orders": tuple(
@@ -96,6 +96,8 @@ class Record:
     province: str = "浙江省"
     consent: str = "unknown"
     created_at: str = "2024-01-15"
+    birth_date: str | None = None  # ISO; its year is the birth year unless birth_year says otherwise
+    document: str | None = None  # passport / social-security number
     extra: dict[str, str] = field(default_factory=dict)
 
     def row(self) -> dict[str, str | None]:
@@ -108,8 +110,9 @@ class Record:
             "name_bloom": bloom(self.name),
             "name_pinyin_bloom": bloom(pinyin),
             "gender": self.gender,
-            "birth_year": str(self.birth_year) if self.birth_year else None,
+            "birth_year": str(self.birth_year or self.birth_date[:4]) if self.birth_year or self.birth_date else None,
             "age_band": None,
+            "birth_date_token": token("birth_date", self.birth_date) if self.birth_date else None,
             "mobile_token": token("mobile", self.mobile) if self.mobile else None,
             "mobile_masked": f"{self.mobile[:3]}****{self.mobile[-4:]}" if self.mobile else None,
             "landline_token": token("landline", self.landline) if self.landline else None,
@@ -118,9 +121,11 @@ class Record:
             "id_token": token("id", self.id_number) if self.id_number else None,
             "id_masked": f"{self.id_number[:3]}***********{self.id_number[-4:]}" if self.id_number else None,
             "id_birth_date_consistent": "true" if self.id_number else None,
+            "document_token": token("document", self.document) if self.document else None,
             "province": self.province,
             "city": self.city,
             "address_bloom": None,
+            "postal_code_token": None,
             "marketing_consent": self.consent,
             "member_level": None,
             "channel": "store",
@@ -197,6 +202,17 @@ def build_persons() -> dict[str, list[Record]]:
     ]
     persons["P28"] = [
         Record("service", "S028", "王静", 1990, "F", email="wj@x.com", id_number="330100000000000028", city="温州市"),
+    ]
+    # P29: a passport holder in two systems, no contact token, different cities: only the name, the full birth
+    # date and the document number (all keyed tokens / filters) say it is one person.
+    persons["P29"] = [
+        Record("crm", "C029", "Ann Lee", gender="F", city="宁波市", birth_date="1985-01-02", document="E12345678"),
+        Record("service", "S029", "Ann Lee", city="温州市", birth_date="1985-01-02", document="E12345678"),
+    ]
+    # P30 / P31: namesakes born the same year (other days) holding different documents: never one master.
+    persons["P30"] = [Record("crm", "C030", "Bo Chen", gender="M", birth_date="1979-05-06", document="K1000030")]
+    persons["P31"] = [
+        Record("ecom", "E031", "Bo Chen", gender="M", city="温州市", birth_date="1979-08-09", document="K1000031"),
     ]
     # P23-P26: singletons.
     persons["P23"] = [Record("crm", "C023", "邓超", 1979, "M", mobile=_mobile(23))]

@@ -98,7 +98,20 @@ def test_grey_zone_and_guarded_pairs_go_to_stewards(built: Warehouse) -> None:
     assert pairs == {
         "crm:C019|service:S020": "grey_zone",  # same name and birth year, nothing else
         "ecom:E027|service:S028": "cut_by_id_guard",  # shared e-mail, but S028 holds another ID token
+        "crm:C030|ecom:E031": "grey_zone",  # same name and birth year, other birth days and documents
     }
+
+
+def test_birth_date_and_document_tokens_are_evidence(built: Warehouse) -> None:
+    """The full birth date and the document number link what the name alone cannot, and tell namesakes apart."""
+    rows = built.query(
+        "select pair_key, birth_date_level, document_token_level, decision, match_rule "
+        "from intermediate.int_customer_pairs_scored where pair_key in (?, ?)",
+        ["crm:C029|service:S029", "crm:C030|ecom:E031"],
+    )
+    levels = {key: (birth, document, decision, rule) for key, birth, document, decision, rule in rows}
+    assert levels["crm:C029|service:S029"] == (3, 1, "match", "document+name+birth_date")
+    assert levels["crm:C030|ecom:E031"][:3] == (2, 0, "possible")
 
 
 def test_consent_latest_explicit_choice_wins(built: Warehouse, deid: DeidFixture) -> None:

@@ -1,7 +1,7 @@
 {#- Fellegi-Sunter weights per comparison level: weight = log2(m / u).
     - u (probability of the level for two different people) is measured on this run's records: for exact
-      comparisons the sum of squared value shares (two random records agree), birth years from the year
-      distribution, Dice levels from a fixed pseudo-random sample of record pairs (var match_model.random_pairs),
+      comparisons the sum of squared value shares (two random records agree), birth dates from the year and
+      full-date distributions, Dice levels from a fixed pseudo-random sample of record pairs (var match_model.random_pairs),
       add-one smoothed. A common city agrees by chance often and weighs little; a mobile token almost never.
     - m (probability of the level for the same person) is declared (var match_m): it describes how reliably the
       sources record a person, which does not depend on who is in them. With var match_model.estimate_m it is
@@ -31,11 +31,13 @@ compared as (
 
 ),
 
-{# u of exact comparisons: the chance that two random records with the value agree. -#}
+{# u of exact comparisons: the chance that two different random records with the value agree. -#}
 {% for name, comparison in comparisons.items() if comparison.get('exact') %}
 {{ name }}_shares as (
 
-    select cast(count(*) as double) / sum(count(*)) over () as share
+    select
+        cast(count(*) as double) as value_count,
+        cast(sum(count(*)) over () as double) as total_count
     from records
     where {{ comparison['exact'] }} is not null
     {%- if name == 'gender' %} and gender in ('M', 'F'){% endif %}
@@ -48,7 +50,8 @@ year_shares as (
 
     select
         birth_year,
-        cast(count(*) as double) / sum(count(*)) over () as share
+        cast(count(*) as double) as value_count,
+        cast(sum(count(*)) over () as double) as total_count
     from records
     where birth_year is not null
     group by birth_year
@@ -58,10 +61,42 @@ year_shares as (
 year_u as (
 
     select
-        sum(this_year.share * this_year.share) as u_same,
-        sum(this_year.share * coalesce(next_year.share, 0)) * 2 as u_adjacent
+        {{ distinct_pair_share('this_year.value_count * (this_year.value_count - 1)', 'this_year.total_count') }}
+            as u_same,
+        {{ distinct_pair_share('this_year.value_count * coalesce(next_year.value_count, 0) * 2', 'this_year.total_count') }}
+            as u_adjacent
     from year_shares as this_year
     left join year_shares as next_year on this_year.birth_year + 1 = next_year.birth_year
+
+),
+
+date_shares as (
+
+    select
+        cast(count(*) as double) as value_count,
+        cast(sum(count(*)) over () as double) as total_count
+    from records
+    where birth_date_token is not null
+    group by birth_date_token
+
+),
+
+date_u as (
+
+    select {{ distinct_pair_share('value_count * (value_count - 1)', 'total_count') }} as u_same_date
+    from date_shares
+
+),
+
+{#- Same full date (level 3) is part of same year: level 2 keeps the rest of the same-year chance. -#}
+birth_u as (
+
+    select
+        year_u.u_same,
+        year_u.u_adjacent,
+        least(date_u.u_same_date, year_u.u_same) as u_same_date
+    from year_u
+    cross join date_u
 
 ),
 
@@ -139,15 +174,17 @@ u_values as (
     select
         '{{ name }}' as comparison_name,
         {{ level }} as comparison_level,
-        {% if level == 1 %}coalesce(sum(share * share), 0){% else %}1 - coalesce(sum(share * share), 0){% endif %}
+        {% if level == 1 %}{% else %}1 - {% endif -%}
+        {{ distinct_pair_share('value_count * (value_count - 1)', 'total_count') }}
             as u_raw
     from {{ name }}_shares
-    {%- elif name == 'birth_year' %}
+    {%- elif name == 'birth_date' %}
     select
-        'birth_year' as comparison_name,
+        'birth_date' as comparison_name,
         {{ level }} as comparison_level,
-        {% if level == 2 %}u_same{% elif level == 1 %}u_adjacent{% else %}1 - u_same - u_adjacent{% endif %} as u_raw
-    from year_u
+        {% if level == 3 %}u_same_date{% elif level == 2 %}u_same - u_same_date{% elif level == 1 %}u_adjacent
+        {%- else %}1 - u_same - u_adjacent{% endif %} as u_raw
+    from birth_u
     {%- else %}
     select
         '{{ name }}' as comparison_name,

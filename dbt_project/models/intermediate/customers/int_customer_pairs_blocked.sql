@@ -1,12 +1,14 @@
 {#- Candidate pairs: only records sharing a blocking key are compared, so the work grows with the duplicates,
-    not with the square of the customer base. Keys: the exact tokens, the exact name filter, the pinyin filter
-    with the birth year, masked-name initial / birth year / city or province, and the LSH bands of the name and
-    address filters (int_customer_records_encoded). A key value held by more than var blocking.max_block_size
+    not with the square of the customer base. Keys: the exact tokens (ID, document, full birth date, mobile, e-mail,
+    landline), the exact name filter, the pinyin filter with the birth year, masked-name initial / birth year / city
+    or province, and the LSH bands of the name and address filters (int_customer_records_encoded). A key value held by more than var blocking.max_block_size
     records is skipped as too common to mean anything (a shop's phone, a big-city birth cohort); pairs a data
     steward declared a match are always candidates. A pair found by several keys is kept once. -#}
 {%- set blocking = var('blocking') -%}
 {%- set text_keys = {
     'id_token': ['id_token'],
+    'document_token': ['document_token'],
+    'birth_date_token': ['birth_date_token'],
     'mobile_token': ['mobile_token'],
     'email_token': ['email_token'],
     'landline_token': ['landline_token'],

@@ -1,8 +1,11 @@
 {#- Every candidate pair with the comparison level of each piece of evidence (macro matching_comparisons:
     null = missing on either side). Only de-identified columns: token equality, Dice of keyed Bloom filters
-    (the better of the character and pinyin name filters), birth year, gender, city. -#}
+    (the better of the character and pinyin name filters), birth year and full-date token, gender, city, postcode token. -#}
 {%- set comparisons = matching_comparisons() -%}
-{%- set carried = ['id_token', 'mobile_token', 'email_token', 'landline_token', 'birth_year', 'gender', 'city'] -%}
+{%- set carried = [
+    'id_token', 'document_token', 'mobile_token', 'email_token', 'landline_token', 'birth_year', 'birth_date_token',
+    'gender', 'city', 'postal_code_token'
+] -%}
 
 with
 

@@ -84,11 +84,12 @@ decided as (
         concat_ws(
             '+',
             case when scored.id_token_level = 1 then 'id' end,
+            case when scored.document_token_level = 1 then 'document' end,
             case when scored.mobile_token_level = 1 then 'mobile' end,
             case when scored.email_token_level = 1 then 'email' end,
             case when scored.landline_token_level = 1 then 'landline' end,
             case when scored.name_level >= 1 then 'name' end,
-            case when scored.birth_year_level = 2 then 'birth_year' end,
+            case when scored.birth_date_level = 3 then 'birth_date' when scored.birth_date_level = 2 then 'birth_year' end,
             case when scored.address_level >= 2 then 'address' end,
             case when steward.decision is not null then 'steward' end
         ) as match_rule

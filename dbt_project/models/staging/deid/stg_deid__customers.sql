@@ -27,6 +27,9 @@ renamed as (
         nullif(trim(email_masked), '') as email_masked,
         nullif(trim(id_token), '') as id_token,
         nullif(trim(id_masked), '') as id_masked,
+        nullif(trim(birth_date_token), '') as birth_date_token,
+        nullif(trim(document_token), '') as document_token,
+        nullif(trim(postal_code_token), '') as postal_code_token,
 
         -- strings
         {{ normalise_gender('gender') }} as gender,
