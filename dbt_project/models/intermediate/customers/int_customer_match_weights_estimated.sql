@@ -16,6 +16,12 @@
 {#- EM is unrolled only when asked for: the declared-m build compiles to a short query. -#}
 {%- set iterations = model['em_iterations'] if model['estimate_m'] else 0 -%}
 {%- set offsets = [17, 101, 331, 1009, 3001, 7919, 15401, 30011] -%}
+{#- The value groups u is measured on: each exact comparison's column, the birth year and the full-date token. -#}
+{%- set value_columns = {} -%}
+{%- for name, comparison in comparisons.items() if comparison.get('exact') -%}
+    {%- do value_columns.update({name: comparison['exact']}) -%}
+{%- endfor -%}
+{%- do value_columns.update({'year': 'birth_year', 'date': 'birth_date_token'}) -%}
 
 with
 
@@ -31,33 +37,23 @@ compared as (
 
 ),
 
-{# u of exact comparisons: the chance that two different random records with the value agree. -#}
-{% for name, comparison in comparisons.items() if comparison.get('exact') %}
+{# Records per value and records with a value: u of an exact comparison is the chance that two different random
+   records with the value agree; the birth year and the full date are measured the same way. -#}
+{% for name, column in value_columns.items() %}
 {{ name }}_shares as (
 
     select
+        {{ column }} as value_key,
         cast(count(*) as double) as value_count,
         cast(sum(count(*)) over () as double) as total_count
     from records
-    where {{ comparison['exact'] }} is not null
+    where {{ column }} is not null
     {%- if name == 'gender' %} and gender in ('M', 'F'){% endif %}
-    group by {{ comparison['exact'] }}
+    group by {{ column }}
 
 ),
 
 {% endfor -%}
-year_shares as (
-
-    select
-        birth_year,
-        cast(count(*) as double) as value_count,
-        cast(sum(count(*)) over () as double) as total_count
-    from records
-    where birth_year is not null
-    group by birth_year
-
-),
-
 year_u as (
 
     select
@@ -66,18 +62,7 @@ year_u as (
         {{ distinct_pair_share('this_year.value_count * coalesce(next_year.value_count, 0) * 2', 'this_year.total_count') }}
             as u_adjacent
     from year_shares as this_year
-    left join year_shares as next_year on this_year.birth_year + 1 = next_year.birth_year
-
-),
-
-date_shares as (
-
-    select
-        cast(count(*) as double) as value_count,
-        cast(sum(count(*)) over () as double) as total_count
-    from records
-    where birth_date_token is not null
-    group by birth_date_token
+    left join year_shares as next_year on this_year.value_key + 1 = next_year.value_key
 
 ),
 
