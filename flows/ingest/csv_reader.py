@@ -13,10 +13,12 @@ the dialect comes from the sources file.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import os
 import re
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,18 +47,27 @@ REJECT_REASONS = {
 
 
 def read_csv(path: Path, fmt: FileFormat, *, source: str, max_field_bytes: int, tmp_dir: Path) -> Delivery:
+    where = {"source": source, "file": path.name}
     data = path.read_bytes()
-    if not data.strip():
+    if not data or data.isspace():  # what `not data.strip()` says, without copying the file
         raise SourceError(source, path.name, "empty file: a delivery must hold at least a header line")
-    work, quarantined = _to_utf8(data, fmt.encoding, source=source, file=path.name)
-    header = _parse_header(_first_line(work), fmt, source=source, file=path.name)
-    plan = _plan(work, fmt, len(header), quarantined)
-    if len(plan.records) == 0:
-        table = _empty(header)
-    elif plan.body is data:
-        table = _parse(path, plan, header, fmt, quarantined, source=source, file=path.name)
-    else:
-        table = _parse_copy(plan, header, fmt, tmp_dir, quarantined, source=source, file=path.name)
+    # the usual delivery (UTF-8, LF line ends, no special line) is parsed by DuckDB as is: start that parse on a
+    # second thread now, while Python checks the bytes; it is dropped if the checks call for a settled copy
+    early = _EarlyParse(path, data, fmt, source=source, file=path.name)
+    try:
+        work, quarantined = _to_utf8(data, fmt.encoding, source=source, file=path.name)
+        header = _parse_header(_first_line(work), fmt, source=source, file=path.name)
+        plan = _plan(work, fmt, len(header), quarantined)
+        if len(plan.records) == 0:
+            table = _empty(header)
+        elif plan.body is data:
+            parsed = early.result(len(header))
+            table = _parse(path, plan, header, fmt, quarantined, parsed=parsed, **where)
+        else:
+            early.cancel()
+            table = _parse_copy(plan, header, fmt, tmp_dir, quarantined, **where)
+    finally:
+        early.cancel()
     delivery = Delivery(table=table, columns=header, quarantined=quarantined)
     _quarantine_oversized(delivery, max_field_bytes)
     delivery.quarantined.sort(key=lambda q: q.line_number)
@@ -324,9 +335,10 @@ def _parse(
     *,
     source: str,
     file: str,
+    parsed: tuple[pa.Table, list[tuple[int, str, str, str]]] | None = None,
 ) -> pa.Table:
     """DuckDB parses; rows get their line numbers by position, rejects by byte offset; then the cross-check."""
-    table, rejects = _duckdb_read(path, len(header), fmt)
+    table, rejects = parsed or _duckdb_read(path, len(header), fmt)
     rejected: list[int] = []
     if rejects:
         newlines = np.flatnonzero(np.frombuffer(plan.body, dtype=np.uint8) == 0x0A)
@@ -352,10 +364,12 @@ def _parse(
     return table.rename_columns(header).append_column("_row_number", pa.array(kept, type=pa.int64()))
 
 
-def _duckdb_read(path: Path, width: int, fmt: FileFormat) -> tuple[pa.Table, list[tuple[int, str, str, str]]]:
+def _duckdb_read(
+    path: Path, width: int, fmt: FileFormat, con: duckdb.DuckDBPyConnection | None = None
+) -> tuple[pa.Table, list[tuple[int, str, str, str]]]:
     """Header names are untrusted text: DuckDB sees positional names c0..cN, renamed afterwards in Arrow."""
     columns = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
-    con = duckdb.connect()
+    con = con or duckdb.connect()
     try:
         con.execute("SET preserve_insertion_order = true")
         table = con.sql(
@@ -377,6 +391,53 @@ def _duckdb_read(path: Path, width: int, fmt: FileFormat) -> tuple[pa.Table, lis
         ):  # one error per missing column: one quarantined line is enough
             rejects.append((int(pos), str(error_type), csv_line, message))
     return table, rejects
+
+
+class _EarlyParse:
+    """DuckDB's parse of the delivery file as is, started on a thread before the byte checks have finished.
+
+    DuckDB releases the GIL while it parses, so the checks (UTF-8, line scan) run on the other core meanwhile.
+    Started only where the file can be parsed as delivered (UTF-8 without carriage returns); its result is used
+    only if the checks then find no line to settle, and `cancel` interrupts it otherwise. The header is read
+    here without the checks: if it is wrong, the checks fail the file and this result is never used.
+    """
+
+    def __init__(self, path: Path, data: bytes, fmt: FileFormat, *, source: str, file: str) -> None:
+        self._thread: threading.Thread | None = None
+        self._outcome: tuple[pa.Table, list[tuple[int, str, str, str]]] | BaseException | None = None
+        self._width = -1
+        if CODECS[fmt.encoding] != "utf-8" or b"\r" in data:
+            return
+        try:
+            self._width = len(_parse_header(_first_line(data), fmt, source=source, file=file))
+        except (SourceError, UnicodeDecodeError, csv.Error):
+            return
+        self._con = duckdb.connect()
+        self._thread = threading.Thread(target=self._run, args=(path, fmt), name="csv-early-parse", daemon=True)
+        self._thread.start()
+
+    def _run(self, path: Path, fmt: FileFormat) -> None:
+        try:
+            self._outcome = _duckdb_read(path, self._width, fmt, self._con)
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever asks for the result
+            self._outcome = exc
+
+    def result(self, width: int) -> tuple[pa.Table, list[tuple[int, str, str, str]]] | None:
+        """The parse, if it was started for this header and succeeded; None means: parse now."""
+        if self._thread is None or width != self._width:
+            self.cancel()
+            return None
+        self._thread.join()
+        self._thread = None
+        return None if isinstance(self._outcome, BaseException) else self._outcome
+
+    def cancel(self) -> None:
+        if self._thread is not None:
+            with contextlib.suppress(duckdb.Error):  # it may have finished (and closed) meanwhile
+                self._con.interrupt()
+            self._thread.join()
+            self._thread = None
+        self._outcome = None
 
 
 def _empty(header: list[str]) -> pa.Table:

@@ -89,3 +89,37 @@ def test_file_level_errors_name_the_problem(tmp_path, data, fmt, message):
 def test_values_are_kept_exactly_as_delivered(tmp_path):
     d = _read(tmp_path, (HEADER + "007, 张三 ,1.50E+17\n").encode())
     assert d.table.to_pylist()[0] == {"id": "007", "name": " 张三 ", "amount": "1.50E+17", "_row_number": 2}
+
+
+def _early_parse_threads() -> list[str]:
+    import threading
+
+    return [t.name for t in threading.enumerate() if t.name == "csv-early-parse"]
+
+
+@pytest.mark.parametrize(
+    ("last_line", "landed", "quarantined"),
+    [
+        (b"", 200_000, []),  # ordinary file: DuckDB's early parse is the result
+        (b'200001,"unterminated,1\n', 200_000, [200_002]),  # special line: the early parse is interrupted
+        (b"200001,too,many,fields\n", 200_000, [200_002]),  # a reject found by DuckDB itself
+    ],
+)
+def test_large_delivery_parsed_while_the_bytes_are_checked_gives_exact_lines(
+    tmp_path, last_line, landed, quarantined
+):
+    body = b"".join(b"%d,name %d,%d\n" % (i, i, i % 97) for i in range(1, 200_001))
+    d = _read(tmp_path, HEADER.encode() + body + last_line)
+    assert d.rows_landed == landed
+    assert [q.line_number for q in d.quarantined] == quarantined
+    rows = d.table.column("_row_number").to_pylist()
+    assert rows[0] == 2 and rows[-1] == 200_001 and len(rows) == 200_000
+    assert d.table.column("id").to_pylist()[-1] == "200000"
+    assert _early_parse_threads() == []
+
+
+def test_wrong_header_fails_the_file_and_leaves_no_parse_running(tmp_path):
+    body = b"".join(b"%d,x,%d\n" % (i, i) for i in range(100_000))
+    with pytest.raises(SourceError, match="duplicate header"):
+        _read(tmp_path, b"id,id,amount\n" + body)
+    assert _early_parse_threads() == []
