@@ -39,7 +39,7 @@ records as (
 
 ),
 
-encoded as (
+encoded as materialized (
 
     select
         customer_record_key,
