@@ -2,10 +2,9 @@
     bit strings with their set-bit counts (a pair then only ANDs and counts), and the LSH band keys of the name
     (pinyin) and address filters. A band is `band_bits` positions sampled from the filter: records whose filters
     are alike agree on all sampled bits of some band with high probability, unrelated ones rarely, so a shared
-    band key makes a candidate pair without comparing every pair. The key is the hash of the sampled characters
-    of the '0'/'1' text (a few characters, cut by substr: far cheaper than masking the whole filter as a bit
-    string and hashing its 1000-character text). A band with fewer set bits than var
-    blocking.<field>_band_min_set is mostly zeros shared by chance and is skipped.
+    band key makes a candidate pair without comparing every pair. The key is the sampled bits read as an integer
+    (get_bit per position: no string is built or hashed, and no two different bands share a key). A band with
+    fewer set bits than var blocking.<field>_band_min_set is mostly zeros shared by chance and is skipped.
     Positions are drawn at compile time from a fixed linear congruential sequence (same bands every run); filters
     of another length than var blocking.bloom_length get no band keys. -#}
 {%- set blocking = var('blocking') -%}
@@ -13,7 +12,7 @@
 {%- set ns = namespace(state=12345) -%}
 {%- set positions = {} -%}
 {%- set minimum_set = {'name': blocking['name_band_min_set'], 'address': blocking['address_band_min_set']} -%}
-{%- set band_source = {'name': 'name_pinyin_bloom', 'address': 'address_bloom'} -%}
+{%- set band_source = {'name': 'pinyin_bits', 'address': 'address_bits'} -%}
 {%- for field, bands, band_bits in [
     ('name', blocking['name_bands'], blocking['name_band_bits']),
     ('address', blocking['address_bands'], blocking['address_band_bits'])
@@ -59,9 +58,8 @@ encoded as materialized (
         postal_code_token,
         substr(name_masked, 1, 1) as name_initial,
         created_at,
-        name_bloom,
-        name_pinyin_bloom,
-        address_bloom,
+        {{ short_hash('name_bloom') }} as name_key,
+        {{ short_hash('name_pinyin_bloom') }} as pinyin_key,
         {{ bloom_bits('name_bloom') }} as name_bits,
         {{ bloom_bits('name_pinyin_bloom') }} as pinyin_bits,
         {{ bloom_bits('address_bloom') }} as address_bits
@@ -87,9 +85,9 @@ sampled as (
         {%- for field in ['name', 'address'] %}
         {%- for picked in positions[field] %},
         case
-            when length({{ band_source[field] }}) = {{ length }}
-                then {% for position in picked %}substr({{ band_source[field] }}, {{ position + 1 }}, 1)
-                {%- if not loop.last %} || {% endif %}{% endfor %}
+            when bit_length({{ band_source[field] }}) = {{ length }}
+                then {% for position in picked %}get_bit({{ band_source[field] }}, {{ position }}) * {{ 2 ** loop.index0 }}
+                {%- if not loop.last %} + {% endif %}{% endfor %}
         end as {{ field }}_sampled_{{ loop.index0 }}
         {%- endfor %}
         {%- endfor %}
@@ -123,13 +121,13 @@ banded as (
         name_bit_count,
         pinyin_bit_count,
         address_bit_count,
-        {{ short_hash('name_bloom') }} as name_key,
-        {{ short_hash('name_pinyin_bloom') }} as pinyin_key
+        name_key,
+        pinyin_key
         {%- for field in ['name', 'address'] %}
         {%- for picked in positions[field] %},
         case
-            when length(replace({{ field }}_sampled_{{ loop.index0 }}, '0', '')) >= {{ minimum_set[field] }}
-                then {{ short_hash(field ~ '_sampled_' ~ loop.index0) }}
+            when {{ integer_bit_count(field ~ '_sampled_' ~ loop.index0) }} >= {{ minimum_set[field] }}
+                then {{ field }}_sampled_{{ loop.index0 }}
         end as {{ field }}_band_{{ loop.index0 }}
         {%- endfor %}
         {%- endfor %}
