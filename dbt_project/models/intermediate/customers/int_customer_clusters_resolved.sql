@@ -138,8 +138,8 @@ guarded as (
 
 ),
 
-{#- Cluster keys and sizes by GROUP BY joined back rather than window functions: the same values, and DuckDB's
-    partitioned windows were the slowest part of this node. -#}
+{# Cluster keys and sizes by GROUP BY joined back rather than window functions: the same values, and DuckDB's
+   partitioned windows were the slowest part of this node. #}
 cluster_keys as (
 
     select
