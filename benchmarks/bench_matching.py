@@ -14,7 +14,8 @@ Speed:
   splink Splink 5 (DuckDB backend) with the settings of its own febrl3 example (raw values, full birth date and
          social security id), side by side with our matching models over the de-identified febrl3 run above.
          Start-up is excluded on both sides: Splink from Linker creation (training, prediction, clustering);
-         ours the execution time dbt reports for the matching nodes (without dbt's start-up and parse).
+         ours the execution time dbt reports for the matching nodes (without dbt's start-up and parse), both summed
+         over the nodes and as the span from the first node's start to the last node's end.
   scale  a synthetic deid.customers of N records (default 1,000,000: ~600k people, keyed Bloom filters of
          generated Chinese names and addresses, HMAC tokens) resolved by `dbt run` of the matching models in a
          child process: wall time and the child's peak RSS.
@@ -31,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 
 import duckdb
@@ -144,8 +145,10 @@ def febrl_accuracy(workdir: Path, which: str) -> PairwiseScore:
     return pairwise_score(found_masters(workdir), truth)
 
 
-def our_matching_seconds(workdir: Path) -> float:
-    """Rebuild the matching models on a copy of the warehouse; sum dbt's execution time of their nodes."""
+def our_matching_seconds(workdir: Path) -> tuple[float, float]:
+    """Rebuild the matching models on a copy of the warehouse: the sum of dbt's execution time of their nodes, and
+    the span from the first node's start to the last node's end (dbt runs two nodes at a time, so the sum counts
+    the overlap twice; the span is the elapsed time, as Splink's figure is)."""
     from flows.transform.dbt_runner import run_dbt
 
     copy = workdir / "bench" / "warehouse.duckdb"
@@ -156,7 +159,9 @@ def our_matching_seconds(workdir: Path) -> float:
             warehouse_path=copy, target_path=target, log_path=workdir / "bench" / "logs",
             vars={"run_date": RUN_DATE, "run_id": "bench"})
     results = json.loads((target / "run_results.json").read_text())["results"]
-    return sum(r["execution_time"] for r in results)
+    starts = [datetime.fromisoformat(t["started_at"]) for r in results for t in r["timing"]]
+    ends = [datetime.fromisoformat(t["completed_at"]) for r in results for t in r["timing"]]
+    return sum(r["execution_time"] for r in results), (max(ends) - min(starts)).total_seconds()
 
 
 def splink_febrl3() -> tuple[PairwiseScore, float]:
@@ -264,11 +269,11 @@ def main() -> None:
             score = febrl_accuracy(base / which, which)
             print(score.line(which), flush=True)
     if "splink" in parts:
-        ours = our_matching_seconds(base / "febrl3")
+        ours, span = our_matching_seconds(base / "febrl3")
         theirs, seconds = splink_febrl3()
         print(theirs.line("splink febrl3 (raw values)"))
-        print(f"febrl3 matching time: crmgov {ours:.2f} s (dbt node execution), splink {seconds:.2f} s "
-              "(train + predict + cluster)", flush=True)
+        print(f"febrl3 matching time: crmgov {ours:.2f} s (sum of dbt node execution), {span:.2f} s (first node start "
+              f"to last node end), splink {seconds:.2f} s (train + predict + cluster)", flush=True)
     if "scale" in parts:
         figures = scale_run(base / "scale", args.scale_records)
         print("scale: " + ", ".join(f"{k} {v:.3f}" if isinstance(v, float) else f"{k} {v}" for k, v in figures.items()))

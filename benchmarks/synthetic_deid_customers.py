@@ -1,16 +1,20 @@
 """A synthetic `deid.customers` at volume, shaped like the privacy stage's output, with the truth beside it.
 
 People get Chinese names (the demo generator's name model), a birth year, a city from the demo regions, a street
-address and contact details; each person has one to several records in three systems, with the defects that make
-matching hard: homophone and traditional-character name variants, missing or changed mobiles, missing ID numbers
-and e-mails, moved addresses. Names and addresses become keyed Bloom filters (`flows.privacy.bloom`, 1000 bits,
-15 hashes, as pii_policies/default.yml), identifiers keyed HMAC tokens: the same encodings a real run holds.
+address with its postcode, contact details and for some a passport number; each person has one to several records
+in three systems, with the defects that make matching hard: homophone and traditional-character name variants,
+missing or changed mobiles, missing ID numbers, e-mails, passports and postcodes, a mistyped birth day, moved
+addresses (with a new postcode). Names and addresses become keyed Bloom filters (`flows.privacy.bloom`, 1000 bits,
+15 hashes, as pii_policies/default.yml), identifiers keyed HMAC tokens of the value normalised as the privacy stage
+normalises it (`flows.privacy.normalize`: ISO birth date, document and postcode upper-case without separators):
+the same encodings a real run holds.
 Written in chunks straight into DuckDB; the truth goes to `bench_truth.persons`.
 """
 
 from __future__ import annotations
 
 import random
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -20,6 +24,7 @@ import pandas as pd
 from flows.demo import identities as ids
 from flows.demo.reference_data import REGIONS
 from flows.privacy.bloom import BloomEncoder, bigrams, normalize_addresses, normalize_names, pinyin_bigrams
+from flows.privacy.normalize import normalize_birth_date, normalize_document
 from flows.privacy.operators import hmac_tokens
 
 KEY = b"bench-only-key-bench-only-key-32"
@@ -39,13 +44,21 @@ def _people(n: int, rng: random.Random) -> list[dict]:
         gender = rng.choice("MF")
         region = rng.choice(REGIONS)
         name = ids.make_name(rng, gender)
+        born = date(rng.randint(1950, 2005), rng.randint(1, 12), rng.randint(1, 28))
         people.append({
-            "person": f"P{p:08d}", "name": name, "gender": gender, "birth_year": rng.randint(1950, 2005),
+            "person": f"P{p:08d}", "name": name, "gender": gender, "birth_date": born,
             "province": region[1], "city": region[2], "street": ids.street_address(rng),
+            "postcode": _postcode(region, rng),
             "mobile": ids.mobile(rng), "email": ids.email(rng, name) if rng.random() < 0.5 else None,
             "id": f"{rng.randrange(10**17):017d}X" if rng.random() < 0.6 else None,
+            "passport": f"E{rng.randrange(10**8):08d}" if rng.random() < 0.15 else None,
         })
     return people
+
+
+def _postcode(region: tuple, rng: random.Random) -> str:
+    """Six digits: four fixed per district (its area code's, as a stand-in), two for the street's delivery area."""
+    return f"{region[3][:4]}{rng.randrange(100):02d}"
 
 
 def _records(people: list[dict], total: int, rng: random.Random) -> list[dict]:
@@ -61,16 +74,27 @@ def _records(people: list[dict], total: int, rng: random.Random) -> list[dict]:
         elif dup and rng.random() < 0.05:
             name = ids.traditional(name)
         mobile = p["mobile"] if rng.random() < 0.85 else (ids.mobile(rng) if rng.random() < 0.3 else None)
-        street = p["street"] if not dup or rng.random() < 0.8 else ids.street_address(rng)
+        moved = dup and rng.random() < 0.2
+        street = ids.street_address(rng) if moved else p["street"]
+        postcode = f"{p['postcode'][:4]}{rng.randrange(100):02d}" if moved else p["postcode"]
+        born = p["birth_date"]
+        if dup and rng.random() < 0.03:  # a mistyped day: same year, another date
+            born = born.replace(day=born.day % 28 + 1)
         records.append({
             "person": p["person"], "system": SYSTEMS[i % 3], "record_id": f"R{i:09d}", "name": name,
-            "gender": p["gender"] if rng.random() < 0.9 else "U", "birth_year": p["birth_year"],
+            "gender": p["gender"] if rng.random() < 0.9 else "U", "birth_date": born,
             "province": p["province"], "city": p["city"],
             "address": f"{p['province']}{p['city']}{street}", "mobile": mobile,
             "email": p["email"] if rng.random() < 0.7 else None, "id": p["id"] if rng.random() < 0.7 else None,
+            "passport": p["passport"] if rng.random() < 0.5 else None,
+            "postcode": postcode if rng.random() < 0.6 else None,
         })
     rng.shuffle(records)
     return records
+
+
+def _normalized(normalize, value: str | None) -> str | None:
+    return normalize(value) if value else None
 
 
 def _blooms(encoder: BloomEncoder, grams: list[list[str]]) -> list[str | None]:
@@ -105,7 +129,12 @@ def write_synthetic_customers(path: Path, records: int, seed: int = 7) -> int:
                 "name_bloom": _blooms(names, [bigrams(n) for n in norm]),
                 "name_pinyin_bloom": _blooms(pinyin, [pinyin_bigrams(n) for n in norm]),
                 "gender": [r["gender"] for r in chunk],
-                "birth_year": [str(r["birth_year"]) for r in chunk],
+                "birth_year": [str(r["birth_date"].year) for r in chunk],
+                "birth_date_token": hmac_tokens(
+                    KEY, [normalize_birth_date(r["birth_date"].isoformat()) for r in chunk]
+                ),
+                "document_token": hmac_tokens(KEY, [_normalized(normalize_document, r["passport"]) for r in chunk]),
+                "postal_code_token": hmac_tokens(KEY, [_normalized(normalize_document, r["postcode"]) for r in chunk]),
                 "mobile_token": hmac_tokens(KEY, [r["mobile"] for r in chunk]),
                 "email_token": hmac_tokens(KEY, [r["email"] for r in chunk]),
                 "id_token": hmac_tokens(KEY, [r["id"] for r in chunk]),

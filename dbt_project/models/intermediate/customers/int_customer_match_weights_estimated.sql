@@ -142,7 +142,8 @@ random_dice as (
 
 ),
 
-random_levels as (
+{#- Materialized: every Dice level's u below reads it, and inlined each would compare the random pairs again. -#}
+random_levels as materialized (
 
     select
         {{ comparisons['name']['sql'] }} as name_level,

@@ -58,24 +58,33 @@ band_keyed as (
 
 ),
 
-text_blocks as (
+{#- Block sizes by GROUP BY, joined back: the same blocks as a count() window over the keyed rows, several times
+    faster in DuckDB (0.24 s of this node on febrl3 was that window). -#}
+{% for kind in ['text', 'band'] %}
+{{ kind }}_kept as (
 
     select
-        *,
-        count(*) over (partition by rule_name, block_key) as block_size
-    from text_keyed
+        rule_name,
+        block_key
+    from {{ kind }}_keyed
+    group by rule_name, block_key
+    having count(*) between 2 and {{ blocking['max_block_size'] }}
 
 ),
 
-band_blocks as (
+{{ kind }}_blocks as (
 
     select
-        *,
-        count(*) over (partition by rule_name, block_key) as block_size
-    from band_keyed
+        keyed.customer_record_key,
+        keyed.rule_name,
+        keyed.block_key
+    from {{ kind }}_keyed as keyed
+    inner join {{ kind }}_kept as kept
+        on keyed.rule_name = kept.rule_name and keyed.block_key = kept.block_key
 
 ),
 
+{% endfor -%}
 candidates as (
 
     select
@@ -88,7 +97,6 @@ candidates as (
             left_record.rule_name = right_record.rule_name
             and left_record.block_key = right_record.block_key
             and left_record.customer_record_key < right_record.customer_record_key
-    where left_record.block_size between 2 and {{ blocking['max_block_size'] }}
 
     union all
 
@@ -102,7 +110,6 @@ candidates as (
             left_record.rule_name = right_record.rule_name
             and left_record.block_key = right_record.block_key
             and left_record.customer_record_key < right_record.customer_record_key
-    where left_record.block_size between 2 and {{ blocking['max_block_size'] }}
 
     union all
 

@@ -1,21 +1,23 @@
 {#- Each current customer record with what matching compares, prepared once per record: the Bloom filters as
     bit strings with their set-bit counts (a pair then only ANDs and counts), and the LSH band keys of the name
-    (pinyin) and address filters. A band key is the filter ANDed with a fixed mask of `band_bits` sampled
-    positions: records whose filters are alike agree on all sampled bits of some band with high probability,
-    unrelated ones rarely, so a shared band key makes a candidate pair without comparing every pair. A band key
-    with fewer set bits than var blocking.<field>_band_min_set is mostly zeros shared by chance and is skipped.
-    Masks are drawn at compile time from a fixed linear congruential sequence (same masks every run); filters
+    (pinyin) and address filters. A band is `band_bits` positions sampled from the filter: records whose filters
+    are alike agree on all sampled bits of some band with high probability, unrelated ones rarely, so a shared
+    band key makes a candidate pair without comparing every pair. The key is the sampled bits read as an integer
+    (get_bit per position: no string is built or hashed, and no two different bands share a key). A band with
+    fewer set bits than var blocking.<field>_band_min_set is mostly zeros shared by chance and is skipped.
+    Positions are drawn at compile time from a fixed linear congruential sequence (same bands every run); filters
     of another length than var blocking.bloom_length get no band keys. -#}
 {%- set blocking = var('blocking') -%}
 {%- set length = blocking['bloom_length'] -%}
 {%- set ns = namespace(state=12345) -%}
-{%- set masks = {} -%}
+{%- set positions = {} -%}
 {%- set minimum_set = {'name': blocking['name_band_min_set'], 'address': blocking['address_band_min_set']} -%}
+{%- set band_source = {'name': 'pinyin_bits', 'address': 'address_bits'} -%}
 {%- for field, bands, band_bits in [
     ('name', blocking['name_bands'], blocking['name_band_bits']),
     ('address', blocking['address_bands'], blocking['address_band_bits'])
 ] -%}
-    {%- set field_masks = [] -%}
+    {%- set field_positions = [] -%}
     {%- for band in range(bands) -%}
         {%- set picked = [] -%}
         {%- for _ in range(band_bits * 4) -%}
@@ -23,11 +25,9 @@
             {%- set position = (ns.state // 65536) % length -%}
             {%- if position not in picked and picked | length < band_bits -%}{%- do picked.append(position) -%}{%- endif -%}
         {%- endfor -%}
-        {%- set chars = [] -%}
-        {%- for i in range(length) -%}{%- do chars.append('1' if i in picked else '0') -%}{%- endfor -%}
-        {%- do field_masks.append(chars | join('')) -%}
+        {%- do field_positions.append(picked | sort) -%}
     {%- endfor -%}
-    {%- do masks.update({field: field_masks}) -%}
+    {%- do positions.update({field: field_positions}) -%}
 {%- endfor -%}
 
 with
@@ -38,7 +38,7 @@ records as (
 
 ),
 
-encoded as (
+encoded as materialized (
 
     select
         customer_record_key,
@@ -58,6 +58,8 @@ encoded as (
         postal_code_token,
         substr(name_masked, 1, 1) as name_initial,
         created_at,
+        {{ short_hash('name_bloom') }} as name_key,
+        {{ short_hash('name_pinyin_bloom') }} as pinyin_key,
         {{ bloom_bits('name_bloom') }} as name_bits,
         {{ bloom_bits('name_pinyin_bloom') }} as pinyin_bits,
         {{ bloom_bits('address_bloom') }} as address_bits
@@ -76,15 +78,17 @@ counted as (
 
 ),
 
-masked as (
+sampled as (
 
     select
         *
-        {%- for field, source_bits in [('name', 'pinyin_bits'), ('address', 'address_bits')] %}
-        {%- for mask in masks[field] %},
+        {%- for field in ['name', 'address'] %}
+        {%- for picked in positions[field] %},
         case
-            when bit_length({{ source_bits }}) = {{ length }} then {{ source_bits }} & {{ bloom_bits("'" ~ mask ~ "'") }}
-        end as {{ field }}_masked_{{ loop.index0 }}
+            when bit_length({{ band_source[field] }}) = {{ length }}
+                then {% for position in picked %}get_bit({{ band_source[field] }}, {{ position }}) * {{ 2 ** loop.index0 }}
+                {%- if not loop.last %} + {% endif %}{% endfor %}
+        end as {{ field }}_sampled_{{ loop.index0 }}
         {%- endfor %}
         {%- endfor %}
     from counted
@@ -117,17 +121,17 @@ banded as (
         name_bit_count,
         pinyin_bit_count,
         address_bit_count,
-        {{ short_hash('name_bits') }} as name_key,
-        {{ short_hash('pinyin_bits') }} as pinyin_key
+        name_key,
+        pinyin_key
         {%- for field in ['name', 'address'] %}
-        {%- for mask in masks[field] %},
+        {%- for picked in positions[field] %},
         case
-            when bit_count({{ field }}_masked_{{ loop.index0 }}) >= {{ minimum_set[field] }}
-                then {{ short_hash(field ~ '_masked_' ~ loop.index0) }}
+            when {{ integer_bit_count(field ~ '_sampled_' ~ loop.index0) }} >= {{ minimum_set[field] }}
+                then {{ field }}_sampled_{{ loop.index0 }}
         end as {{ field }}_band_{{ loop.index0 }}
         {%- endfor %}
         {%- endfor %}
-    from masked
+    from sampled
 
 )
 
