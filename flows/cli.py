@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import signal
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -366,6 +367,10 @@ def steward_review(
                f"(applies from run date {applies_from})")
 
 
+def _exit_on_sigterm(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Entry point. Exits without interpreter teardown: DuckDB's bindings print spurious leak warnings there.
 
@@ -374,6 +379,9 @@ def main() -> None:
     last log batches.
     """
     code = 0
+    # a scheduler's timeout or `kill` stops a run with SIGTERM, whose default action skips the exit handlers below
+    # (the temporary Prefect server stayed up): make it an ordinary exit with the conventional status 143
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     try:
         app()
     except SystemExit as exc:
