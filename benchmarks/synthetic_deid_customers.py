@@ -48,7 +48,7 @@ def _people(n: int, rng: random.Random) -> list[dict]:
         people.append({
             "person": f"P{p:08d}", "name": name, "gender": gender, "birth_date": born,
             "province": region[1], "city": region[2], "street": ids.street_address(rng),
-            "postcode": _postcode(region, rng),
+            "postcode": _postcode(region[3][:4], rng),
             "mobile": ids.mobile(rng), "email": ids.email(rng, name) if rng.random() < 0.5 else None,
             "id": f"{rng.randrange(10**17):017d}X" if rng.random() < 0.6 else None,
             "passport": f"E{rng.randrange(10**8):08d}" if rng.random() < 0.15 else None,
@@ -56,9 +56,9 @@ def _people(n: int, rng: random.Random) -> list[dict]:
     return people
 
 
-def _postcode(region: tuple, rng: random.Random) -> str:
+def _postcode(district: str, rng: random.Random) -> str:
     """Six digits: four fixed per district (its area code's, as a stand-in), two for the street's delivery area."""
-    return f"{region[3][:4]}{rng.randrange(100):02d}"
+    return f"{district}{rng.randrange(100):02d}"
 
 
 def _records(people: list[dict], total: int, rng: random.Random) -> list[dict]:
@@ -76,7 +76,7 @@ def _records(people: list[dict], total: int, rng: random.Random) -> list[dict]:
         mobile = p["mobile"] if rng.random() < 0.85 else (ids.mobile(rng) if rng.random() < 0.3 else None)
         moved = dup and rng.random() < 0.2
         street = ids.street_address(rng) if moved else p["street"]
-        postcode = f"{p['postcode'][:4]}{rng.randrange(100):02d}" if moved else p["postcode"]
+        postcode = _postcode(p["postcode"][:4], rng) if moved else p["postcode"]  # moved within the district
         born = p["birth_date"]
         if dup and rng.random() < 0.03:  # a mistyped day: same year, another date
             born = born.replace(day=born.day % 28 + 1)

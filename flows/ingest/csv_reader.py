@@ -53,10 +53,10 @@ def read_csv(path: Path, fmt: FileFormat, *, source: str, max_field_bytes: int, 
         raise SourceError(source, path.name, "empty file: a delivery must hold at least a header line")
     # the usual delivery (UTF-8, LF line ends, no special line) is parsed by DuckDB as is: start that parse on a
     # second thread now, while Python checks the bytes; it is dropped if the checks call for a settled copy
-    early = _EarlyParse(path, data, fmt, source=source, file=path.name)
+    early = _EarlyParse(path, data, fmt, **where)
     try:
-        work, quarantined = _to_utf8(data, fmt.encoding, source=source, file=path.name)
-        header = _parse_header(_first_line(work), fmt, source=source, file=path.name)
+        work, quarantined = _to_utf8(data, fmt.encoding, **where)
+        header = _parse_header(_first_line(work), fmt, **where)
         plan = _plan(work, fmt, len(header), quarantined)
         if len(plan.records) == 0:
             table = _empty(header)

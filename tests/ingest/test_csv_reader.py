@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -92,8 +93,6 @@ def test_values_are_kept_exactly_as_delivered(tmp_path):
 
 
 def _early_parse_threads() -> list[str]:
-    import threading
-
     return [t.name for t in threading.enumerate() if t.name == "csv-early-parse"]
 
 
