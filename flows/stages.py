@@ -1,8 +1,10 @@
-"""Shared plumbing of the stage subflows: which sources exist, and reading a raw-zone table as a DataFrame."""
+"""Shared plumbing of the stage subflows: which sources exist, and reading a raw-zone table as DataFrames, whole
+or in row slices (a large source is never held whole: the quality and privacy stages read it slice by slice)."""
 
 from __future__ import annotations
 
 import duckdb
+import numpy as np
 import pandas as pd
 
 from flows.sql import safe_name
@@ -21,6 +23,26 @@ def read_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> pd.Da
     if not table_exists(con, schema, table):
         return None
     return con.execute(f"select * from {safe_name(schema)}.{safe_name(table)}").df()
+
+
+def row_slices(con: duckdb.DuckDBPyConnection, schema: str, table: str, max_rows: int) -> list[tuple[int, int]]:
+    """Rowid ranges [lo, hi) of at most `max_rows` rows each that cover the table (one range if it is empty)."""
+    lo, hi = con.execute(f"select min(rowid), max(rowid) from {safe_name(schema)}.{safe_name(table)}").fetchone()
+    if lo is None:
+        return [(0, 0)]
+    return [(start, min(start + max_rows, hi + 1)) for start in range(lo, hi + 1, max_rows)]
+
+
+def read_slice(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, rows: tuple[int, int]
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """The rows of one rowid range, in rowid order, as text columns; and their rowids (the rows' keys)."""
+    df = con.execute(
+        f"select rowid as _slice_rowid, * from {safe_name(schema)}.{safe_name(table)} "
+        "where rowid >= ? and rowid < ? order by rowid",
+        list(rows),
+    ).df()
+    return df.pop("_slice_rowid").to_numpy(dtype=np.int64), df
 
 
 def replace_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, df: pd.DataFrame) -> None:

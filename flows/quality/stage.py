@@ -10,24 +10,31 @@ from __future__ import annotations
 import json
 import shutil
 import threading
+from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+import numpy as np
 import pandas as pd
 from prefect import flow, task
+from prefect.futures import PrefectFuture
 from prefect.logging import get_run_logger
+from prefect.utilities.annotations import quote
 
 from flows import faults
 from flows.ingest.config import load_sources
 from flows.ledger import governance
+from flows.scaleout.settings import load_scaleout_settings
+from flows.scaleout.window import bounded_map
 from flows.sql import safe_name
-from flows.stages import read_table, replace_table, table_exists
+from flows.stages import read_slice, row_slices, table_exists
 from flows.workdir import Workdir, atomic_replace, secure_tree
 
 if TYPE_CHECKING:
-    from flows.quality.validate import QualityOutcome
+    from flows.quality.validate import QualityOutcome, SliceResult, SourceValidation
 
 GOVERNANCE_DDL = [
     """create table if not exists governance.quality_results (
@@ -52,85 +59,83 @@ RAW_DDL = [
 # Great Expectations' context (one per process) is not thread-safe: sources validated by threads of one
 # process take turns; Dask process workers validate in parallel, each with its own context.
 _GE_LOCK = threading.Lock()
+# slices of a source in flight at once (read, queued or being validated): memory is about this + 1 slices
+SLICE_WINDOW = 2
 
 
-@task(name="validate-source", persist_result=False)
-def validate_source_task(
-    df: pd.DataFrame,
-    entity: str,
-    source_name: str,
-    run_date: date,
-    known_customers: dict[str, set[str]] | None,
-    volume_history: list[int],
-) -> QualityOutcome:
-    """Validate one source's current rows (raw: the result must never reach Prefect's result storage)."""
-    return _validate_in_turn(df, entity, source_name, run_date, known_customers, volume_history)
+@dataclass(frozen=True)
+class SourceRun:
+    """What every task of one source's validation needs besides its rows (small, and picklable for Dask)."""
+
+    entity: str
+    source_name: str
+    run_date: date
+    known_customers: dict[str, set[str]] | None
+    volume_history: list[int]
 
 
-def _validate_in_turn(
-    df: pd.DataFrame,
-    entity: str,
-    source_name: str,
-    run_date: date,
-    known_customers: dict[str, set[str]] | None,
-    volume_history: list[int],
-) -> QualityOutcome:
-    # a module function, so a task shipped to a Dask worker refers to the worker's own lock, never pickles one
-    from flows.quality import validate_source
-
+@task(name="validate-slice", persist_result=False)
+def validate_slice_task(run: SourceRun, df: pd.DataFrame, keys: np.ndarray) -> SliceResult:
+    """Judge one slice of a source's current rows (raw: the result must never reach Prefect's result storage)."""
     with _GE_LOCK:
-        return validate_source(
-            df,
-            entity,
-            source_name=source_name,
-            run_date=run_date,
-            known_customers=known_customers,
-            volume_history=volume_history,
-        )
+        return _validation(run).validate_slice(df, keys)
+
+
+@task(name="judge-source", persist_result=False)
+def finish_source_task(run: SourceRun, slices: list[SliceResult]) -> QualityOutcome:
+    """The whole-table rules and the outcome of one source, from all of its slices."""
+    with _GE_LOCK:
+        return _validation(run).finish(slices)
+
+
+def _validation(run: SourceRun) -> SourceValidation:
+    # a module function, so a task shipped to a Dask worker refers to the worker's own lock, never pickles one
+    from flows.quality.validate import SourceValidation
+
+    return SourceValidation(
+        run.entity,
+        source_name=run.source_name,
+        run_date=run.run_date,
+        known_customers=run.known_customers,
+        volume_history=run.volume_history,
+    )
 
 
 @flow(name="quality")
 def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) -> list[dict]:
-    """Validate every source; returns per-source counts for the run ledger."""
+    """Validate every source, slice by slice; returns per-source counts for the run ledger."""
     logger = get_run_logger()
     wd = Workdir(Path(workdir))
     sources = load_sources(Path(sources_file))
     history = _volume_history(wd.warehouse_db, run_date)
-    frames: dict[str, pd.DataFrame] = {}
+    slice_rows = load_scaleout_settings().quality_partition_rows
+    outcomes: dict[str, QualityOutcome] = {}
     con = duckdb.connect(str(wd.raw_db), read_only=True)
     try:
+        known = _known_customers(con, sources)
         for src in sources.sources:
-            df = read_table(con, "current", src.name)
-            if df is not None:
-                frames[src.name] = df
-        known = _known_customers(frames, sources)
+            if not table_exists(con, "current", src.name):
+                continue
+            run = SourceRun(
+                src.entity, src.name, run_date, None if src.entity == "customer" else known, history.get(src.name, [])
+            )
+            # one task per slice on the flow's task runner (flows/scaleout), gathered in slice order
+            submit = partial(_submit_slice, con, run)
+            slices = list(bounded_map(submit, row_slices(con, "current", src.name, slice_rows), SLICE_WINDOW))
+            outcomes[src.name] = finish_source_task.submit(quote(run), quote(slices)).result()
     finally:
         con.close()
-    # one task per source on the flow's task runner (flows/scaleout); gathered in source order
-    futures = {
-        src.name: validate_source_task.submit(
-            frames[src.name],
-            src.entity,
-            src.name,
-            run_date,
-            None if src.entity == "customer" else known,
-            history.get(src.name, []),
-        )
-        for src in sources.sources
-        if src.name in frames
-    }
-    outcomes = {name: future.result() for name, future in futures.items()}
-    _write_raw(wd, run_id, run_date, outcomes, frames)
-    _write_governance(wd, run_id, run_date, outcomes, sources)
+    quarantined = _write_raw(wd, run_id, run_date, outcomes)
+    _write_governance(wd, run_id, run_date, outcomes, quarantined, sources)
     _build_docs(wd, outcomes)
     counts = []
     for name, out in outcomes.items():
         counts.append(
             {
                 "source_name": name,
-                "rows_read": len(frames[name]),
-                "rows_passed": len(out.passed),
-                "rows_quarantined": len(out.quarantined),
+                "rows_read": out.rows,
+                "rows_passed": out.rows_passed,
+                "rows_quarantined": out.rows_quarantined,
                 "status": "failed" if out.source_failed else out.status,
                 "message": _failed_rules(out),
             }
@@ -138,13 +143,19 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
         logger.info(
             "quality %-18s rows=%d passed=%d quarantined=%d score=%.1f status=%s",
             name,
-            len(frames[name]),
-            len(out.passed),
-            len(out.quarantined),
+            out.rows,
+            out.rows_passed,
+            out.rows_quarantined,
             out.scores.get("overall", 0.0),
             counts[-1]["status"],
         )
     return counts
+
+
+def _submit_slice(con: duckdb.DuckDBPyConnection, run: SourceRun, rows: tuple[int, int]) -> PrefectFuture:
+    keys, df = read_slice(con, "current", run.source_name, rows)
+    # quoted: Prefect would otherwise walk every element of the known-customer sets on every submission
+    return validate_slice_task.submit(quote(run), df, keys)
 
 
 def _failed_rules(out) -> str | None:
@@ -152,11 +163,14 @@ def _failed_rules(out) -> str | None:
     return ("failed error rules: " + ", ".join(sorted(set(failed)))) if failed else None
 
 
-def _known_customers(frames: dict[str, pd.DataFrame], sources) -> dict[str, set[str]]:
+def _known_customers(con: duckdb.DuckDBPyConnection, sources) -> dict[str, set[str]]:
+    """Record ids of every current customer per system: the set the facts' `customer_known` rule checks."""
     known: dict[str, set[str]] = {}
     for src in sources.sources:
-        if src.entity == "customer" and src.name in frames:
-            known.setdefault(src.system, set()).update(frames[src.name]["record_id"].dropna().astype(str))
+        if src.entity == "customer" and table_exists(con, "current", src.name):
+            table = f"current.{safe_name(src.name)}"
+            ids = con.execute(f"select distinct record_id from {table} where record_id is not null").fetchall()
+            known.setdefault(src.system, set()).update(str(r) for (r,) in ids)
     return known
 
 
@@ -179,28 +193,51 @@ def _volume_history(db: Path, run_date: date) -> dict[str, list[int]]:
     return out
 
 
-def _write_raw(wd: Workdir, run_id: str, run_date: date, outcomes: dict, frames: dict[str, pd.DataFrame]) -> None:
+def _write_raw(
+    wd: Workdir, run_id: str, run_date: date, outcomes: dict[str, QualityOutcome]
+) -> dict[str, pd.DataFrame]:
+    """`validated.<source>` cut from `current.<source>` by row key in SQL (the passed rows never pass through
+    Python), and the quarantined rows; returns each source's quarantined record ids, files, lines and rules."""
+    summaries: dict[str, pd.DataFrame] = {}
     con = duckdb.connect(str(wd.raw_db))
     try:
         for ddl in RAW_DDL:
             con.execute(ddl)
         con.execute("begin transaction")
         for name, out in outcomes.items():
-            if not out.source_failed or not table_exists(con, "validated", name):
-                passed = out.passed if not out.source_failed else out.passed.iloc[0:0]
-                replace_table(con, "validated", name, passed)
+            table = f"current.{safe_name(name)}"
+            con.register("_errors", pd.DataFrame({"key": out.error_rules.index.to_numpy(dtype=np.int64)}))
+            con.register(
+                "_warns", pd.DataFrame({"key": out.warn_rules.index.to_numpy(dtype=np.int64),
+                                        "rules": out.warn_rules.to_numpy(dtype=object)})
+            )
+            try:
+                if not out.source_failed or not table_exists(con, "validated", name):
+                    passed = "false" if out.source_failed else "c.rowid not in (select key from _errors)"
+                    con.execute(
+                        f"create or replace table validated.{safe_name(name)} as "
+                        f"select c.*, coalesce(w.rules, '') as _warn_rules from {table} as c "
+                        f"left join _warns as w on w.key = c.rowid where {passed} order by c.rowid"
+                    )
+                q = con.execute(
+                    f"select rowid as _key, * from {table} where rowid in (select key from _errors) order by rowid"
+                ).df()
+            finally:
+                con.unregister("_errors")
+                con.unregister("_warns")
+            q.insert(0, "rules", out.error_rules.reindex(q.pop("_key").to_numpy()).to_numpy())
+            summaries[name] = _quarantine_summary(q)
             con.execute("delete from quality_meta.quarantine where run_date = ? and source_name = ?", [run_date, name])
-            q = out.quarantined
             if len(q):
-                meta = {"record_id", "_file", "_row_number", "rules"}
-                payload = q[[c for c in q.columns if c not in meta]]
+                payload = q[[c for c in q.columns if c not in {"record_id", "_file", "_row_number", "rules"}]]
                 rows_json = [json.dumps(r, ensure_ascii=False, default=str) for r in payload.to_dict("records")]
+                s = summaries[name]
                 con.executemany(
                     "insert into quality_meta.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)",
                     [
-                        [run_id, run_date, name, str(rid), f, int(rn) if pd.notna(rn) else None, rules, js]
+                        [run_id, run_date, name, rid, f, rn, rules, js]
                         for rid, f, rn, rules, js in zip(
-                            q["record_id"], q["_file"], q["_row_number"], q["rules"], rows_json, strict=True
+                            s["record_id"], s["_file"], s["_row_number"], s["rules"], rows_json, strict=True
                         )
                     ],
                 )
@@ -212,9 +249,24 @@ def _write_raw(wd: Workdir, run_id: str, run_date: date, outcomes: dict, frames:
     finally:
         con.close()
     secure_tree(wd.restricted)
+    return summaries
 
 
-def _write_governance(wd: Workdir, run_id: str, run_date: date, outcomes: dict, sources) -> None:
+def _quarantine_summary(q: pd.DataFrame) -> pd.DataFrame:
+    """Record id, file, line and rules of each quarantined row: what the warehouse may learn of it."""
+    return pd.DataFrame(
+        {
+            "record_id": [str(v) for v in q["record_id"]],
+            "_file": q["_file"].astype(object).where(q["_file"].notna(), None).to_numpy(),
+            "_row_number": [int(v) if pd.notna(v) else None for v in q["_row_number"]],
+            "rules": q["rules"].to_numpy(dtype=object),
+        }
+    )
+
+
+def _write_governance(
+    wd: Workdir, run_id: str, run_date: date, outcomes: dict, quarantined: dict[str, pd.DataFrame], sources
+) -> None:
     entity = {s.name: s.entity for s in sources.sources}
     with governance(wd.warehouse_db) as con:
         for ddl in GOVERNANCE_DDL:
@@ -249,16 +301,11 @@ def _write_governance(wd: Workdir, run_id: str, run_date: date, outcomes: dict, 
                     for dim, score in out.scores.items()
                 ],
             )
-            q = out.quarantined
+            q = quarantined[name]
             if len(q):
                 con.executemany(
                     "insert into governance.quarantine_summary values (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        [run_id, run_date, name, str(rid), f, int(rn) if pd.notna(rn) else None, rules]
-                        for rid, f, rn, rules in zip(
-                            q["record_id"], q["_file"], q["_row_number"], q["rules"], strict=True
-                        )
-                    ],
+                    [[run_id, run_date, name, *row] for row in q.itertuples(index=False)],
                 )
         con.execute("commit")
 

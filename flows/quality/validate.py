@@ -1,11 +1,17 @@
-"""Validate one source's current rows against its entity suite and split them into passed and quarantined.
+"""Validate a source's current rows against its entity suite and split them into passed and quarantined.
 
-Row-level failures are read from the GE results themselves (the index of the checked frame is the row's
-position, returned by GE as `unexpected_index_list`), so the quarantine is exactly what the suite says.
+A source is validated slice by slice (`SourceValidation.validate_slice`: one row partition at a time, so a large
+source is never held whole) and then once as a whole (`finish`): the entity's row rules (`<suite>__rows`) judge
+each slice, and the rules that need the whole table (`<suite>__table`: table-level rules and uniqueness) judge the
+few columns they read, gathered from every slice. Row-level failures are read from the GE results themselves:
+the index of the checked frame is the row key given with the slice (a position in the frame, or the raw table's
+rowid), which GE returns as `unexpected_index_list`, so the quarantine is exactly what the suites say.
 """
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -13,14 +19,16 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
+from great_expectations.core.expectation_validation_result import ExpectationValidationResult
 from great_expectations.data_context import AbstractDataContext
 
+from expectations.normalize import STRING as TEXT
 from expectations.prepare import PrepContext
 from expectations.rules import suite_parameters
-from expectations.suites import build_suite, prepare
+from expectations.suites import build_scoped_suites, entity_module, prepare, suite_name
 from expectations.thresholds import Thresholds, load_thresholds
 from flows.quality.gx_context import batch_definition, quality_context
-from flows.quality.sanitize import MAX_RECORD_IDS, RESULT_FORMAT, safe_exception, sanitize
+from flows.quality.sanitize import MAX_RECORD_IDS, RESULT_FORMAT, safe_exception, safe_result, sanitize
 from flows.quality.scoring import score, status_of
 
 
@@ -28,20 +36,34 @@ from flows.quality.scoring import score, status_of
 class QualityOutcome:
     """What the quality stage keeps of one source.
 
-    `quarantined` holds raw rows and must stay in the restricted zone; `results`, `scores` and
-    `validation` (the sanitised GE result, for Data Docs) carry record ids and counts, never values.
+    `error_rules` / `warn_rules` name the failed row rules of each row that failed one (indexed by row key; a
+    quarantined row has no warn entry). `passed` / `quarantined` hold raw rows (restricted zone only) and are
+    filled by `validate_source`, which validates one in-memory frame; the stage cuts them from the raw table by
+    row key instead. `results`, `scores` and `validation` (the sanitised GE result, for Data Docs) carry record
+    ids and counts, never values.
     """
 
     source_name: str
     entity: str
     run_date: date
-    passed: pd.DataFrame
-    quarantined: pd.DataFrame
+    rows: int
+    error_rules: pd.Series
+    warn_rules: pd.Series
     results: list[dict]
     scores: dict[str, float]
     status: str
     source_failed: bool
     validation: ExpectationSuiteValidationResult | None = field(default=None, repr=False)
+    passed: pd.DataFrame | None = field(default=None, repr=False)
+    quarantined: pd.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def rows_quarantined(self) -> int:
+        return len(self.error_rules)
+
+    @property
+    def rows_passed(self) -> int:
+        return self.rows - self.rows_quarantined
 
 
 @dataclass(frozen=True)
@@ -49,8 +71,102 @@ class _RuleOutcome:
     meta: dict
     success: bool
     raised: bool
-    rows: np.ndarray  # positions in the input frame that failed this row rule
+    rows: np.ndarray  # row keys that failed this row rule, ascending
     message: str | None
+
+
+@dataclass
+class SliceResult:
+    """One slice's verdicts: failing row keys and GE's (value-free) result per row rule, and the columns the
+    whole-table rules read, indexed by row key."""
+
+    rows: int
+    outcomes: dict[str, _RuleOutcome]
+    items: dict[str, ExpectationValidationResult]
+    table_columns: pd.DataFrame
+    record_ids: pd.Series
+
+
+class SourceValidation:
+    """The suites of one source for one run; cheap to build, so a worker builds its own for each slice."""
+
+    def __init__(
+        self,
+        entity: str,
+        *,
+        source_name: str,
+        run_date: date,
+        known_customers: dict[str, set[str]] | None,
+        volume_history: list[int],
+        thresholds: Thresholds | None = None,
+        context: AbstractDataContext | None = None,
+    ) -> None:
+        self.entity = entity
+        self.source_name = source_name
+        self.run_date = run_date
+        self.known_customers = known_customers
+        self.thresholds = thresholds or _default_thresholds()
+        self.context = context or quality_context()
+        self.row_suite, self.table_suite = build_scoped_suites(self.context, entity, self.thresholds)
+        self.rule_order = [e.meta["rule"] for e in entity_module(entity).expectations(self.thresholds)]
+        self.parameters = suite_parameters(run_date, volume_history, self.thresholds)
+
+    def validate_slice(self, df: pd.DataFrame, keys: np.ndarray | None = None) -> SliceResult:
+        """Judge one slice of the source's rows; `keys` name its rows (default: positions 0..n-1)."""
+        work = prepare(df, self.entity, PrepContext(self.run_date, self.known_customers, self.thresholds))
+        work.index = pd.Index(np.arange(len(df)) if keys is None else np.asarray(keys), name=work.index.name)
+        validation = self._validate(self.row_suite, work)
+        items = {_rule_name(r): r for r in validation.results}
+        outcomes = {name: _rule_outcome(item) for name, item in items.items()}
+        for item in items.values():  # the failing keys are read: keep only GE's counts
+            item.result = safe_result(item.result or {}, [])
+        return SliceResult(
+            rows=len(df),
+            outcomes=outcomes,
+            items=items,
+            table_columns=_compact(work[[c for c in work.columns if c in _columns_used(self.table_suite)]]),
+            record_ids=pd.Series(_record_ids(df), index=work.index, dtype=TEXT),
+        )
+
+    def finish(self, slices: Sequence[SliceResult]) -> QualityOutcome:
+        """The whole-table rules over every slice's columns, and the outcome of the source as a whole."""
+        table = pd.concat([s.table_columns for s in slices]) if slices else pd.DataFrame()
+        record_ids = pd.concat([s.record_ids for s in slices]) if slices else pd.Series(dtype=TEXT)
+        whole = self._validate(self.table_suite, table)
+        items = {_rule_name(r): r for r in whole.results}
+        outcomes = {name: _rule_outcome(item) for name, item in items.items()}
+        for name in (e.meta["rule"] for e in self.row_suite.expectations):
+            outcomes[name] = _merge_outcomes([s.outcomes[name] for s in slices])
+            items[name] = _merge_items([s.items[name] for s in slices])
+        n_rows = sum(s.rows for s in slices)
+        ordered = [outcomes[name] for name in self.rule_order]
+        validation = _suite_result(whole, [items[name] for name in self.rule_order], suite_name(self.entity))
+        sanitize(validation, {str(items[n].expectation_config.id): _sample_ids(record_ids, outcomes[n].rows)
+                              for n in self.rule_order})
+        validation.meta["source_name"] = self.source_name
+        validation.meta["run_date"] = self.run_date.isoformat()
+        results = [_summary(o, n_rows, record_ids) for o in ordered]
+        source_failed = any(r["severity"] == "error" and not r["success"] and r["level"] == "table" for r in results)
+        error_rules = _rules_by_row(ordered, "error")
+        warn_rules = _rules_by_row(ordered, "warn")
+        scores = score(results)
+        return QualityOutcome(
+            source_name=self.source_name,
+            entity=self.entity,
+            run_date=self.run_date,
+            rows=n_rows,
+            error_rules=error_rules,
+            warn_rules=warn_rules[~warn_rules.index.isin(error_rules.index)],
+            results=results,
+            scores=scores,
+            status=status_of(scores, source_failed, self.thresholds),
+            source_failed=source_failed,
+            validation=validation,
+        )
+
+    def _validate(self, suite: ExpectationSuite, work: pd.DataFrame) -> ExpectationSuiteValidationResult:
+        batch = batch_definition(self.context, self.source_name).get_batch(batch_parameters={"dataframe": work})
+        return batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters=self.parameters)
 
 
 def validate_source(
@@ -64,45 +180,23 @@ def validate_source(
     thresholds: Thresholds | None = None,
     context: AbstractDataContext | None = None,
 ) -> QualityOutcome:
-    thresholds = thresholds or _default_thresholds()
-    context = context or quality_context()
-    suite = build_suite(context, entity, thresholds)
-    work = prepare(df, entity, PrepContext(run_date, known_customers, thresholds))
-    work = work[[c for c in work.columns if c in _columns_used(suite)]]
-    batch = batch_definition(context, source_name).get_batch(batch_parameters={"dataframe": work})
-    validation = batch.validate(
-        suite,
-        result_format=RESULT_FORMAT,
-        expectation_parameters=suite_parameters(run_date, volume_history, thresholds),
-    )
-    record_ids = _record_ids(df)
-    outcomes = {str(r.expectation_config.id): _rule_outcome(r) for r in validation.results}
-    ordered = [outcomes[str(e.id)] for e in suite.expectations]
-    sanitize(validation, {k: _sample_ids(record_ids, o.rows) for k, o in outcomes.items()})
-    validation.meta["source_name"] = source_name
-    validation.meta["run_date"] = run_date.isoformat()
-
-    results = [_summary(o, len(df), record_ids) for o in ordered]
-    source_failed = any(r["severity"] == "error" and not r["success"] and r["level"] == "table" for r in results)
-    error_rows = _rules_by_row(ordered, "error", len(df))
-    warn_rows = _rules_by_row(ordered, "warn", len(df))
-    quarantine_mask = error_rows.notna().to_numpy()
-    passed = df.iloc[np.flatnonzero(~quarantine_mask)].copy()
-    passed["_warn_rules"] = warn_rows[~quarantine_mask].fillna("").to_numpy()
-    quarantined = _quarantine_frame(df, quarantine_mask, error_rows)
-    scores = score(results)
-    return QualityOutcome(
+    """Validate one in-memory frame as one slice; the outcome also holds the passed and quarantined rows."""
+    run = SourceValidation(
+        entity,
         source_name=source_name,
-        entity=entity,
         run_date=run_date,
-        passed=passed,
-        quarantined=quarantined,
-        results=results,
-        scores=scores,
-        status=status_of(scores, source_failed, thresholds),
-        source_failed=source_failed,
-        validation=validation,
+        known_customers=known_customers,
+        volume_history=volume_history,
+        thresholds=thresholds,
+        context=context,
     )
+    outcome = run.finish([run.validate_slice(df)])
+    mask = np.zeros(len(df), dtype=bool)
+    mask[outcome.error_rules.index.to_numpy(dtype=np.int64)] = True
+    outcome.passed = df.iloc[np.flatnonzero(~mask)].copy()
+    outcome.passed["_warn_rules"] = outcome.warn_rules.reindex(np.flatnonzero(~mask)).fillna("").to_numpy()
+    outcome.quarantined = _quarantine_frame(df, mask, outcome.error_rules)
+    return outcome
 
 
 @lru_cache(maxsize=1)
@@ -110,8 +204,12 @@ def _default_thresholds() -> Thresholds:
     return load_thresholds()
 
 
+def _rule_name(item: ExpectationValidationResult) -> str:
+    return str(item.expectation_config.meta["rule"])
+
+
 def _columns_used(suite: ExpectationSuite) -> set[str]:
-    """Columns the suite reads: GE copies the checked frame per rule, so unused columns only cost time."""
+    """Columns a suite reads: GE copies the checked frame per rule, so unused columns only cost time."""
     used: set[str] = set()
     for expectation in suite.expectations:
         kwargs = expectation.configuration.kwargs
@@ -120,12 +218,20 @@ def _columns_used(suite: ExpectationSuite) -> set[str]:
     return used
 
 
-def _rule_outcome(item: object) -> _RuleOutcome:
+def _compact(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns as Arrow strings (a few bytes per value instead of a Python object): the whole-table rules
+    read every slice's columns at once."""
+    text = [c for c in frame.columns if frame[c].dtype == object and pd.api.types.infer_dtype(frame[c]) in
+            ("string", "empty")]
+    return frame.astype({c: TEXT for c in text}) if text else frame.copy()
+
+
+def _rule_outcome(item: ExpectationValidationResult) -> _RuleOutcome:
     meta = dict(item.expectation_config.meta or {})
     raised = bool((item.exception_info or {}).get("raised_exception"))
     rows = np.empty(0, dtype=np.int64)
     if meta.get("level") == "row" and not raised:
-        rows = _failed_positions((item.result or {}).get("unexpected_index_list"))
+        rows = _failed_keys((item.result or {}).get("unexpected_index_list"))
     # a row rule that could not run (e.g. its column is missing) judges the whole delivery instead
     if raised:
         meta["level"] = "table"
@@ -135,16 +241,73 @@ def _rule_outcome(item: object) -> _RuleOutcome:
     )
 
 
-def _failed_positions(index_list: list | None) -> np.ndarray:
-    """Row positions from GE's index list: [{'_row_key': [..]}] when values are excluded, else one dict per row."""
-    positions: list[int] = []
+def _merge_outcomes(parts: list[_RuleOutcome]) -> _RuleOutcome:
+    """One row rule over every slice: failing keys of all slices, failed if any slice failed or raised."""
+    first = parts[0]
+    raised = next((p for p in parts if p.raised), None)
+    return _RuleOutcome(
+        meta=(raised or first).meta,
+        success=all(p.success for p in parts),
+        raised=raised is not None,
+        rows=np.concatenate([p.rows for p in parts]) if len(parts) > 1 else first.rows,
+        message=raised.message if raised else None,
+    )
+
+
+def _merge_items(parts: list[ExpectationValidationResult]) -> ExpectationValidationResult:
+    """GE's result of one row rule over every slice, for Data Docs: counts summed, shares recomputed."""
+    if len(parts) == 1:
+        return parts[0]
+    merged = copy.deepcopy(parts[0])
+    merged.success = all(p.success for p in parts)
+    raised = next((p for p in parts if (p.exception_info or {}).get("raised_exception")), None)
+    if raised is not None:
+        merged.exception_info = raised.exception_info
+    sums = {k: sum(int((p.result or {}).get(k) or 0) for p in parts) for k in ("element_count", "unexpected_count",
+                                                                               "missing_count")}
+    elements, unexpected, missing = sums["element_count"], sums["unexpected_count"], sums["missing_count"]
+    present = elements - missing
+    result = dict(sums)
+    if elements:
+        result["missing_percent"] = 100.0 * missing / elements
+        result["unexpected_percent_total"] = 100.0 * unexpected / elements
+    if present:
+        result["unexpected_percent"] = result["unexpected_percent_nonmissing"] = 100.0 * unexpected / present
+    merged.result = {k: v for k, v in result.items() if k in (parts[0].result or {})}
+    return merged
+
+
+def _suite_result(
+    whole: ExpectationSuiteValidationResult, items: list[ExpectationValidationResult], name: str
+) -> ExpectationSuiteValidationResult:
+    """One GE suite result for the source, in the entity's rule order, with its statistics recounted."""
+    ok = sum(1 for item in items if item.success)
+    return ExpectationSuiteValidationResult(
+        success=ok == len(items),
+        results=items,
+        suite_name=name,
+        suite_parameters=whole.suite_parameters,
+        statistics={
+            "evaluated_expectations": len(items),
+            "successful_expectations": ok,
+            "unsuccessful_expectations": len(items) - ok,
+            "success_percent": 100.0 * ok / len(items) if items else None,
+        },
+        meta=whole.meta,
+        batch_id=whole.batch_id,
+    )
+
+
+def _failed_keys(index_list: list | None) -> np.ndarray:
+    """Row keys from GE's index list: [{'_row_key': [..]}] when values are excluded, else one dict per row."""
+    keys: list[int] = []
     for entry in index_list or []:
         if isinstance(entry, dict):
-            keys = entry.get("_row_key")
-            positions.extend(keys if isinstance(keys, list) else [keys])
+            found = entry.get("_row_key")
+            keys.extend(found if isinstance(found, list) else [found])
         else:
-            positions.append(entry)
-    return np.unique(np.asarray(positions, dtype=np.int64))
+            keys.append(entry)
+    return np.unique(np.asarray(keys, dtype=np.int64))
 
 
 def _record_ids(df: pd.DataFrame) -> np.ndarray:
@@ -153,11 +316,11 @@ def _record_ids(df: pd.DataFrame) -> np.ndarray:
     return np.full(len(df), None, dtype=object)
 
 
-def _sample_ids(record_ids: np.ndarray, rows: np.ndarray) -> list[str]:
-    return [str(v) for v in record_ids[rows[:MAX_RECORD_IDS]]]
+def _sample_ids(record_ids: pd.Series, keys: np.ndarray) -> list[str]:
+    return [str(v) for v in record_ids.reindex(np.sort(keys)[:MAX_RECORD_IDS]).astype(object)]
 
 
-def _summary(outcome: _RuleOutcome, n_rows: int, record_ids: np.ndarray) -> dict:
+def _summary(outcome: _RuleOutcome, n_rows: int, record_ids: pd.Series) -> dict:
     meta = outcome.meta
     row_level = meta["level"] == "row"
     summary = {
@@ -175,22 +338,24 @@ def _summary(outcome: _RuleOutcome, n_rows: int, record_ids: np.ndarray) -> dict
     return summary
 
 
-def _rules_by_row(outcomes: list[_RuleOutcome], severity: str, n_rows: int) -> pd.Series:
-    """Comma-separated names of the failed row rules of `severity` per row (missing where none failed)."""
-    labels = np.full(n_rows, None, dtype=object)
-    for outcome in outcomes:
-        if outcome.meta["severity"] != severity or outcome.meta["level"] != "row" or not len(outcome.rows):
-            continue
-        rows = outcome.rows
-        current = labels[rows]
-        name = outcome.meta["rule"]
-        labels[rows] = np.where(pd.isna(current), name, current.astype(str) + "," + name)
-    return pd.Series(labels, dtype="object")
+def _rules_by_row(outcomes: list[_RuleOutcome], severity: str) -> pd.Series:
+    """Comma-separated names of the failed row rules of `severity`, per row key that failed one (ascending)."""
+    failed = [(o.meta["rule"], o.rows) for o in outcomes
+              if o.meta["severity"] == severity and o.meta["level"] == "row" and len(o.rows)]
+    if not failed:
+        return pd.Series([], index=pd.Index([], dtype=np.int64), dtype=object)
+    keys = np.unique(np.concatenate([rows for _, rows in failed]))
+    labels = np.full(len(keys), None, dtype=object)
+    for name, rows in failed:
+        at = np.searchsorted(keys, rows)
+        current = labels[at]
+        labels[at] = np.where(pd.isna(current), name, current.astype(str) + "," + name)
+    return pd.Series(labels, index=pd.Index(keys, dtype=np.int64), dtype=object)
 
 
 def _quarantine_frame(df: pd.DataFrame, mask: np.ndarray, rules: pd.Series) -> pd.DataFrame:
     rows = df.iloc[np.flatnonzero(mask)].copy()
-    rows["rules"] = rules[mask].to_numpy()
+    rows["rules"] = rules.reindex(np.flatnonzero(mask)).to_numpy()
     for column in ("record_id", "_file", "_row_number"):
         if column not in rows.columns:
             rows[column] = None

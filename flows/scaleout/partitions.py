@@ -1,4 +1,4 @@
-"""Row partitions of one large source, and the exact merge of what each partition's de-identification found.
+"""The exact merge of what the de-identification of each row slice of one large source found.
 
 De-identification is row by row (keyed HMAC, masks, Bloom encodings, free-text scans), so partitions can run
 on different workers and their outputs be concatenated in order. The PII inventory is the one thing that
@@ -12,16 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import pandas as pd
-
 from flows.privacy.deidentify import InventoryRow
-
-
-def split_rows(df: pd.DataFrame, max_rows: int) -> list[pd.DataFrame]:
-    """Consecutive slices of at most `max_rows` rows (one slice, possibly empty, for a small frame)."""
-    if len(df) <= max_rows:
-        return [df]
-    return [df.iloc[start : start + max_rows] for start in range(0, len(df), max_rows)]
 
 
 def merge_inventory(parts: Sequence[Sequence[InventoryRow]]) -> list[InventoryRow]:

@@ -29,6 +29,9 @@ class ScaleoutSettings(BaseSettings):
         description="LocalCluster workers as processes (true parallelism; needs a Prefect server named by "
         "PREFECT_API_URL, else threads are used) or as threads of this process",
     )
+    quality_partition_rows: int = Field(
+        default=250_000, ge=1, description="a source is validated in slices of at most this many current rows"
+    )
     privacy_partition_rows: int = Field(
         default=500_000, ge=1000, description="a source with more validated rows is de-identified in row partitions"
     )
