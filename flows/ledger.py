@@ -12,6 +12,8 @@ from typing import Any
 
 import duckdb
 
+from flows import duck
+
 SCHEMA_VERSION = 2  # flows/migrations.py brings older workdirs here; bump only together with a migration
 
 DDL = [
@@ -60,7 +62,7 @@ def _now() -> datetime:
 def governance(db: Path):
     """A short-lived connection to the warehouse with the governance schema ensured."""
     db.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db))
+    con = duck.connect(db)
     try:
         for ddl in DDL:
             con.execute(ddl)

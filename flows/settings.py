@@ -40,6 +40,11 @@ class Settings(BaseSettings):
         default=30, ge=1, description="days of flow-run history kept in the local Prefect home"
     )
     coverage_target: float = 0.8
+    duckdb_memory_limit: str = Field(
+        default="3GB",
+        pattern=r"^[0-9]+(\.[0-9]+)?\s?(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="memory DuckDB may use for data in the stages and dbt before spilling to disk in the same zone",
+    )
     review_decisions_dir: Path | None = Field(
         default=None,
         description="CSV files of stewards' key-field review decisions the run reads; "

@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import duckdb
 
+from flows import duck
 from flows.ingest.delivered import Delivery
 from flows.sql import ident, safe_name
 
@@ -45,7 +46,7 @@ META_DDL = [
 
 
 def connect(path: str) -> duckdb.DuckDBPyConnection:
-    con = duckdb.connect(path)
+    con = duck.connect(path)
     # nothing here relies on physical row order (current state is ranked explicitly); not preserving it makes
     # landing a large delivery several seconds faster
     con.execute("SET preserve_insertion_order = false")
@@ -209,7 +210,7 @@ def connect_readonly(path: str) -> duckdb.DuckDBPyConnection | None:
 
     if not os.path.exists(path):
         return None
-    return duckdb.connect(path, read_only=True)
+    return duck.connect(path, read_only=True)
 
 
 def record_drift(con: duckdb.DuckDBPyConnection, run_id: str, run_date: date, source: str, file: str, events) -> None:

@@ -17,7 +17,7 @@ from prefect import flow, task
 from prefect.futures import PrefectFuture
 from prefect.logging import get_run_logger
 
-from flows import faults
+from flows import duck, faults
 from flows.canonical import ENTITIES
 from flows.ingest.config import Source, load_sources
 from flows.ledger import governance
@@ -31,6 +31,7 @@ from flows.stages import read_slice, replace_table, row_slices, table_exists
 from flows.workdir import Workdir
 
 if TYPE_CHECKING:
+    from flows.dsr.hook import PrivacyHook
     from flows.privacy.deidentify import Keys, Policy
 
 # slices of a source in flight at once (read, queued or being de-identified)
@@ -55,8 +56,8 @@ def privacy_stage(workdir: str, run_id: str, run_date: date, sources_file: str, 
     """De-identify every validated source into `deid.*`; returns per-source counts for the run ledger.
 
     A source is read and de-identified slice by slice, each slice's output written as soon as it is done, into
-    tables that replace `deid.*` in the same transaction at the end: memory stays at a few slices whatever the
-    sources' size, and a run killed half way leaves the previous `deid.*` in place.
+    tables beside `deid.*` that replace them in one transaction at the end: memory stays at a few slices whatever
+    the sources' size, and a run killed half way leaves the previous `deid.*` in place.
     """
     from flows.dsr.hook import PrivacyHook
     from flows.privacy.deidentify import Keys, load_policy
@@ -72,57 +73,66 @@ def privacy_stage(workdir: str, run_id: str, run_date: date, sources_file: str, 
     dsr_hook = PrivacyHook(wd, run_id, run_date, sources.sources, policy, keys)
     dsr_hook.before()
     tables = {entity: policy.entities[entity].table for entity in ENTITIES}
-    slice_rows = load_scaleout_settings().privacy_partition_rows
     inventory: list = []
     counts: list[dict] = []
     with governance(wd.warehouse_db) as out:
         out.execute(INVENTORY_DDL)
         out.execute("create schema if not exists deid")
-        out.execute("begin transaction")
+        # built beside deid.* one slice after another, each insert committed (DuckDB keeps a transaction's new
+        # rows in memory until it commits), then swapped in by one short transaction
+        for table in tables.values():
+            columns = ", ".join(f"{ident(c)} varchar" for c in DEID_TABLES[table])
+            out.execute(f"create or replace table deid.{_building(table)} ({columns})")
         try:
-            for table in tables.values():
-                columns = ", ".join(f"{ident(c)} varchar" for c in DEID_TABLES[table])
-                out.execute(f"create or replace table deid.{_building(table)} ({columns})")
-            raw = duckdb.connect(str(wd.raw_db), read_only=True)
+            raw = duck.connect(wd.raw_db, read_only=True)
             try:
                 for src in sources.sources:
-                    if not table_exists(raw, "validated", src.name):
-                        continue
-                    # one task per slice on the flow's task runner (flows/scaleout), written in slice order
-                    submit = partial(_submit_slice, raw, src, policy, keys, run_date)
-                    rows_read = rows_written = 0
-                    found: list[list] = []
-                    for frame, inv in bounded_map(
-                        submit, row_slices(raw, "validated", src.name, slice_rows), SLICE_WINDOW
-                    ):
-                        rows_read += len(frame)
-                        frame = dsr_hook.filter(src, frame)
-                        rows_written += len(frame)
-                        _append(out, f"deid.{_building(tables[src.entity])}", frame)
-                        found.append(inv)
-                    inv = merge_inventory(found)
-                    inventory += inv
-                    masked = sum(r.count for r in inv if not r.proposed)
-                    counts.append(
-                        {
-                            "source_name": src.name,
-                            "rows_read": rows_read,
-                            "rows_passed": rows_written,
-                            "rows_masked": masked,
-                            "status": "ok",
-                        }
-                    )
-                    logger.info("privacy %-18s rows=%d values_masked=%d", src.name, rows_read, masked)
+                    if table_exists(raw, "validated", src.name):
+                        count, found = _deidentify_source(raw, out, src, tables[src.entity], policy, keys, run_date,
+                                                          dsr_hook)
+                        counts.append(count)
+                        inventory += found
+                        logger.info("privacy %-18s rows=%d values_masked=%d", src.name, count["rows_read"],
+                                    count["rows_masked"])
             finally:
                 raw.close()
             _swap_in(out, run_id, run_date, tables, inventory)
-            faults.point("privacy")
-            out.execute("commit")
-        except BaseException:
-            out.execute("rollback")
-            raise
+        finally:
+            for table in tables.values():
+                out.execute(f"drop table if exists deid.{_building(table)}")
     dsr_hook.after()
     return counts
+
+
+def _deidentify_source(
+    raw: duckdb.DuckDBPyConnection,
+    out: duckdb.DuckDBPyConnection,
+    src: Source,
+    table: str,
+    policy: Policy,
+    keys: Keys,
+    as_of: date,
+    dsr_hook: PrivacyHook,
+) -> tuple[dict, list]:
+    """Every slice of one source de-identified (one task each, on the flow's task runner) and appended in order."""
+    submit = partial(_submit_slice, raw, src, policy, keys, as_of)
+    rows_read = rows_written = 0
+    found: list[list] = []
+    for frame, inv in bounded_map(submit, row_slices(raw, "validated", src.name, _slice_rows()), SLICE_WINDOW):
+        rows_read += len(frame)
+        frame = dsr_hook.filter(src, frame)
+        rows_written += len(frame)
+        _append(out, f"deid.{_building(table)}", frame)
+        found.append(inv)
+    inventory = merge_inventory(found)
+    masked = sum(r.count for r in inventory if not r.proposed)
+    count = {"source_name": src.name, "rows_read": rows_read, "rows_passed": rows_written, "rows_masked": masked,
+             "status": "ok"}
+    return count, inventory
+
+
+def _slice_rows() -> int:
+    return load_scaleout_settings().privacy_partition_rows
 
 
 def _submit_slice(
@@ -150,7 +160,20 @@ def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> 
 def _swap_in(
     con: duckdb.DuckDBPyConnection, run_id: str, run_date: date, tables: dict[str, str], inventory: list
 ) -> None:
-    """Inside the stage's transaction: the night's tables replace `deid.*`, with the run context and inventory."""
+    """One transaction: the night's tables replace `deid.*`, with the run context and the PII inventory."""
+    con.execute("begin transaction")
+    try:
+        _replace_deid(con, run_id, run_date, tables, inventory)
+        faults.point("privacy")
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _replace_deid(
+    con: duckdb.DuckDBPyConnection, run_id: str, run_date: date, tables: dict[str, str], inventory: list
+) -> None:
     for table in tables.values():
         con.execute(f"drop table if exists deid.{safe_name(table)}")
         con.execute(f"alter table deid.{_building(table)} rename to {safe_name(table)}")

@@ -24,7 +24,7 @@ from prefect.futures import PrefectFuture
 from prefect.logging import get_run_logger
 from prefect.utilities.annotations import quote
 
-from flows import faults
+from flows import duck, faults
 from flows.ingest.config import load_sources
 from flows.ledger import governance
 from flows.scaleout.settings import load_scaleout_settings
@@ -110,7 +110,7 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
     history = _volume_history(wd.warehouse_db, run_date)
     slice_rows = load_scaleout_settings().quality_partition_rows
     outcomes: dict[str, QualityOutcome] = {}
-    con = duckdb.connect(str(wd.raw_db), read_only=True)
+    con = duck.connect(wd.raw_db, read_only=True)
     try:
         known = _known_customers(con, sources)
         for src in sources.sources:
@@ -197,59 +197,93 @@ def _write_raw(
     wd: Workdir, run_id: str, run_date: date, outcomes: dict[str, QualityOutcome]
 ) -> dict[str, pd.DataFrame]:
     """`validated.<source>` cut from `current.<source>` by row key in SQL (the passed rows never pass through
-    Python), and the quarantined rows; returns each source's quarantined record ids, files, lines and rules."""
+    Python), and the quarantined rows; returns each source's quarantined record ids, files, lines and rules.
+
+    The new validated tables are built beside the old ones, each committed on its own (DuckDB holds a
+    transaction's new rows in memory until it commits), then swapped in with the quarantine in one transaction.
+    """
     summaries: dict[str, pd.DataFrame] = {}
-    con = duckdb.connect(str(wd.raw_db))
+    quarantined: dict[str, pd.DataFrame] = {}
+    con = duck.connect(wd.raw_db)
     try:
         for ddl in RAW_DDL:
             con.execute(ddl)
-        con.execute("begin transaction")
-        for name, out in outcomes.items():
-            table = f"current.{safe_name(name)}"
-            con.register("_errors", pd.DataFrame({"key": out.error_rules.index.to_numpy(dtype=np.int64)}))
-            con.register(
-                "_warns", pd.DataFrame({"key": out.warn_rules.index.to_numpy(dtype=np.int64),
-                                        "rules": out.warn_rules.to_numpy(dtype=object)})
-            )
+        try:
+            for name, out in outcomes.items():
+                quarantined[name] = _cut_source(con, name, out)
+                summaries[name] = _quarantine_summary(quarantined[name])
+            con.execute("begin transaction")
             try:
-                if not out.source_failed or not table_exists(con, "validated", name):
-                    passed = "false" if out.source_failed else "c.rowid not in (select key from _errors)"
-                    con.execute(
-                        f"create or replace table validated.{safe_name(name)} as "
-                        f"select c.*, coalesce(w.rules, '') as _warn_rules from {table} as c "
-                        f"left join _warns as w on w.key = c.rowid where {passed} order by c.rowid"
-                    )
-                q = con.execute(
-                    f"select rowid as _key, * from {table} where rowid in (select key from _errors) order by rowid"
-                ).df()
-            finally:
-                con.unregister("_errors")
-                con.unregister("_warns")
-            q.insert(0, "rules", out.error_rules.reindex(q.pop("_key").to_numpy()).to_numpy())
-            summaries[name] = _quarantine_summary(q)
-            con.execute("delete from quality_meta.quarantine where run_date = ? and source_name = ?", [run_date, name])
-            if len(q):
-                payload = q[[c for c in q.columns if c not in {"record_id", "_file", "_row_number", "rules"}]]
-                rows_json = [json.dumps(r, ensure_ascii=False, default=str) for r in payload.to_dict("records")]
-                s = summaries[name]
-                con.executemany(
-                    "insert into quality_meta.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        [run_id, run_date, name, rid, f, rn, rules, js]
-                        for rid, f, rn, rules, js in zip(
-                            s["record_id"], s["_file"], s["_row_number"], s["rules"], rows_json, strict=True
-                        )
-                    ],
-                )
-        faults.point("quality")
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+                for name in outcomes:
+                    if table_exists(con, "validated", _building(name)):
+                        con.execute(f"drop table if exists validated.{safe_name(name)}")
+                        con.execute(f"alter table validated.{_building(name)} rename to {safe_name(name)}")
+                    _quarantine(con, run_id, run_date, name, quarantined[name], summaries[name])
+                faults.point("quality")
+                con.execute("commit")
+            except BaseException:
+                con.execute("rollback")
+                raise
+        finally:
+            for name in outcomes:
+                con.execute(f"drop table if exists validated.{_building(name)}")
     finally:
         con.close()
     secure_tree(wd.restricted)
     return summaries
+
+
+def _building(name: str) -> str:
+    """The table a night's `validated.<source>` is written into before it replaces the old one."""
+    return safe_name(f"{name}__building")
+
+
+def _cut_source(con: duckdb.DuckDBPyConnection, name: str, out: QualityOutcome) -> pd.DataFrame:
+    """Write the source's new validated rows beside the old ones (unless a failed source keeps its last good
+    rows) and return its quarantined rows, each with the rules it failed."""
+    table = f"current.{safe_name(name)}"
+    con.register("_errors", pd.DataFrame({"key": out.error_rules.index.to_numpy(dtype=np.int64)}))
+    con.register(
+        "_warns",
+        pd.DataFrame({"key": out.warn_rules.index.to_numpy(dtype=np.int64), "rules": out.warn_rules.to_numpy(object)}),
+    )
+    try:
+        if not out.source_failed or not table_exists(con, "validated", name):
+            passed = "false" if out.source_failed else "c.rowid not in (select key from _errors)"
+            con.execute(
+                f"create or replace table validated.{_building(name)} as "
+                f"select c.*, coalesce(w.rules, '') as _warn_rules from {table} as c "
+                f"left join _warns as w on w.key = c.rowid where {passed} order by c.rowid"
+            )
+        q = con.execute(
+            f"select rowid as _key, * from {table} where rowid in (select key from _errors) order by rowid"
+        ).df()
+    finally:
+        con.unregister("_errors")
+        con.unregister("_warns")
+    q.insert(0, "rules", out.error_rules.reindex(q.pop("_key").to_numpy()).to_numpy())
+    return q
+
+
+def _quarantine(
+    con: duckdb.DuckDBPyConnection, run_id: str, run_date: date, name: str, q: pd.DataFrame, summary: pd.DataFrame
+) -> None:
+    """The run date's quarantined raw rows of one source, replaced (restricted zone only)."""
+    con.execute("delete from quality_meta.quarantine where run_date = ? and source_name = ?", [run_date, name])
+    if not len(q):
+        return
+    payload = q[[c for c in q.columns if c not in {"record_id", "_file", "_row_number", "rules"}]]
+    rows_json = [json.dumps(r, ensure_ascii=False, default=str) for r in payload.to_dict("records")]
+    con.executemany(
+        "insert into quality_meta.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            [run_id, run_date, name, rid, f, rn, rules, js]
+            for rid, f, rn, rules, js in zip(
+                summary["record_id"], summary["_file"], summary["_row_number"], summary["rules"], rows_json,
+                strict=True,
+            )
+        ],
+    )
 
 
 def _quarantine_summary(q: pd.DataFrame) -> pd.DataFrame:

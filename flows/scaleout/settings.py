@@ -33,7 +33,7 @@ class ScaleoutSettings(BaseSettings):
         default=250_000, ge=1, description="a source is validated in slices of at most this many current rows"
     )
     privacy_partition_rows: int = Field(
-        default=500_000, ge=1000, description="a source with more validated rows is de-identified in row partitions"
+        default=100_000, ge=1000, description="a source is de-identified in slices of at most this many validated rows"
     )
     # the same variables dbt's `postgres` target reads (dbt_project/profiles.yml)
     pg_host: str = Field(default="localhost", description="PostgreSQL host of the second warehouse target")

@@ -31,6 +31,7 @@ from dbt.cli.main import dbtRunner, dbtRunnerResult
 from dbt.contracts.graph.manifest import Manifest
 
 from flows.environment import temporary_environ
+from flows.settings import load_settings
 
 FAILED_STATUSES = {NodeStatus.Error, NodeStatus.Fail, NodeStatus.RuntimeErr}
 DOCS_FILES = ("index.html", "static_index.html", "catalog.json", "manifest.json")
@@ -68,6 +69,7 @@ def _dbt_environment(project_dir: Path, warehouse_path: Path) -> AbstractContext
         "DBT_PROFILES_DIR": str(project_dir),
         "CRMGOV_WAREHOUSE_PATH": str(warehouse_path),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+        "CRMGOV_DUCKDB_MEMORY_LIMIT": load_settings().duckdb_memory_limit,
     }
     return temporary_environ(wanted)
 
