@@ -27,7 +27,7 @@ from flows.scaleout.settings import load_scaleout_settings
 from flows.scaleout.window import bounded_map
 from flows.settings import load_settings
 from flows.sql import ident, safe_name
-from flows.stages import read_slice, replace_table, row_slices, table_exists
+from flows.stages import insert_frame, read_slice, replace_table, row_slices, table_exists
 from flows.workdir import Workdir
 
 if TYPE_CHECKING:
@@ -122,7 +122,7 @@ def _deidentify_source(
         rows_read += len(frame)
         frame = dsr_hook.filter(src, frame)
         rows_written += len(frame)
-        _append(out, f"deid.{_building(table)}", frame)
+        insert_frame(out, f"deid.{_building(table)}", frame)
         found.append(inv)
     inventory = merge_inventory(found)
     masked = sum(r.count for r in inventory if not r.proposed)
@@ -145,16 +145,6 @@ def _submit_slice(
 def _building(table: str) -> str:
     """The table a night's `deid.<table>` is written into before it replaces the old one."""
     return safe_name(f"{table}__building")
-
-
-def _append(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
-    if frame.empty:
-        return
-    con.register("_deid_slice", frame)
-    try:
-        con.execute(f"insert into {table} select * from _deid_slice")
-    finally:
-        con.unregister("_deid_slice")
 
 
 def _swap_in(

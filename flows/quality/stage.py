@@ -30,7 +30,7 @@ from flows.ledger import governance
 from flows.scaleout.settings import load_scaleout_settings
 from flows.scaleout.window import bounded_map
 from flows.sql import safe_name
-from flows.stages import read_slice, row_slices, table_exists
+from flows.stages import insert_frame, read_slice, row_slices, table_exists
 from flows.workdir import Workdir, atomic_replace, secure_tree
 
 if TYPE_CHECKING:
@@ -273,17 +273,15 @@ def _quarantine(
     if not len(q):
         return
     payload = q[[c for c in q.columns if c not in {"record_id", "_file", "_row_number", "rules"}]]
-    rows_json = [json.dumps(r, ensure_ascii=False, default=str) for r in payload.to_dict("records")]
-    con.executemany(
-        "insert into quality_meta.quarantine values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [run_id, run_date, name, rid, f, rn, rules, js]
-            for rid, f, rn, rules, js in zip(
-                summary["record_id"], summary["_file"], summary["_row_number"], summary["rules"], rows_json,
-                strict=True,
-            )
-        ],
-    )
+    rows = summary.assign(row_json=[json.dumps(r, ensure_ascii=False, default=str) for r in payload.to_dict("records")])
+    insert_frame(con, "quality_meta.quarantine", _with_run(rows, run_id, run_date, name))
+
+
+def _with_run(frame: pd.DataFrame, run_id: str, run_date: date, name: str) -> pd.DataFrame:
+    """The frame behind the run id, run date and source name columns every quarantine table starts with."""
+    lead = pd.DataFrame({"run_id": run_id, "run_date": pd.Timestamp(run_date), "source_name": name},
+                        index=frame.index)
+    return pd.concat([lead, frame], axis=1)
 
 
 def _quarantine_summary(q: pd.DataFrame) -> pd.DataFrame:
@@ -292,7 +290,7 @@ def _quarantine_summary(q: pd.DataFrame) -> pd.DataFrame:
         {
             "record_id": [str(v) for v in q["record_id"]],
             "_file": q["_file"].astype(object).where(q["_file"].notna(), None).to_numpy(),
-            "_row_number": [int(v) if pd.notna(v) else None for v in q["_row_number"]],
+            "_row_number": q["_row_number"].astype("Int64").to_numpy(),
             "rules": q["rules"].to_numpy(dtype=object),
         }
     )
@@ -335,12 +333,7 @@ def _write_governance(
                     for dim, score in out.scores.items()
                 ],
             )
-            q = quarantined[name]
-            if len(q):
-                con.executemany(
-                    "insert into governance.quarantine_summary values (?, ?, ?, ?, ?, ?, ?)",
-                    [[run_id, run_date, name, *row] for row in q.itertuples(index=False)],
-                )
+            insert_frame(con, "governance.quarantine_summary", _with_run(quarantined[name], run_id, run_date, name))
         con.execute("commit")
 
 
