@@ -22,11 +22,13 @@ import pandas as pd
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from flows.privacy.analyzer import recognizer_for
-from flows.privacy.bloom import BloomEncoder, bigrams, normalize_addresses, normalize_names, pinyin_bigrams
+from flows.privacy.bloom import BloomEncoder, normalize_addresses, normalize_names, pinyin_texts
+from flows.privacy.keyed_hash import hmac_hex
 from flows.privacy.normalize import halfwidth, normalize_for, parse_date
 from flows.vocabulary import CONSENT_SPELLINGS, GENDER_SPELLINGS
 
 AAD = b"crmgov:v1"
+TOKEN_LENGTH = 32  # hex characters of the HMAC kept as a pseudonym
 AGE_BANDS = ((18, "0-17"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
 
 
@@ -64,21 +66,12 @@ def valid_or_none(entity: str | None, value: str) -> str | None:
 
 
 def hmac_token(key: bytes, normalised: str) -> str:
-    return hmac.new(key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()[:TOKEN_LENGTH]
 
 
 def hmac_tokens(key: bytes, values: list[str | None]) -> list[str | None]:
-    """hmac_token for many values: the keyed inner and outer SHA-256 states are computed once and copied."""
-    template = hmac.new(key, digestmod=hashlib.sha256)
-    out: list[str | None] = []
-    for value in values:
-        if value is None:
-            out.append(None)
-            continue
-        h = template.copy()
-        h.update(value.encode("utf-8"))
-        out.append(h.hexdigest()[:32])
-    return out
+    """hmac_token for many values at once."""
+    return hmac_hex(key, values, TOKEN_LENGTH)
 
 
 def pseudonymize(series: pd.Series, key: bytes, entity: str | None) -> pd.Series:
@@ -200,13 +193,10 @@ def encrypt(series: pd.Series, key: bytes | None) -> pd.Series:
 def bloom(series: pd.Series, encoder: BloomEncoder, level: str, entity: str | None) -> pd.Series:
     def encode(values: list[str]) -> list[str | None]:
         if level == "pinyin":
-            grams = [pinyin_bigrams(n) for n in normalize_names(values)]
-        elif entity == "LOCATION":
-            grams = [bigrams(n) for n in normalize_addresses(values)]
+            texts = pinyin_texts(normalize_names(values))
         else:
-            grams = [bigrams(n) for n in normalize_names(values)]
-        codes = encoder.encode_many(grams)
-        return [c if g else None for c, g in zip(codes, grams, strict=True)]
+            texts = normalize_addresses(values) if entity == "LOCATION" else normalize_names(values)
+        return [c if t else None for c, t in zip(encoder.encode_texts(texts), texts, strict=True)]
 
     return per_distinct_batch(series, encode)
 
