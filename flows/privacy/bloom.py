@@ -126,26 +126,31 @@ class BloomEncoder:
             inside = np.ones(max(len(points) - 1, 0), dtype=bool)
             inside[(np.cumsum(counts[counts > 0] + 1) - 1)[:-1]] = False  # the pair that straddles two texts
             pairs = ((points[:-1] << np.uint64(21)) | points[1:])[inside]
-            distinct, codes = np.unique(pairs, return_inverse=True)
+            codes, distinct = pd.factorize(pairs)
             grams = [chr(p >> 21) + chr(p & 0x1FFFFF) for p in distinct.tolist()]
-            out.extend(self._scatter(counts.tolist(), codes.ravel(), grams))
+            out.extend(self._scatter(counts.tolist(), codes, grams))
         return out
 
     def _scatter(self, counts: list[int], codes: np.ndarray, grams: list[str]) -> list[str]:
         """'0'/'1' rows: row i sets the positions of grams[codes[j]] for its counts[i] consecutive codes.
 
-        Each distinct bigram's bits are packed into 64-bit words once; a row is the OR of its bigrams' words."""
-        words = -(-self.bits // 64)
-        gram_bits = np.zeros((len(grams), words * 64), dtype=np.uint8)
-        gram_bits[np.repeat(np.arange(len(grams)), self.hashes), self.positions_many(grams).ravel()] = 1
-        packed = np.packbits(gram_bits, axis=1).view(np.uint64)
-        rows = np.zeros((len(counts), words), dtype=np.uint64)
+        Each distinct bigram's bits are packed into 64-bit words once (bit p: word p // 64, bit p % 64); a row
+        is the OR of its bigrams' words, unpacked least significant bit first."""
+        positions = self.positions_many(grams)
+        packed = np.zeros((len(grams), -(-self.bits // 64)), dtype=np.uint64)
+        gram_rows = np.repeat(np.arange(len(grams)), self.hashes)
+        np.bitwise_or.at(
+            packed, (gram_rows, positions.ravel() >> 6), np.uint64(1) << (positions.ravel() & 63).astype(np.uint64)
+        )
+        words = np.zeros((packed.shape[1], len(counts)), dtype=np.uint64)
         sizes = np.asarray(counts, dtype=np.int64)
         filled = sizes > 0
         if filled.any():
             starts = np.concatenate(([0], np.cumsum(sizes[filled])[:-1]))
-            rows[filled] = np.bitwise_or.reduceat(packed[codes], starts, axis=0)
-        bits = np.unpackbits(rows.view(np.uint8), axis=1, count=self.bits)
+            for w, column in enumerate(np.ascontiguousarray(packed.T)):  # word by word: small temporaries
+                words[w, filled] = np.bitwise_or.reduceat(column[codes], starts)
+        rows = np.ascontiguousarray(words.T)
+        bits = np.unpackbits(rows.view(np.uint8), axis=1, count=self.bits, bitorder="little")
         bits += np.uint8(ord("0"))
         text = str(bits.data, "ascii")
         return [text[i : i + self.bits] for i in range(0, len(text), self.bits)]

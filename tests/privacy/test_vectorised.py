@@ -4,11 +4,13 @@ import hashlib
 import hmac
 import random
 
+import pandas as pd
 from pypinyin import lazy_pinyin
 
 from flows.privacy.bloom import BloomEncoder, bigrams, pinyin_texts
 from flows.privacy.keyed_hash import hmac_digests, hmac_hex
-from flows.privacy.operators import hmac_token, hmac_tokens
+from flows.privacy.normalize import LONG_TEXT, WIDTH_TABLE, halfwidth, halfwidth_many, normalize_for, normalize_many
+from flows.privacy.operators import Column, hmac_token, hmac_tokens
 from flows.privacy.recognizers.cn.cn_id_card_recognizer import CnIdCardRecognizer, id_check_char
 from flows.privacy.recognizers.cn.cn_mobile_recognizer import CnMobileRecognizer
 
@@ -62,3 +64,39 @@ def test_hmac_batches_equal_hmac_new_for_every_key_length():
         messages = [b"", b"13800138000", "张伟".encode(), b"x" * 500]
         assert hmac_digests(key, messages) == [hmac.new(key, m, hashlib.sha256).digest() for m in messages]
         assert hmac_hex(key, ["a", None], 32) == [hmac.new(key, b"a", hashlib.sha256).hexdigest()[:32], None]
+
+
+def test_halfwidth_of_a_long_text_maps_each_character_like_the_table():
+    text = "客户１３８－００１３－８０００，邮箱ＡＢＣ＠ｑｑ．ｃｏｍ\u3000😀\u2014x" * 40
+    assert len(text) >= LONG_TEXT
+    assert halfwidth(text) == "".join(WIDTH_TABLE.get(ord(ch), ch) for ch in text)
+    assert halfwidth_many([text, "", "１"]) == [halfwidth(text), "", "1"]
+    assert halfwidth_many(["a\0１", "２"]) == ["a\x001", "2"]
+
+
+def test_normalising_many_values_equals_normalising_each():
+    values = [
+        "+86 138-0013-8000",
+        "0086 13800138000",
+        "8613800138000",
+        "86 21 1234 5678",
+        "0086-10-12345678",
+        " Zhang.Wei@Example.COM ",
+        "110105 19491231 002x",
+        "6222-0212-3456-7890",
+        "",
+        "a b",
+        "张 伟",
+    ]
+    for entity in ("CN_MOBILE", "CN_LANDLINE", "EMAIL_ADDRESS", "CN_ID_CARD", "CN_BANK_CARD", "CN_PASSPORT", None):
+        narrow = [halfwidth(v) for v in values]
+        assert normalize_many(entity, narrow) == [normalize_for(entity, v) for v in values], entity
+        assert normalize_many(entity, [*narrow, "1\n2"]) == [normalize_for(entity, v) for v in [*values, "1\n2"]]
+
+
+def test_a_column_keeps_each_distinct_non_blank_value_once():
+    series = pd.Series(["a", None, " ", "b", "a", float("nan"), "", 7, "b "], index=range(10, 19))
+    column = Column.of(series)
+    assert column.values == ["a", "b", "b "]
+    assert column.map(str.upper).tolist() == ["A", None, None, "B", "A", None, None, None, "B "]
+    assert list(column.map(str.upper).index) == list(range(10, 19))
