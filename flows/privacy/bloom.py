@@ -18,7 +18,7 @@ import pandas as pd
 from pypinyin import lazy_pinyin
 
 from flows.privacy.keyed_hash import hmac_digests
-from flows.privacy.normalize import normalize_text
+from flows.privacy.normalize import halfwidth_many, normalize_text
 
 try:
     import opencc
@@ -57,7 +57,7 @@ def normalize_addresses(values: list[str]) -> list[str]:
 
 
 def _simplified_lines(values: list[str]) -> list[str]:
-    flat = ["".join(normalize_text(v).split()) for v in values]
+    flat = ["".join(v.split()) for v in halfwidth_many(values)]
     converted = to_simplified("\n".join(flat)).split("\n")
     return converted if len(converted) == len(flat) else ["".join(to_simplified(v).split()) for v in flat]
 
@@ -137,11 +137,9 @@ class BloomEncoder:
         Each distinct bigram's bits are packed into 64-bit words once (bit p: word p // 64, bit p % 64); a row
         is the OR of its bigrams' words, unpacked least significant bit first."""
         positions = self.positions_many(grams)
-        packed = np.zeros((len(grams), -(-self.bits // 64)), dtype=np.uint64)
-        gram_rows = np.repeat(np.arange(len(grams)), self.hashes)
-        np.bitwise_or.at(
-            packed, (gram_rows, positions.ravel() >> 6), np.uint64(1) << (positions.ravel() & 63).astype(np.uint64)
-        )
+        gram_bits = np.zeros((len(grams), -(-self.bits // 64) * 64), dtype=np.uint8)
+        gram_bits[np.repeat(np.arange(len(grams)), self.hashes), positions.ravel()] = 1
+        packed = np.packbits(gram_bits, axis=1, bitorder="little").view(np.uint64)
         words = np.zeros((packed.shape[1], len(counts)), dtype=np.uint64)
         sizes = np.asarray(counts, dtype=np.int64)
         filled = sizes > 0

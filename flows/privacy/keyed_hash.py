@@ -7,7 +7,7 @@ column of values cheap; `hmac.new` per value would pad and hash the key again ev
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 BLOCK_SIZE = 64  # SHA-256's block, in bytes
 
@@ -20,22 +20,20 @@ def keyed_states(key: bytes) -> tuple[hashlib._Hash, hashlib._Hash]:
     return hashlib.sha256(bytes(b ^ 0x36 for b in key)), hashlib.sha256(bytes(b ^ 0x5C for b in key))
 
 
-def _outer_states(key: bytes, messages: Iterable[bytes]) -> Iterator[hashlib._Hash]:
+def hmac_digests(key: bytes, messages: Iterable[bytes]) -> list[bytes]:
     inner, outer = keyed_states(key)
+    out: list[bytes] = []
     for message in messages:
         i = inner.copy()
         i.update(message)
         o = outer.copy()
         o.update(i.digest())
-        yield o
-
-
-def hmac_digests(key: bytes, messages: Iterable[bytes]) -> list[bytes]:
-    return [o.digest() for o in _outer_states(key, messages)]
+        out.append(o.digest())
+    return out
 
 
 def hmac_hex(key: bytes, texts: list[str | None], length: int) -> list[str | None]:
     """The first `length` hex characters of each text's HMAC; None stays None."""
-    present = (t.encode("utf-8") for t in texts if t is not None)
-    hexes = iter([o.hexdigest()[:length] for o in _outer_states(key, present)])
+    present = [t.encode("utf-8") for t in texts if t is not None]
+    hexes = iter([digest.hex()[:length] for digest in hmac_digests(key, present)])
     return [None if t is None else next(hexes) for t in texts]

@@ -112,26 +112,21 @@ def mask_names(values: list[str]) -> list[str | None]:
     return out
 
 
-def mask_normalised(entity: str | None, norm: str | None) -> str | None:
+def mask_normalised(entity: str | None, norms: tuple[str | None, ...]) -> list[str | None]:
     """138****8000, 110***********123X, a***@b.com; other entities keep their first and last character."""
-    if not norm:
-        return None
     if entity == "CN_MOBILE":
-        return f"{norm[:3]}****{norm[-4:]}"
+        return [f"{n[:3]}****{n[-4:]}" if n else None for n in norms]
     if entity == "CN_ID_CARD":
-        return f"{norm[:3]}{'*' * 11}{norm[-4:]}"
+        return [f"{n[:3]}***********{n[-4:]}" if n else None for n in norms]
     if entity == "EMAIL_ADDRESS":
-        local, _, domain = norm.partition("@")
-        return f"{local[:1]}***@{domain}"
-    return norm[:1] + "*" * max(len(norm) - 2, 1) + norm[-1:]
+        return [f"{n[:1]}***@{n.partition('@')[2]}" if n else None for n in norms]
+    return [n[:1] + "*" * max(len(n) - 2, 1) + n[-1:] if n else None for n in norms]
 
 
 def mask(column: Column, entity: str | None) -> pd.Series:
     if entity == "PERSON":
         return column.map_batch(mask_names)
-    return column.map_batch(
-        lambda values: [mask_normalised(entity, n) for n in valid_normalised(entity, tuple(values))]
-    )
+    return column.map_batch(lambda values: mask_normalised(entity, valid_normalised(entity, tuple(values))))
 
 
 def age_band(birth: date, as_of: date) -> str:

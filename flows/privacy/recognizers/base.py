@@ -62,23 +62,19 @@ class CnPatternRecognizer(PatternRecognizer):
     def spans(self, text: str) -> list[Span]:
         """Valid (start, end, score) spans in already width-normalised text, duplicates not yet removed."""
         cls = type(self)
-        refines = cls.refine is not CnPatternRecognizer.refine
         candidates: list[Span] = []
         for pattern, compiled in self._compiled:
             group = "pii" if "pii" in compiled.groupindex else 0
-            found = [m.span(group) for m in compiled.finditer(text)]
-            for start, end in found:
-                if start < 0 or start == end:
-                    continue
-                refined = self.refine(text, start, end) if refines else (start, end)
-                if refined is not None:
-                    candidates.append((refined[0], refined[1], pattern.score))
+            spans = (m.span(group) for m in compiled.finditer(text))
+            candidates.extend((s, e, pattern.score) for s, e in spans if 0 <= s < e)
         validates = not (
             cls.validate_many is CnPatternRecognizer.validate_many
             and cls.validate_result is PatternRecognizer.validate_result
         )
-        checks = self.validate_many([text[s:e] for s, e, _ in candidates]) if validates else [None] * len(candidates)
         invalidates = cls.invalidate_result is not PatternRecognizer.invalidate_result
+        if not validates and not invalidates:
+            return candidates
+        checks = self.validate_many([text[s:e] for s, e, _ in candidates]) if validates else [None] * len(candidates)
         return [
             (start, end, EntityRecognizer.MAX_SCORE if valid else score)
             for (start, end, score), valid in zip(candidates, checks, strict=True)
@@ -103,10 +99,6 @@ class CnPatternRecognizer(PatternRecognizer):
             if row is not None and end - start == len(norms[row]):
                 ok[row] = True
         return ok
-
-    def refine(self, text: str, start: int, end: int) -> tuple[int, int] | None:
-        """Adjust or reject a raw match using the text around it (names need their boundary found)."""
-        return start, end
 
     def is_valid(self, value: str) -> bool:
         """Whether a whole structured cell is one value of this entity (same patterns, same validators)."""
