@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 
 from flows.privacy import operators as ops
-from flows.privacy.analyzer import replace_spans, scan_texts
+from flows.privacy.analyzer import redact_texts, scan_texts
 from flows.privacy.bloom import BloomEncoder
 from flows.privacy.keys import Keys
 from flows.privacy.policy import DEID_TABLES, ColumnPolicy, OperatorSpec, Policy, load_policy
@@ -107,10 +107,8 @@ def deidentify(
         if col not in df:
             continue
         texts = [v if isinstance(v, str) else None for v in df[col].tolist()]
-        hits = scan_texts(texts, fp.entities)
-        redacted = [replace_spans(t, h) if t is not None else None for t, h in zip(texts, hits, strict=True)]
+        redacted, found = redact_texts(texts, fp.entities)
         out[fp.to] = pd.Series(redacted, index=df.index, dtype=object)
-        found = Counter(hit.entity for row in hits for hit in row)
         inventory.extend(InventoryRow(source, col, e, n, fp.operator, False) for e, n in sorted(found.items()))
     declared = set(ep.columns) | set(ep.free_text) | LINEAGE
     for col in df.columns:
