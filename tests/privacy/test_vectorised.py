@@ -11,8 +11,10 @@ from flows.privacy.bloom import BloomEncoder, bigrams, pinyin_texts
 from flows.privacy.keyed_hash import hmac_digests, hmac_hex
 from flows.privacy.normalize import LONG_TEXT, WIDTH_TABLE, halfwidth, halfwidth_many, normalize_for, normalize_many
 from flows.privacy.operators import Column, hmac_token, hmac_tokens
+from flows.privacy.recognizers.cn.cn_bank_card_recognizer import CnBankCardRecognizer
 from flows.privacy.recognizers.cn.cn_id_card_recognizer import CnIdCardRecognizer, id_check_char
 from flows.privacy.recognizers.cn.cn_mobile_recognizer import CnMobileRecognizer
+from flows.privacy.recognizers.cn.cn_uscc_recognizer import CnUsccRecognizer, org_code_check_char, uscc_check_char
 
 
 def test_id_checksum_many_equals_one_by_one():
@@ -100,3 +102,22 @@ def test_a_column_keeps_each_distinct_non_blank_value_once():
     assert column.values == ["a", "b", "b "]
     assert column.map(str.upper).tolist() == ["A", None, None, "B", "A", None, None, None, "B "]
     assert list(column.map(str.upper).index) == list(range(10, 19))
+
+
+def test_bank_card_and_credit_code_checks_many_equal_one_by_one():
+    rng = random.Random(5)
+    cards = CnBankCardRecognizer()
+    numbers = ["6222 0212 3456 7890 128", "4111-1111-1111-1111", "440306199003071232", "٦٢٢٢٠٢١٢٣٤٥٦٧٨٩٠١٢٨", "123"]
+    numbers += ["".join(rng.choice("0123456789") for _ in range(rng.choice((16, 18, 19)))) for _ in range(3000)]
+    assert cards.validate_many(numbers) == [cards.validate_result(n) for n in numbers]
+    assert 100 < sum(bool(v) for v in cards.validate_many(numbers)) < len(numbers)
+    codes = CnUsccRecognizer()
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    values = ["91350100M000100Y43", "91350100m000100y43", "91350100M000100Y44", "443624358266038875", "9135"]
+    for _ in range(3000):
+        org8 = "".join(rng.choice(alphabet) for _ in range(8))
+        body = f"{rng.choice(['91', '11', '99', 'Y1'])}{rng.choice(['31', '44', '00'])}{rng.randint(0, 9999):04d}{org8}"
+        body += org_code_check_char(org8) if rng.random() < 0.7 else rng.choice(alphabet)
+        values.append(body + (uscc_check_char(body) if rng.random() < 0.7 else rng.choice(alphabet)))
+    assert codes.validate_many(values) == [codes.validate_result(v) for v in values]
+    assert 100 < sum(bool(v) for v in codes.validate_many(values)) < len(values)
