@@ -120,9 +120,11 @@ class BloomEncoder:
         out: list[str] = []
         for first in range(0, len(texts), BLOCK_ROWS):
             block = texts[first : first + BLOCK_ROWS]
-            padded = "".join(f"_{t}_" for t in block if t)
+            filled = [t for t in block if t]
+            padded = f"_{'__'.join(filled)}_" if filled else ""
             points = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
-            counts = np.array([len(t) + 1 if t else 0 for t in block], dtype=np.int64)
+            lengths = np.fromiter(map(len, block), dtype=np.int64, count=len(block))
+            counts = np.where(lengths > 0, lengths + 1, 0)
             inside = np.ones(max(len(points) - 1, 0), dtype=bool)
             inside[(np.cumsum(counts[counts > 0] + 1) - 1)[:-1]] = False  # the pair that straddles two texts
             pairs = ((points[:-1] << np.uint64(21)) | points[1:])[inside]

@@ -84,8 +84,8 @@ def valid_normalised(entity: str | None, values: tuple[str, ...]) -> tuple[str |
     rec = recognizer_for(entity) if entity else None
     narrow = [v.strip() for v in halfwidth_many(list(values))]
     ok = rec.whole_matches(narrow) if rec is not None else [True] * len(values)
-    normalised = iter(normalize_many(entity, [n for n, good in zip(narrow, ok, strict=True) if good]))
-    return tuple((next(normalised) or None) if good else None for good in ok)
+    normalised = iter(normalize_many(entity, list(compress(narrow, ok))))
+    return tuple([(next(normalised) or None) if good else None for good in ok])
 
 
 def hmac_token(key: bytes, normalised: str) -> str:

@@ -57,17 +57,19 @@ class CnIdCardRecognizer(CnPatternRecognizer):
         ASCII numbers (others, such as numbers in another script's digits, are checked one by one)."""
         numbers = [v.replace(" ", "").upper() for v in values]
         plain = [len(n) == 18 and n.isascii() and n[:17].isdigit() for n in numbers]
-        shaped = [n if p else "0" * 18 for n, p in zip(numbers, plain, strict=True)]
-        if not shaped:
+        if not numbers:
             return []
-        digits = np.frombuffer("".join(shaped).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        shaped = "".join(n if p else "0" * 18 for n, p in zip(numbers, plain, strict=True))
+        digits = np.frombuffer(shaped.encode("ascii"), dtype=np.uint8).reshape(-1, 18)
         checks = np.frombuffer(CHECK_CHARS.encode("ascii"), dtype=np.uint8)
         body = digits[:, :17].astype(np.int64) - ord("0")
-        ok = (checks[body @ _WEIGHTS % 11] == digits[:, 17]) & _real_dates(body[:, 6:14])
-        rows = zip(ok.tolist(), numbers, plain, values, strict=True)
-        return [(good and n[:2] in PROVINCES) if p else self.validate_result(v) for good, n, p, v in rows]
+        region = body[:, 0] * 10 + body[:, 1]
+        ok = (checks[body @ _WEIGHTS % 11] == digits[:, 17]) & _real_dates(body[:, 6:14]) & _PROVINCE_CODES[region]
+        rows = zip(ok.tolist(), plain, values, strict=True)
+        return [good if p else self.validate_result(v) for good, p, v in rows]
 
 
+_PROVINCE_CODES = np.isin(np.arange(100), [int(p) for p in PROVINCES])
 _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
 
 
