@@ -147,7 +147,9 @@ def _scan_distinct(texts: Sequence[str | None], recs: list[CnPatternRecognizer])
     )
 
 
-def _wanted(entities: Iterable[str] | None, recognizers: Sequence[CnPatternRecognizer] | None) -> list:
+def _wanted(
+    entities: Iterable[str] | None, recognizers: Sequence[CnPatternRecognizer] | None
+) -> list[CnPatternRecognizer]:
     recs = list(recognizers if recognizers is not None else load_recognizers())
     wanted = set(entities) if entities is not None else None
     return [r for r in recs if wanted is None or r.ENTITY in wanted]

@@ -30,17 +30,10 @@ def policy():
 
 def _customers() -> pd.DataFrame:
     n = len(BIRTHS)
-    return pd.DataFrame(
-        {
-            "source_name": ["febrl"] * n,
-            "source_system": ["febrl"] * n,
-            "record_id": [str(i) for i in range(n)],
-            "name": ["Ann Lee"] * n,
-            "birth_date": BIRTHS,
-            "document_number": DOCUMENTS,
-            "postal_code": POSTCODES,
-        }
-    )
+    return pd.DataFrame({
+        "source_name": ["febrl"] * n, "source_system": ["febrl"] * n, "record_id": [str(i) for i in range(n)],
+        "name": ["Ann Lee"] * n, "birth_date": BIRTHS, "document_number": DOCUMENTS, "postal_code": POSTCODES,
+    })
 
 
 def _deid(policy, key: bytes) -> pd.DataFrame:
