@@ -74,17 +74,18 @@ def gazetteer_hits(text: str) -> np.ndarray:
 # Every address worth reporting has a level suffix (省, 市, 区...) or a house number (a digit before 号, 弄,
 # 栋...); the gazetteer only looks at windows around those anchors.
 _LEVEL = re.compile(r"[省市区县州旗盟]")
-_UNIT_AFTER_DIGIT = re.compile(r"(?<=\d)(?:号|弄|栋|幢|楼|层|单元|室|座)")
+# Units are searched on their own (a leading look-behind would make the engine try every position); the digit
+# before one is checked after (str.isdecimal is what \d matches).
+_UNIT = re.compile(r"号|弄|栋|幢|楼|层|单元|室|座")
 WINDOW_BEFORE, WINDOW_AFTER = 40, 20
 
 
 def address_windows(text: str) -> np.ndarray:
     """Merged [start, end) windows of text around anchors, where administrative chains can be: rows of
     (start, end). An anchor is one character, so windows grow with it and merge where they touch."""
-    anchors = np.array(
-        sorted([m.start() for m in _LEVEL.finditer(text)] + [m.start() - 1 for m in _UNIT_AFTER_DIGIT.finditer(text)]),
-        dtype=np.int64,
-    )
+    levels = [m.start() for m in _LEVEL.finditer(text)]
+    units = [m.start() - 1 for m in _UNIT.finditer(text) if m.start() and text[m.start() - 1].isdecimal()]
+    anchors = np.array(sorted(levels + units), dtype=np.int64)
     if not len(anchors):
         return np.zeros((0, 2), dtype=np.int64)
     lo = np.maximum(anchors - WINDOW_BEFORE, 0)
