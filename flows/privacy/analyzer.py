@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate
+from itertools import accumulate, chain
 from pathlib import Path
 from typing import NamedTuple
 
@@ -127,9 +127,10 @@ def _scan_distinct(texts: Sequence[str | None], recs: list[CnPatternRecognizer])
         accumulate((len(t) + len(SEPARATOR) for t in distinct), initial=0), dtype=np.int64, count=len(distinct) + 1
     )
     joined = halfwidth(SEPARATOR.join(distinct))
-    found = [(s, e, score, rank) for rank, rec in enumerate(recs) for s, e, score in rec.spans(joined)]
-    table = np.array(found, dtype=np.float64).reshape(-1, 4)
-    start, end, score, rank = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2], table[:, 3]
+    found = [rec.spans(joined) for rec in recs]
+    table = np.fromiter(chain.from_iterable(chain.from_iterable(found)), dtype=np.float64).reshape(-1, 3)
+    start, end, score = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2]
+    rank = np.repeat(np.arange(len(recs)), [len(f) for f in found])
     row = np.searchsorted(offsets, start, side="right") - 1
     inside = end - offsets[row] <= offsets[row + 1] - offsets[row] - len(SEPARATOR)
     start, end, score, rank, row = start[inside], end[inside], score[inside], rank[inside], row[inside]
@@ -185,20 +186,17 @@ def redact_texts(
     hold (a text that occurs twice counts twice)."""
     spans = _scan_distinct(texts, _wanted(entities, None))
     joined = SEPARATOR.join(spans.distinct)
-    pieces: list[str] = []
-    last = 0
-    for start, end, entity in zip(spans.start.tolist(), spans.end.tolist(), spans.entity, strict=True):
-        pieces += (joined[last:start], f"<{entity}>")
-        last = end
-    pieces.append(joined[last:])
-    redacted = "".join(pieces)
-    change = np.array([len(e) + 2 for e in spans.entity], dtype=np.int64) - (spans.end - spans.start)
+    tags = [f"<{entity}>" for entity in spans.entity]
+    kept = [joined[a:b] for a, b in zip([0, *spans.end.tolist()], [*spans.start.tolist(), len(joined)], strict=True)]
+    redacted = "".join(chain.from_iterable(zip(kept, [*tags, ""], strict=True)))
+    change = np.fromiter(map(len, tags), dtype=np.int64, count=len(tags)) - (spans.end - spans.start)
     grown = np.bincount(spans.row, weights=change, minlength=len(spans.distinct)).astype(np.int64)
     begin = spans.offsets[:-1] + np.r_[0, np.cumsum(grown)[:-1]]
     stop = spans.offsets[1:] - len(SEPARATOR) + np.cumsum(grown)
     by_text = {t: redacted[b:e] for t, b, e in zip(spans.distinct, begin.tolist(), stop.tolist(), strict=True)}
     times = Counter(t for t in texts if t)
+    weights = np.array([times[t] for t in spans.distinct], dtype=np.int64)[spans.row]
     found: Counter[str] = Counter()
-    for row, entity in zip(spans.row.tolist(), spans.entity, strict=True):
-        found[entity] += times[spans.distinct[row]]
+    for entity, weight in zip(spans.entity, weights.tolist(), strict=True):
+        found[entity] += weight
     return [by_text[t] if t else t for t in texts], found
