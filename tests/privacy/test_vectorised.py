@@ -3,10 +3,13 @@
 import hashlib
 import hmac
 import random
+import re
 
 import pandas as pd
 from pypinyin import lazy_pinyin
 
+from benchmarks.pii_fixture import labelled_notes
+from flows.privacy.analyzer import load_recognizers
 from flows.privacy.bloom import BloomEncoder, bigrams, pinyin_texts
 from flows.privacy.keyed_hash import hmac_digests, hmac_hex
 from flows.privacy.normalize import LONG_TEXT, WIDTH_TABLE, halfwidth, halfwidth_many, normalize_for, normalize_many
@@ -122,3 +125,18 @@ def test_bank_card_and_credit_code_checks_many_equal_one_by_one():
         values.append(body + (uscc_check_char(body) if rng.random() < 0.7 else rng.choice(alphabet)))
     assert codes.validate_many(values) == [codes.validate_result(v) for v in values]
     assert 100 < sum(bool(v) for v in codes.validate_many(values)) < len(values)
+
+
+def test_first_character_guards_change_no_match():
+    text = "\n\n".join(
+        [it.text for it in labelled_notes(1500)]
+        + ["+86 (21) 1234-5678 (021)12345678-123 0086-10-12345678 86 138 0013 8000 (+86)13800138000", "a::1 fe80::1:2"]
+    )
+    guarded = [p for rec in load_recognizers() for p in rec.patterns if p.regex.startswith("(?=")]
+    assert {p.name for p in guarded} >= {"cn_mobile", "cn_landline", "cn_passport", "ipv4", "ipv6"}
+    for pattern in guarded:
+        guard = re.match(r"\(\?=(\[[^\]]*\]|\\d)\)", pattern.regex)
+        assert guard, pattern.name
+        plain = re.compile(pattern.regex[guard.end() :], re.DOTALL | re.MULTILINE)
+        fast = re.compile(pattern.regex, re.DOTALL | re.MULTILINE)
+        assert [m.span("pii") for m in fast.finditer(text)] == [m.span("pii") for m in plain.finditer(text)]
