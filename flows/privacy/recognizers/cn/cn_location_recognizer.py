@@ -11,6 +11,7 @@ import csv
 import importlib.util
 import re
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 import ahocorasick_rs
@@ -67,7 +68,7 @@ def gazetteer_hits(text: str) -> np.ndarray:
     """Every occurrence of every administrative name in text, overlapping ones too: rows of (start, end),
     ordered by start."""
     found = _automaton()[0].find_matches_as_indexes(text, overlapping=True)
-    hits = np.array([(start, end) for _, start, end in found], dtype=np.int64).reshape(-1, 2)
+    hits = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=3 * len(found)).reshape(-1, 3)[:, 1:]
     return hits[np.argsort(hits[:, 0], kind="stable")]
 
 
@@ -95,19 +96,17 @@ def address_windows(text: str) -> np.ndarray:
 
 
 def admin_runs(text: str, hits: np.ndarray) -> list[tuple[int, int, int]]:
-    """Chains of adjacent administrative names among hits (rows of (start, end) ordered by start): (start,
-    end, how many names); a name that starts a road name (南京路) is not one."""
-    longest: dict[int, int] = {}
-    for start, end in hits.tolist():
-        if _ROAD_AFTER.match(text, end):
-            continue
-        longest[start] = max(longest.get(start, 0), end - start)
+    """Chains of adjacent administrative names among hits (rows of (start, end)): (start, end, how many names),
+    the longest name at each start, a name that starts a road name (南京路) left out. Hits of windows that do
+    not touch chain as if each window were alone: a chain cannot reach the next window."""
+    names = hits[[not _ROAD_AFTER.match(text, end) for end in hits[:, 1].tolist()]] if len(hits) else hits
+    names = names[np.lexsort((-names[:, 1], names[:, 0]))]
+    longest = names[np.r_[True, names[1:, 0] != names[:-1, 0]]] if len(names) else names
     runs: list[tuple[int, int, int]] = []
     pos = -1
-    for start in sorted(longest):
+    for start, end in longest.tolist():
         if start < pos:
             continue
-        end = start + longest[start]
         if runs and runs[-1][1] == start:
             runs[-1] = (runs[-1][0], end, runs[-1][2] + 1)
         else:
@@ -132,12 +131,9 @@ class CnLocationRecognizer(CnPatternRecognizer):
         # each hit inside one window (hits across a window's edge are not looked at)
         row = np.searchsorted(windows[:, 0], hits[:, 0], side="right") - 1
         inside = (row >= 0) & (hits[:, 1] <= windows[np.maximum(row, 0), 1])
-        hits, row = hits[inside], row[inside]
-        cuts = np.flatnonzero(np.diff(row)) + 1
-        for chunk in np.split(hits, cuts):
-            for start, end, count in admin_runs(text, chunk):
-                detail = DETAIL.match(text, end)
-                stop = detail.end() if detail else end
-                if count >= 2 or stop > end:
-                    found.append((start, stop, 0.7))
+        for start, end, count in admin_runs(text, hits[inside]):
+            detail = DETAIL.match(text, end)
+            stop = detail.end() if detail else end
+            if count >= 2 or stop > end:
+                found.append((start, stop, 0.7))
         return found
