@@ -60,6 +60,7 @@ class CnUsccRecognizer(CnPatternRecognizer):
         code = pattern_text.upper()
         return (
             len(code) == 18
+            and set(code) <= _ALPHABET  # \d also matches other scripts' digits, which no check character counts
             and code[:2] in AUTHORITY_TYPES
             and code[2:4] in PROVINCES
             and org_code_check_char(code[8:16]) == code[16]
