@@ -3,7 +3,8 @@
 Each bigram sets `hashes` positions derived from an HMAC of the bigram (double hashing), so without the key the
 filter cannot be rebuilt from a dictionary of names. Output is a '0'/'1' string (the warehouse contract).
 Bigram positions are cached per distinct bigram (a column has few: names share characters), and a whole column
-is encoded at once by numpy: one scatter of (row, position) pairs into a bit matrix, read back as '0'/'1' rows.
+is encoded at once by numpy: the bigrams are pairs of adjacent code points of the padded texts, found with one
+np.unique, and their positions are scattered into a bit matrix read back as '0'/'1' rows.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 import pandas as pd
 from pypinyin import lazy_pinyin
 
-from flows.privacy.normalize import normalize_text
+from flows.privacy.keyed_hash import hmac_digests
+from flows.privacy.normalize import halfwidth_many, normalize_text
 
 try:
     import opencc
@@ -55,7 +57,7 @@ def normalize_addresses(values: list[str]) -> list[str]:
 
 
 def _simplified_lines(values: list[str]) -> list[str]:
-    flat = ["".join(normalize_text(v).split()) for v in values]
+    flat = ["".join(v.split()) for v in halfwidth_many(values)]
     converted = to_simplified("\n".join(flat)).split("\n")
     return converted if len(converted) == len(flat) else ["".join(to_simplified(v).split()) for v in flat]
 
@@ -71,26 +73,33 @@ def _char_pinyin(ch: str) -> str:
     return "".join(lazy_pinyin(ch))
 
 
+def pinyin_texts(names: list[str]) -> list[str]:
+    """The toneless pinyin of each name, character by character (names are read per character): one translate
+    table for the characters of all the names."""
+    table = {ord(ch): _char_pinyin(ch) for ch in set().union(*names)}
+    return [name.translate(table) for name in names]
+
+
 def pinyin_bigrams(name: str) -> list[str]:
-    """Bigrams of the toneless pinyin, character by character (names are read per character)."""
-    return bigrams("".join(_char_pinyin(ch) for ch in name))
+    return bigrams(pinyin_texts([name])[0])
 
 
 class BloomEncoder:
     def __init__(self, key: bytes, field: str, bits: int = DEFAULT_BITS, hashes: int = DEFAULT_HASHES) -> None:
         self._key = hmac.new(key, f"bloom:{field}".encode(), hashlib.sha256).digest()
-        self._keyed = hmac.new(self._key, digestmod=hashlib.sha256)
         self.bits, self.hashes = bits, hashes
-        self.positions = lru_cache(maxsize=200_000)(self._positions)
         self.encode = lru_cache(maxsize=200_000)(self._encode)
 
-    def _positions(self, gram: str) -> tuple[int, ...]:
-        h = self._keyed.copy()
-        h.update(gram.encode("utf-8"))
-        digest = h.digest()
-        h1 = int.from_bytes(digest[:8], "big")
-        h2 = int.from_bytes(digest[8:16], "big") | 1
-        return tuple((h1 + i * h2) % self.bits for i in range(self.hashes))
+    def positions(self, gram: str) -> tuple[int, ...]:
+        return tuple(self.positions_many([gram])[0].tolist())
+
+    def positions_many(self, grams: list[str]) -> np.ndarray:
+        """The `hashes` bit positions of each bigram, one row each: double hashing of its keyed HMAC,
+        (h1 + i * h2) mod bits, with h1 and h2 the first two big-endian 64-bit words (h2 made odd)."""
+        digests = hmac_digests(self._key, (g.encode("utf-8") for g in grams))
+        words = np.frombuffer(b"".join(digests), dtype=">u8").reshape(-1, 4)
+        h1, h2 = (words[:, 0] % self.bits).astype(np.int64), ((words[:, 1] | 1) % self.bits).astype(np.int64)
+        return (h1[:, None] + np.arange(self.hashes)[None, :] * h2[:, None]) % self.bits
 
     def _encode(self, grams: tuple[str, ...]) -> str:
         return self.encode_many([list(grams)])[0]
@@ -101,15 +110,50 @@ class BloomEncoder:
         for first in range(0, len(grams_per_value), BLOCK_ROWS):
             block = grams_per_value[first : first + BLOCK_ROWS]
             flat = [g for grams in block for g in grams]
-            matrix = np.zeros((len(block), self.bits), dtype=np.uint8)
-            if flat:
-                codes, distinct = pd.factorize(pd.Series(flat, dtype=object), sort=False)
-                table = np.array([self.positions(g) for g in distinct], dtype=np.int64).reshape(-1, self.hashes)
-                rows = np.repeat(np.arange(len(block)), [len(g) for g in block])
-                matrix[np.repeat(rows, self.hashes), table[codes].ravel()] = 1
-            matrix += ord("0")
-            out.extend(row.decode("ascii") for row in matrix.view(f"S{self.bits}").ravel())
+            codes, distinct = pd.factorize(pd.Series(flat, dtype=object), sort=False)
+            out.extend(self._scatter([len(g) for g in block], codes, distinct.tolist()))
         return out
+
+    def encode_texts(self, texts: list[str]) -> list[str]:
+        """encode_many of the padded bigrams of each text, without building the bigram strings: a bigram is a
+        pair of adjacent code points of the padded texts laid end to end, pairs across two texts left out."""
+        out: list[str] = []
+        for first in range(0, len(texts), BLOCK_ROWS):
+            block = texts[first : first + BLOCK_ROWS]
+            filled = [t for t in block if t]
+            padded = f"_{'__'.join(filled)}_" if filled else ""
+            points = np.frombuffer(padded.encode("utf-32-le"), dtype=np.uint32).astype(np.uint64)
+            lengths = np.fromiter(map(len, block), dtype=np.int64, count=len(block))
+            counts = np.where(lengths > 0, lengths + 1, 0)
+            inside = np.ones(max(len(points) - 1, 0), dtype=bool)
+            inside[(np.cumsum(counts[counts > 0] + 1) - 1)[:-1]] = False  # the pair that straddles two texts
+            pairs = ((points[:-1] << np.uint64(21)) | points[1:])[inside]
+            codes, distinct = pd.factorize(pairs)
+            grams = [chr(p >> 21) + chr(p & 0x1FFFFF) for p in distinct.tolist()]
+            out.extend(self._scatter(counts.tolist(), codes, grams))
+        return out
+
+    def _scatter(self, counts: list[int], codes: np.ndarray, grams: list[str]) -> list[str]:
+        """'0'/'1' rows: row i sets the positions of grams[codes[j]] for its counts[i] consecutive codes.
+
+        Each distinct bigram's bits are packed into 64-bit words once (bit p: word p // 64, bit p % 64); a row
+        is the OR of its bigrams' words, unpacked least significant bit first."""
+        positions = self.positions_many(grams)
+        gram_bits = np.zeros((len(grams), -(-self.bits // 64) * 64), dtype=np.uint8)
+        gram_bits[np.repeat(np.arange(len(grams)), self.hashes), positions.ravel()] = 1
+        packed = np.packbits(gram_bits, axis=1, bitorder="little").view(np.uint64)
+        words = np.zeros((packed.shape[1], len(counts)), dtype=np.uint64)
+        sizes = np.asarray(counts, dtype=np.int64)
+        filled = sizes > 0
+        if filled.any():
+            starts = np.concatenate(([0], np.cumsum(sizes[filled])[:-1]))
+            for w, column in enumerate(np.ascontiguousarray(packed.T)):  # word by word: small temporaries
+                words[w, filled] = np.bitwise_or.reduceat(column[codes], starts)
+        rows = np.ascontiguousarray(words.T)
+        bits = np.unpackbits(rows.view(np.uint8), axis=1, count=self.bits, bitorder="little")
+        bits += np.uint8(ord("0"))
+        text = str(bits.data, "ascii")
+        return [text[i : i + self.bits] for i in range(0, len(text), self.bits)]
 
 
 def dice(a: str, b: str) -> float:

@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 
 from flows.privacy import operators as ops
-from flows.privacy.analyzer import replace_spans, scan_texts
+from flows.privacy.analyzer import redact_texts, scan_texts
 from flows.privacy.bloom import BloomEncoder
 from flows.privacy.keys import Keys
 from flows.privacy.policy import DEID_TABLES, ColumnPolicy, OperatorSpec, Policy, load_policy
@@ -41,6 +41,7 @@ def _apply(
     col: str,
     cp: ColumnPolicy,
     df: pd.DataFrame,
+    column: ops.Column,
     keys: Keys,
     encoders: dict[str, BloomEncoder],
     as_of: date | None,
@@ -49,20 +50,20 @@ def _apply(
     if spec.op == "keep":
         return series.astype(object).where(series.notna(), None)
     if spec.op == "pseudonymize":
-        return ops.pseudonymize(series, keys.pseudonym, cp.entity)
+        return ops.pseudonymize(column, keys.pseudonym, cp.entity)
     if spec.op == "mask":
-        return ops.mask(series, cp.entity)
+        return ops.mask(column, cp.entity)
     if spec.op == "redact":
-        return pd.Series([None] * len(series), index=series.index, dtype=object)
+        return column.nulls()
     if spec.op == "generalize":
-        return ops.generalize(series, spec.level or "", as_of)
+        return ops.generalize(column, spec.level or "", as_of)
     if spec.op == "encrypt":
         return ops.encrypt(series, keys.encryption)
     if spec.op == "bloom":
-        return ops.bloom(series, encoders[f"{col}:{spec.level}"], spec.level or "chars", cp.entity)
+        return ops.bloom(column, encoders[f"{col}:{spec.level}"], spec.level or "chars", cp.entity)
     if spec.op == "code":
-        return ops.code(series, spec.level or "")
-    return ops.check_id_birth(series, df["birth_date"] if "birth_date" in df else None)
+        return ops.code(column, spec.level or "")
+    return ops.check_id_birth(column, ops.Column.of(df["birth_date"]) if "birth_date" in df else None)
 
 
 def _propose(series: pd.Series) -> str | None:
@@ -79,9 +80,10 @@ def deidentify(
     ep = policy.entities[entity]
     columns = DEID_TABLES[ep.table]
     source = str(df["source_name"].iloc[0]) if len(df) and "source_name" in df else ""
-    out = pd.DataFrame(index=df.index)
+    out: dict[str, pd.Series] = {}
     for name in ("source_name", "source_system", "record_id"):
-        out[name] = df[name].astype(object).where(df[name].notna(), None) if name in df else None
+        if name in df:
+            out[name] = df[name].astype(object).where(df[name].notna(), None)
     inventory: list[InventoryRow] = []
     encoders = {
         f"{col}:{spec.level}": BloomEncoder(
@@ -94,26 +96,24 @@ def deidentify(
     for col, cp in ep.columns.items():
         if col not in df:
             continue
+        column = ops.Column.of(df[col])
         for spec in cp.operators:
-            result = _apply(spec, col, cp, df, keys, encoders, as_of)
+            result = _apply(spec, col, cp, df, column, keys, encoders, as_of)
             out[spec.to] = out[spec.to].where(out[spec.to].notna(), result) if spec.to in out else result
         if cp.entity:
-            count = int(df[col].notna().sum())
+            count = int(df[col].count())
             inventory.append(InventoryRow(source, col, cp.entity, count, ",".join(s.op for s in cp.operators), False))
     for col, fp in ep.free_text.items():
         if col not in df:
             continue
         texts = [v if isinstance(v, str) else None for v in df[col].tolist()]
-        hits = scan_texts(texts, fp.entities)
-        out[fp.to] = [replace_spans(t, h) if t is not None else None for t, h in zip(texts, hits, strict=True)]
-        found = Counter(hit.entity for row in hits for hit in row)
+        redacted, found = redact_texts(texts, fp.entities)
+        out[fp.to] = pd.Series(redacted, index=df.index, dtype=object)
         inventory.extend(InventoryRow(source, col, e, n, fp.operator, False) for e, n in sorted(found.items()))
     declared = set(ep.columns) | set(ep.free_text) | LINEAGE
     for col in df.columns:
         if col in declared or not df[col].notna().any():
             continue
         inventory.append(InventoryRow(source, col, _propose(df[col]), int(df[col].notna().sum()), "redact", True))
-    for name in columns:
-        if name not in out:
-            out[name] = None
-    return out[list(columns)].astype(object).where(out[list(columns)].notna(), None).reset_index(drop=True), inventory
+    frame = pd.DataFrame({name: out.get(name) for name in columns}, index=df.index, dtype=object)
+    return frame.reset_index(drop=True), inventory

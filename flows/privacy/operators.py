@@ -14,36 +14,64 @@ import hmac
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
+from itertools import compress
 
 import numpy as np
 import pandas as pd
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from flows.privacy.analyzer import recognizer_for
-from flows.privacy.bloom import BloomEncoder, bigrams, normalize_addresses, normalize_names, pinyin_bigrams
-from flows.privacy.normalize import halfwidth, normalize_for, parse_date
+from flows.privacy.bloom import BloomEncoder, normalize_addresses, normalize_names, pinyin_texts
+from flows.privacy.keyed_hash import hmac_hex
+from flows.privacy.normalize import halfwidth, halfwidth_many, normalize_many, parse_date
 from flows.vocabulary import CONSENT_SPELLINGS, GENDER_SPELLINGS
 
 AAD = b"crmgov:v1"
+TOKEN_LENGTH = 32  # hex characters of the HMAC kept as a pseudonym
 AGE_BANDS = ((18, "0-17"), (25, "18-24"), (35, "25-34"), (45, "35-44"), (55, "45-54"), (65, "55-64"))
 
 
-def per_distinct_batch(series: pd.Series, fn: Callable[[list[str]], list[str | None]]) -> pd.Series:
-    """fn over the list of distinct non-blank values at once; missing and blank cells stay None."""
-    codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
-    distinct = [v if isinstance(v, str) and v.strip() else None for v in uniques.tolist()]
-    wanted = [i for i, v in enumerate(distinct) if v is not None]
-    mapped: list[str | None] = [None] * (len(distinct) + 1)  # the extra None is what code -1 (missing) picks
-    for i, result in zip(wanted, fn([distinct[i] for i in wanted]), strict=True):  # type: ignore[misc]
-        mapped[i] = result
-    return pd.Series(np.asarray(mapped, dtype=object)[codes], index=series.index, dtype=object)
+@dataclass(frozen=True, eq=False)
+class Column:
+    """One column's distinct non-blank values, found once for all the operators applied to it."""
 
+    index: pd.Index
+    codes: np.ndarray  # per cell: the position of its value in `values`, or len(values) when missing or blank
+    values: list[str]
 
-def per_distinct(series: pd.Series, fn: Callable[[str], str | None]) -> pd.Series:
-    """Apply fn once per distinct non-empty value; missing and blank cells stay None."""
-    return per_distinct_batch(series, lambda values: [fn(v) for v in values])
+    @classmethod
+    def of(cls, series: pd.Series) -> Column:
+        codes, uniques = pd.factorize(series.astype(object), use_na_sentinel=True)
+        distinct = uniques.tolist()
+        if pd.api.types.infer_dtype(uniques, skipna=False) == "string":  # the usual case: only blanks to drop
+            kept = np.fromiter(map(str.isspace, distinct), dtype=bool, count=len(distinct)) == 0
+            kept &= np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct)) > 0
+        else:
+            kept = np.array([isinstance(v, str) and bool(v.strip()) for v in distinct], dtype=bool)
+        values = list(compress(distinct, kept)) if not kept.all() else distinct
+        remap = np.full(len(distinct) + 1, len(values), dtype=np.int64)  # code -1 (missing) picks the last entry
+        remap[:-1][kept] = np.arange(len(values))
+        return cls(series.index, remap[codes], values)
+
+    def spread(self, results: list[str | None]) -> pd.Series:
+        """A result per distinct value back onto the cells; missing and blank cells get None."""
+        mapped = np.empty(len(self.values) + 1, dtype=object)
+        mapped[: len(results)] = results
+        return pd.Series(mapped[self.codes], index=self.index, dtype=object)
+
+    def map_batch(self, fn: Callable[[list[str]], list[str | None]]) -> pd.Series:
+        """fn over the list of distinct values at once."""
+        return self.spread(fn(self.values))
+
+    def map(self, fn: Callable[[str], str | None]) -> pd.Series:
+        """fn once per distinct value."""
+        return self.spread([fn(v) for v in self.values])
+
+    def nulls(self) -> pd.Series:
+        return pd.Series([None] * len(self.index), index=self.index, dtype=object)
 
 
 @lru_cache(maxsize=16)
@@ -54,68 +82,51 @@ def valid_normalised(entity: str | None, values: tuple[str, ...]) -> tuple[str |
     None too: it must get no token, or every such value would share one and link unrelated people.
     Cached per column: pseudonymize, mask and check_id_birth of one column validate it once."""
     rec = recognizer_for(entity) if entity else None
-    ok = rec.valid_many(values) if rec is not None else [True] * len(values)
-    return tuple((normalize_for(entity, v) or None) if good else None for v, good in zip(values, ok, strict=True))
-
-
-def valid_or_none(entity: str | None, value: str) -> str | None:
-    """The normalised value when the entity's recognizer accepts it (or no recognizer applies), else None."""
-    return valid_normalised(entity, (value,))[0]
+    narrow = [v.strip() for v in halfwidth_many(list(values))]
+    ok = rec.whole_matches(narrow) if rec is not None else [True] * len(values)
+    normalised = iter(normalize_many(entity, list(compress(narrow, ok))))
+    return tuple([(next(normalised) or None) if good else None for good in ok])
 
 
 def hmac_token(key: bytes, normalised: str) -> str:
-    return hmac.new(key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
+    return hmac.new(key, normalised.encode("utf-8"), hashlib.sha256).hexdigest()[:TOKEN_LENGTH]
 
 
 def hmac_tokens(key: bytes, values: list[str | None]) -> list[str | None]:
-    """hmac_token for many values: the keyed inner and outer SHA-256 states are computed once and copied."""
-    template = hmac.new(key, digestmod=hashlib.sha256)
+    """hmac_token for many values at once."""
+    return hmac_hex(key, values, TOKEN_LENGTH)
+
+
+def pseudonymize(column: Column, key: bytes, entity: str | None) -> pd.Series:
+    return column.map_batch(lambda values: hmac_tokens(key, list(valid_normalised(entity, tuple(values)))))
+
+
+def mask_names(values: list[str]) -> list[str | None]:
+    """张*, 欧**: the first character and a star for each other one (at least one)."""
     out: list[str | None] = []
-    for value in values:
-        if value is None:
-            out.append(None)
-            continue
-        h = template.copy()
-        h.update(value.encode("utf-8"))
-        out.append(h.hexdigest()[:32])
+    for value in halfwidth_many(values):
+        name = "".join(value.split())
+        # only a letter survives as the initial: '=', '+', '-', '@' or '<' would make the mask a spreadsheet
+        # formula or markup in whatever BI export or page shows it
+        out.append((name[0] if name[0].isalpha() else "*") + "*" * max(len(name) - 1, 1) if name else None)
     return out
 
 
-def pseudonymize(series: pd.Series, key: bytes, entity: str | None) -> pd.Series:
-    return per_distinct_batch(series, lambda values: hmac_tokens(key, list(valid_normalised(entity, tuple(values)))))
-
-
-def mask_value(entity: str | None, value: str) -> str | None:
-    """138****8000, 张*, 110***********123X, a***@b.com; other entities keep their first and last character."""
-    if entity == "PERSON":
-        name = "".join(halfwidth(value).split())
-        if not name:
-            return None
-        # only a letter survives as the initial: '=', '+', '-', '@' or '<' would make the mask a spreadsheet
-        # formula or markup in whatever BI export or page shows it
-        return (name[0] if name[0].isalpha() else "*") + "*" * max(len(name) - 1, 1)
-    return mask_normalised(entity, valid_or_none(entity, value))
-
-
-def mask_normalised(entity: str | None, norm: str | None) -> str | None:
-    if not norm:
-        return None
+def mask_normalised(entity: str | None, norms: tuple[str | None, ...]) -> list[str | None]:
+    """138****8000, 110***********123X, a***@b.com; other entities keep their first and last character."""
     if entity == "CN_MOBILE":
-        return f"{norm[:3]}****{norm[-4:]}"
+        return [f"{n[:3]}****{n[-4:]}" if n else None for n in norms]
     if entity == "CN_ID_CARD":
-        return f"{norm[:3]}{'*' * 11}{norm[-4:]}"
+        return [f"{n[:3]}***********{n[-4:]}" if n else None for n in norms]
     if entity == "EMAIL_ADDRESS":
-        local, _, domain = norm.partition("@")
-        return f"{local[:1]}***@{domain}"
-    return norm[:1] + "*" * max(len(norm) - 2, 1) + norm[-1:]
+        return [f"{n[:1]}***@{n.partition('@')[2]}" if n else None for n in norms]
+    return [n[:1] + "*" * max(len(n) - 2, 1) + n[-1:] if n else None for n in norms]
 
 
-def mask(series: pd.Series, entity: str | None) -> pd.Series:
+def mask(column: Column, entity: str | None) -> pd.Series:
     if entity == "PERSON":
-        return per_distinct(series, lambda v: mask_value(entity, v))
-    return per_distinct_batch(
-        series, lambda values: [mask_normalised(entity, n) for n in valid_normalised(entity, tuple(values))]
-    )
+        return column.map_batch(mask_names)
+    return column.map_batch(lambda values: mask_normalised(entity, valid_normalised(entity, tuple(values))))
 
 
 def age_band(birth: date, as_of: date) -> str:
@@ -123,15 +134,15 @@ def age_band(birth: date, as_of: date) -> str:
     return next((band for limit, band in AGE_BANDS if age < limit), "65+")
 
 
-def generalize(series: pd.Series, level: str, as_of: date | None) -> pd.Series:
+def generalize(column: Column, level: str, as_of: date | None) -> pd.Series:
     """Birth date to year or age band (relative to the run date), address to province or city."""
     if level == "year":
-        return per_distinct(series, lambda v: str(d.year) if (d := parse_date(v)) else None)
+        return column.map(lambda v: str(d.year) if (d := parse_date(v)) else None)
     if level == "age_band":
         if as_of is None:
-            return pd.Series([None] * len(series), index=series.index, dtype=object)
-        return per_distinct(series, lambda v: age_band(d, as_of) if (d := parse_date(v)) else None)
-    return address_part(series, level)
+            return column.nulls()
+        return column.map(lambda v: age_band(d, as_of) if (d := parse_date(v)) else None)
+    return address_part(column, level)
 
 
 # The administrative head of an address: up to the last 省/市/区/县/州/旗/盟 before the first digit.
@@ -162,16 +173,13 @@ def _parse_addresses(distinct: tuple[str, ...]) -> tuple[list[str | None], list[
     return [provinces[h] for h in heads], [cities[h] for h in heads]
 
 
-def address_part(series: pd.Series, level: str) -> pd.Series:
+def address_part(column: Column, level: str) -> pd.Series:
     """Province or city of free-form addresses (cpca); municipalities report themselves as the city."""
-    values = series.astype("object").where(series.notna(), None)
-    distinct = sorted({v for v in values if isinstance(v, str) and v.strip()})
-    if not distinct:
-        return pd.Series([None] * len(series), index=series.index, dtype=object)
-    provinces, cities = _parse_addresses(tuple(distinct))
+    if not column.values:
+        return column.nulls()
+    provinces, cities = _parse_addresses(tuple(column.values))
     picked = provinces if level == "province" else cities
-    mapping = {v: (p if isinstance(p, str) and p else None) for v, p in zip(distinct, picked, strict=True)}
-    return per_distinct(series, mapping.get)
+    return column.spread([p if isinstance(p, str) and p else None for p in picked])
 
 
 def encrypt_value(key: bytes, value: str) -> str:
@@ -197,34 +205,31 @@ def encrypt(series: pd.Series, key: bytes | None) -> pd.Series:
     )
 
 
-def bloom(series: pd.Series, encoder: BloomEncoder, level: str, entity: str | None) -> pd.Series:
+def bloom(column: Column, encoder: BloomEncoder, level: str, entity: str | None) -> pd.Series:
     def encode(values: list[str]) -> list[str | None]:
         if level == "pinyin":
-            grams = [pinyin_bigrams(n) for n in normalize_names(values)]
-        elif entity == "LOCATION":
-            grams = [bigrams(n) for n in normalize_addresses(values)]
+            texts = pinyin_texts(normalize_names(values))
         else:
-            grams = [bigrams(n) for n in normalize_names(values)]
-        codes = encoder.encode_many(grams)
-        return [c if g else None for c, g in zip(codes, grams, strict=True)]
+            texts = normalize_addresses(values) if entity == "LOCATION" else normalize_names(values)
+        return [c if t else None for c, t in zip(encoder.encode_texts(texts), texts, strict=True)]
 
-    return per_distinct_batch(series, encode)
+    return column.map_batch(encode)
 
 
-def code(series: pd.Series, level: str) -> pd.Series:
+def code(column: Column, level: str) -> pd.Series:
     table, default = (GENDER_SPELLINGS, "U") if level == "gender" else (CONSENT_SPELLINGS, "unknown")
-    out = per_distinct(series, lambda v: table.get(halfwidth(v).strip().lower(), default))
+    out = column.map(lambda v: table.get(halfwidth(v).strip().lower(), default))
     return out.where(out.notna(), default)
 
 
-def check_id_birth(ids: pd.Series, births: pd.Series | None) -> pd.Series:
+def check_id_birth(ids: Column, births: Column | None) -> pd.Series:
     """'true' / 'false' when both a valid ID and a birth date are present, else None."""
     if births is None:
-        return pd.Series([None] * len(ids), index=ids.index, dtype=object)
-    id_births = per_distinct_batch(
-        ids, lambda values: [n[6:14] if n else None for n in valid_normalised("CN_ID_CARD", tuple(values))]
+        return ids.nulls()
+    id_births = ids.map_batch(
+        lambda values: [n[6:14] if n else None for n in valid_normalised("CN_ID_CARD", tuple(values))]
     )
-    given = per_distinct(births, lambda v: d.strftime("%Y%m%d") if (d := parse_date(v)) else None)
+    given = births.map(lambda v: d.strftime("%Y%m%d") if (d := parse_date(v)) else None)
     both = id_births.notna() & given.notna()
     same = (id_births == given).map({True: "true", False: "false"})
     return same.where(both, None).astype(object)

@@ -1,20 +1,33 @@
 """The vectorised paths give exactly what the one-value-at-a-time definitions give."""
 
+import hashlib
+import hmac
 import random
+import re
 
-from flows.privacy.bloom import BloomEncoder, bigrams
-from flows.privacy.operators import hmac_token, hmac_tokens
+import pandas as pd
+from pypinyin import lazy_pinyin
+
+from benchmarks.pii_fixture import labelled_notes
+from flows.privacy.analyzer import load_recognizers
+from flows.privacy.bloom import BloomEncoder, bigrams, pinyin_texts
+from flows.privacy.keyed_hash import hmac_digests, hmac_hex
+from flows.privacy.normalize import LONG_TEXT, WIDTH_TABLE, halfwidth, halfwidth_many, normalize_for, normalize_many
+from flows.privacy.operators import Column, hmac_token, hmac_tokens
+from flows.privacy.recognizers.cn.cn_bank_card_recognizer import CnBankCardRecognizer
 from flows.privacy.recognizers.cn.cn_id_card_recognizer import CnIdCardRecognizer, id_check_char
 from flows.privacy.recognizers.cn.cn_mobile_recognizer import CnMobileRecognizer
+from flows.privacy.recognizers.cn.cn_uscc_recognizer import CnUsccRecognizer, org_code_check_char, uscc_check_char
 
 
 def test_id_checksum_many_equals_one_by_one():
     rng = random.Random(3)
     values = []
     for _ in range(3000):
-        body = f"{rng.choice(['11', '31', '99'])}0105{rng.randint(1890, 2030)}{rng.randint(0, 13):02d}"
+        body = f"{rng.choice(['11', '31', '99'])}0105{rng.randint(1, 9999):04d}{rng.randint(0, 13):02d}"
         body += f"{rng.randint(0, 32):02d}{rng.randint(0, 999):03d}"
         values.append(body + (id_check_char(body) if rng.random() < 0.5 else rng.choice("0123456789Xx")))
+    values += ["11010520000229002X", "11010519000229002X", "110105 19491231 002x", "١١٠١٠٥١٩٤٩١٢٣١٠٠٢X", "1101051949"]
     rec = CnIdCardRecognizer()
     assert rec.validate_many(values) == [rec.validate_result(v) for v in values]
     assert 0 < sum(rec.validate_many(values)) < len(values)
@@ -38,3 +51,92 @@ def test_bloom_and_hmac_batches_equal_single_values():
                 expected[pos] = ord("1")
         assert code == expected.decode("ascii")
     assert hmac_tokens(b"k" * 32, ["13800138000", None]) == [hmac_token(b"k" * 32, "13800138000"), None]
+
+
+def test_bloom_of_texts_equals_bloom_of_their_bigram_lists():
+    enc = BloomEncoder(b"k" * 32, "address", bits=1000, hashes=15)
+    texts = ["上海市徐汇区漕溪北路12号", "", "张伟", "x", "张伟", "欧阳娜娜", "a\x00b", "𠀀𠀁"]
+    assert enc.encode_texts(texts) == enc.encode_many([bigrams(t) for t in texts])
+    assert enc.encode_texts([]) == [] and enc.encode_texts([""]) == ["0" * 1000]
+
+
+def test_pinyin_of_many_names_is_the_pinyin_of_each_character():
+    names = ["张伟", "吕布", "欧阳娜娜", "zhang", "", "李2"]
+    assert pinyin_texts(names) == ["".join("".join(lazy_pinyin(ch)) for ch in n) for n in names]
+
+
+def test_hmac_batches_equal_hmac_new_for_every_key_length():
+    for key in (b"", b"k", b"k" * 64, b"k" * 65, b"k" * 200):
+        messages = [b"", b"13800138000", "张伟".encode(), b"x" * 500]
+        assert hmac_digests(key, messages) == [hmac.new(key, m, hashlib.sha256).digest() for m in messages]
+        assert hmac_hex(key, ["a", None], 32) == [hmac.new(key, b"a", hashlib.sha256).hexdigest()[:32], None]
+
+
+def test_halfwidth_of_a_long_text_maps_each_character_like_the_table():
+    text = "客户１３８－００１３－８０００，邮箱ＡＢＣ＠ｑｑ．ｃｏｍ\u3000😀\u2014x" * 40
+    assert len(text) >= LONG_TEXT
+    assert halfwidth(text) == "".join(WIDTH_TABLE.get(ord(ch), ch) for ch in text)
+    assert halfwidth_many([text, "", "１"]) == [halfwidth(text), "", "1"]
+    assert halfwidth_many(["a\0１", "２"]) == ["a\x001", "2"]
+
+
+def test_normalising_many_values_equals_normalising_each():
+    values = [
+        "+86 138-0013-8000",
+        "0086 13800138000",
+        "8613800138000",
+        "86 21 1234 5678",
+        "0086-10-12345678",
+        " Zhang.Wei@Example.COM ",
+        "110105 19491231 002x",
+        "6222-0212-3456-7890",
+        "",
+        "a b",
+        "张 伟",
+    ]
+    for entity in ("CN_MOBILE", "CN_LANDLINE", "EMAIL_ADDRESS", "CN_ID_CARD", "CN_BANK_CARD", "CN_PASSPORT", None):
+        narrow = [halfwidth(v) for v in values]
+        assert normalize_many(entity, narrow) == [normalize_for(entity, v) for v in values], entity
+        assert normalize_many(entity, [*narrow, "1\n2"]) == [normalize_for(entity, v) for v in [*values, "1\n2"]]
+
+
+def test_a_column_keeps_each_distinct_non_blank_value_once():
+    series = pd.Series(["a", None, " ", "b", "a", float("nan"), "", 7, "b "], index=range(10, 19))
+    column = Column.of(series)
+    assert column.values == ["a", "b", "b "]
+    assert column.map(str.upper).tolist() == ["A", None, None, "B", "A", None, None, None, "B "]
+    assert list(column.map(str.upper).index) == list(range(10, 19))
+
+
+def test_bank_card_and_credit_code_checks_many_equal_one_by_one():
+    rng = random.Random(5)
+    cards = CnBankCardRecognizer()
+    numbers = ["6222 0212 3456 7890 128", "4111-1111-1111-1111", "440306199003071232", "٦٢٢٢٠٢١٢٣٤٥٦٧٨٩٠١٢٨", "123"]
+    numbers += ["".join(rng.choice("0123456789") for _ in range(rng.choice((16, 18, 19)))) for _ in range(3000)]
+    assert cards.validate_many(numbers) == [cards.validate_result(n) for n in numbers]
+    assert 100 < sum(bool(v) for v in cards.validate_many(numbers)) < len(numbers)
+    codes = CnUsccRecognizer()
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    values = ["91350100M000100Y43", "91350100m000100y43", "91350100M000100Y44", "443624358266038875", "9135"]
+    for _ in range(3000):
+        org8 = "".join(rng.choice(alphabet) for _ in range(8))
+        body = f"{rng.choice(['91', '11', '99', 'Y1'])}{rng.choice(['31', '44', '00'])}{rng.randint(0, 9999):04d}{org8}"
+        body += org_code_check_char(org8) if rng.random() < 0.7 else rng.choice(alphabet)
+        values.append(body + (uscc_check_char(body) if rng.random() < 0.7 else rng.choice(alphabet)))
+    assert codes.validate_many(values) == [codes.validate_result(v) for v in values]
+    assert 100 < sum(bool(v) for v in codes.validate_many(values)) < len(values)
+
+
+def test_first_character_guards_change_no_match():
+    text = "\n\n".join(
+        [it.text for it in labelled_notes(1500)]
+        + ["+86 (21) 1234-5678 (021)12345678-123 0086-10-12345678 86 138 0013 8000 (+86)13800138000", "a::1 fe80::1:2"]
+    )
+    guarded = [p for rec in load_recognizers() for p in rec.patterns if p.regex.startswith("(?=")]
+    assert {p.name for p in guarded} >= {"cn_mobile", "cn_landline", "cn_passport", "ipv4", "ipv6"}
+    for pattern in guarded:
+        guard = re.match(r"\(\?=(\[[^\]]*\]|\\d)\)", pattern.regex)
+        assert guard, pattern.name
+        plain = re.compile(pattern.regex[guard.end() :], re.DOTALL | re.MULTILINE)
+        fast = re.compile(pattern.regex, re.DOTALL | re.MULTILINE)
+        assert [m.span("pii") for m in fast.finditer(text)] == [m.span("pii") for m in plain.finditer(text)]

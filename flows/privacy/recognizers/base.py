@@ -8,18 +8,19 @@ Validators see all of a pass's candidates together (`validate_many`), so a check
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections.abc import Sequence
+from itertools import accumulate
 from typing import ClassVar
 
 import regex
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
-from flows.privacy.normalize import halfwidth
+from flows.privacy.normalize import halfwidth, halfwidth_many
 
 Span = tuple[int, int, float]
+CELL_SEPARATOR = "\n\n"  # between the cells of a column scanned as one text
 
 
 def _compile(pattern: str, flags: int) -> re.Pattern[str] | regex.Pattern[str]:
@@ -60,23 +61,25 @@ class CnPatternRecognizer(PatternRecognizer):
 
     def spans(self, text: str) -> list[Span]:
         """Valid (start, end, score) spans in already width-normalised text, duplicates not yet removed."""
+        cls = type(self)
         candidates: list[Span] = []
         for pattern, compiled in self._compiled:
-            has_group = "pii" in compiled.groupindex
-            for match in compiled.finditer(text):
-                start, end = match.span("pii") if has_group else match.span()
-                if start < 0 or start == end:
-                    continue
-                refined = self.refine(text, start, end)
-                if refined is not None:
-                    candidates.append((refined[0], refined[1], pattern.score))
-        values = [text[s:e] for s, e, _ in candidates]
-        found: list[Span] = []
-        for (start, end, score), value, valid in zip(candidates, values, self.validate_many(values), strict=True):
-            if valid is False or self.invalidate_result(value):
-                continue
-            found.append((start, end, EntityRecognizer.MAX_SCORE if valid else score))
-        return found
+            group = "pii" if "pii" in compiled.groupindex else 0
+            spans = (m.span(group) for m in compiled.finditer(text))
+            candidates.extend((s, e, pattern.score) for s, e in spans if 0 <= s < e)
+        validates = not (
+            cls.validate_many is CnPatternRecognizer.validate_many
+            and cls.validate_result is PatternRecognizer.validate_result
+        )
+        invalidates = cls.invalidate_result is not PatternRecognizer.invalidate_result
+        if not validates and not invalidates:
+            return candidates
+        checks = self.validate_many([text[s:e] for s, e, _ in candidates]) if validates else [None] * len(candidates)
+        return [
+            (start, end, EntityRecognizer.MAX_SCORE if valid else score)
+            for (start, end, score), valid in zip(candidates, checks, strict=True)
+            if valid is not False and not (invalidates and self.invalidate_result(text[start:end]))
+        ]
 
     def validate_many(self, values: Sequence[str]) -> list[bool | None]:
         """validate_result for each value; recognizers with a checksum override it with a vectorised one."""
@@ -84,22 +87,18 @@ class CnPatternRecognizer(PatternRecognizer):
 
     def valid_many(self, values: Sequence[str]) -> list[bool]:
         """is_valid for many structured cells in one pass of every pattern over all of them."""
-        norms = [halfwidth(v).strip() for v in values]
-        starts: list[int] = []
-        pos = 0
-        for norm in norms:
-            starts.append(pos)
-            pos += len(norm) + 2
+        return self.whole_matches([v.strip() for v in halfwidth_many(list(values))])
+
+    def whole_matches(self, norms: Sequence[str]) -> list[bool]:
+        """For width-normalised, stripped cells: whether a span of this recognizer covers the whole cell."""
+        offsets = list(accumulate((len(n) + len(CELL_SEPARATOR) for n in norms), initial=0))
+        row_at = dict(zip(offsets[:-1], range(len(norms)), strict=True))
         ok = [False] * len(norms)
-        for start, end, _ in self.spans("\n\n".join(norms)):
-            row = bisect.bisect_right(starts, start) - 1
-            if start == starts[row] and end == start + len(norms[row]):
+        for start, end, _ in self.spans(CELL_SEPARATOR.join(norms)):
+            row = row_at.get(start)
+            if row is not None and end - start == len(norms[row]):
                 ok[row] = True
         return ok
-
-    def refine(self, text: str, start: int, end: int) -> tuple[int, int] | None:
-        """Adjust or reject a raw match using the text around it (names need their boundary found)."""
-        return start, end
 
     def is_valid(self, value: str) -> bool:
         """Whether a whole structured cell is one value of this entity (same patterns, same validators)."""

@@ -7,10 +7,29 @@ number that is a valid ID card is left to the ID recognizer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 from presidio_analyzer import Pattern
 
 from flows.privacy.recognizers.base import CnPatternRecognizer
 from flows.privacy.recognizers.cn.cn_id_card_recognizer import CnIdCardRecognizer
+
+# Luhn's doubling of every second digit from the right, as a lookup: d -> 2d - 9 if 2d > 9 else 2d
+_DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.int64)
+WIDTH = 19
+
+
+def luhn_ok_many(numbers: Sequence[str]) -> np.ndarray:
+    """luhn_ok of many ASCII digit strings of at most 19 digits: right-aligned in a matrix (leading zeros
+    change no Luhn sum), every second digit from the right doubled."""
+    if not numbers:
+        return np.zeros(0, dtype=bool)
+    padded = "".join(n.rjust(WIDTH, "0") for n in numbers).encode("ascii")
+    digits = np.frombuffer(padded, dtype=np.uint8).reshape(-1, WIDTH).astype(np.int64) - ord("0")
+    second = (WIDTH - 1 - np.arange(WIDTH)) % 2 == 1
+    total = np.where(second, _DOUBLED[digits], digits).sum(axis=1)
+    return total % 10 == 0
 
 
 def luhn_ok(digits: str) -> bool:
@@ -40,3 +59,16 @@ class CnBankCardRecognizer(CnPatternRecognizer):
         if not 16 <= len(digits) <= 19 or not luhn_ok(digits):
             return False
         return not (len(digits) == 18 and CnIdCardRecognizer().validate_result(digits))
+
+    def validate_many(self, values: Sequence[str]) -> list[bool | None]:
+        """validate_result over many candidates: Luhn with numpy for ASCII digits, the ID check vectorised."""
+        numbers = [v.replace(" ", "").replace("-", "") for v in values]
+        plain = [16 <= len(n) <= WIDTH and n.isascii() and n.isdigit() for n in numbers]
+        luhn = iter(luhn_ok_many([n for n, p in zip(numbers, plain, strict=True) if p]).tolist())
+        ok: list[bool | None] = [
+            next(luhn) if p else self.validate_result(v) for v, p in zip(values, plain, strict=True)
+        ]
+        ids = [i for i, (n, p, good) in enumerate(zip(numbers, plain, ok, strict=True)) if p and good and len(n) == 18]
+        for i, is_id in zip(ids, CnIdCardRecognizer().validate_many([numbers[i] for i in ids]), strict=True):
+            ok[i] = not is_id
+        return ok

@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from datetime import date
 
 import numpy as np
-import pandas as pd
 from presidio_analyzer import Pattern
 
 from flows.privacy.recognizers.base import CnPatternRecognizer
@@ -54,15 +53,31 @@ class CnIdCardRecognizer(CnPatternRecognizer):
         )
 
     def validate_many(self, values: Sequence[str]) -> list[bool | None]:
-        """validate_result over many candidates: the MOD 11-2 check and the birth date computed with numpy."""
+        """validate_result over many candidates: the MOD 11-2 check and the birth date computed with numpy for
+        ASCII numbers (others, such as numbers in another script's digits, are checked one by one)."""
         numbers = [v.replace(" ", "").upper() for v in values]
-        shaped = [n if len(n) == 18 and n[:17].isdigit() else "0" * 18 for n in numbers]
-        if not shaped:
+        plain = [len(n) == 18 and n.isascii() and n[:17].isdigit() for n in numbers]
+        if not numbers:
             return []
-        digits = np.frombuffer("".join(shaped).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        shaped = "".join(n if p else "0" * 18 for n, p in zip(numbers, plain, strict=True))
+        digits = np.frombuffer(shaped.encode("ascii"), dtype=np.uint8).reshape(-1, 18)
         checks = np.frombuffer(CHECK_CHARS.encode("ascii"), dtype=np.uint8)
-        check_ok = checks[(digits[:, :17].astype(np.int64) - 48) @ _WEIGHTS % 11] == digits[:, 17]
-        births = pd.to_datetime(pd.Series([n[6:14] for n in shaped]), format="%Y%m%d", errors="coerce")
-        ok = check_ok & births.notna().to_numpy()
-        rows = zip(ok.tolist(), numbers, shaped, strict=True)
-        return [bool(good) and n == s and n[:2] in PROVINCES for good, n, s in rows]
+        body = digits[:, :17].astype(np.int64) - ord("0")
+        region = body[:, 0] * 10 + body[:, 1]
+        ok = (checks[body @ _WEIGHTS % 11] == digits[:, 17]) & _real_dates(body[:, 6:14]) & _PROVINCE_CODES[region]
+        rows = zip(ok.tolist(), plain, values, strict=True)
+        return [good if p else self.validate_result(v) for good, p, v in rows]
+
+
+_PROVINCE_CODES = np.isin(np.arange(100), [int(p) for p in PROVINCES])
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
+
+
+def _real_dates(yyyymmdd: np.ndarray) -> np.ndarray:
+    """Whether each row of 8 digits (YYYYMMDD) is a calendar date, as datetime.date would accept it."""
+    year = yyyymmdd[:, :4] @ np.array([1000, 100, 10, 1])
+    month = yyyymmdd[:, 4:6] @ np.array([10, 1])
+    day = yyyymmdd[:, 6:] @ np.array([10, 1])
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + (leap & (month == 2))
+    return (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= days)

@@ -10,8 +10,9 @@ from presidio_analyzer import Pattern
 from flows.privacy.recognizers.base import CnPatternRecognizer
 
 AREA = r"(?:10|2\d|[3-9]\d{2})"
+# (?=[(+0]): the characters a match can start with; it changes no match and lets the engine skip other positions.
 PATTERN = (
-    rf"(?<![0-9A-Za-z])(?P<pii>(?:\(?(?:\+|00)86\)?[ \-]?\(?{AREA}\)?|\(0{AREA}\)|0{AREA})"
+    rf"(?=[(+0])(?<![0-9A-Za-z])(?P<pii>(?:\(?(?:\+|00)86\)?[ \-]?\(?{AREA}\)?|\(0{AREA}\)|0{AREA})"
     r"[ \-]?[2-8]\d{3}[ \-]?\d{3,4}(?:-\d{1,4})?)(?!\d)"
 )
 

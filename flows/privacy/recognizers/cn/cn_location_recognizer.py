@@ -11,9 +11,11 @@ import csv
 import importlib.util
 import re
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
-import ahocorasick
+import ahocorasick_rs
+import numpy as np
 import regex
 from presidio_analyzer import Pattern
 
@@ -56,47 +58,55 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
 
 
 @lru_cache(maxsize=1)
-def _automaton() -> ahocorasick.Automaton:
+def _automaton() -> tuple[ahocorasick_rs.AhoCorasick, list[str]]:
     full, short = gazetteer()
-    auto = ahocorasick.Automaton()
-    for name in full | short:
-        auto.add_word(name, len(name))
-    auto.make_automaton()
-    return auto
+    names = sorted(full | short)
+    return ahocorasick_rs.AhoCorasick(names), names
 
 
-# Every address worth reporting has a level suffix (省, 市, 区...) or a house number; the gazetteer only looks
-# at windows around those anchors, which is most of the speed on long columns of text.
-_ANCHOR = re.compile(r"[省市区县州旗盟]|\d(?=号|弄|栋|幢|楼|层|单元|室|座)")
+def gazetteer_hits(text: str) -> np.ndarray:
+    """Every occurrence of every administrative name in text, overlapping ones too: rows of (start, end),
+    ordered by start."""
+    found = _automaton()[0].find_matches_as_indexes(text, overlapping=True)
+    hits = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=3 * len(found)).reshape(-1, 3)[:, 1:]
+    return hits[np.argsort(hits[:, 0], kind="stable")]
+
+
+# Every address worth reporting has a level suffix (省, 市, 区...) or a house number (a digit before 号, 弄,
+# 栋...); the gazetteer only looks at windows around those anchors.
+_LEVEL = re.compile(r"[省市区县州旗盟]")
+# Units are searched on their own (a leading look-behind would make the engine try every position); the digit
+# before one is checked after (str.isdecimal is what \d matches).
+_UNIT = re.compile(r"号|弄|栋|幢|楼|层|单元|室|座")
 WINDOW_BEFORE, WINDOW_AFTER = 40, 20
 
 
-def address_windows(text: str) -> list[tuple[int, int]]:
-    """Merged [start, end) windows of text around anchors, where administrative chains can be."""
-    windows: list[tuple[int, int]] = []
-    for match in _ANCHOR.finditer(text):
-        lo, hi = max(match.start() - WINDOW_BEFORE, 0), min(match.end() + WINDOW_AFTER, len(text))
-        if windows and lo <= windows[-1][1]:
-            windows[-1] = (windows[-1][0], hi)
-        else:
-            windows.append((lo, hi))
-    return windows
+def address_windows(text: str) -> np.ndarray:
+    """Merged [start, end) windows of text around anchors, where administrative chains can be: rows of
+    (start, end). An anchor is one character, so windows grow with it and merge where they touch."""
+    levels = [m.start() for m in _LEVEL.finditer(text)]
+    units = [m.start() - 1 for m in _UNIT.finditer(text) if m.start() and text[m.start() - 1].isdecimal()]
+    anchors = np.array(sorted(levels + units), dtype=np.int64)
+    if not len(anchors):
+        return np.zeros((0, 2), dtype=np.int64)
+    lo = np.maximum(anchors - WINDOW_BEFORE, 0)
+    hi = np.minimum(anchors + 1 + WINDOW_AFTER, len(text))
+    first = np.flatnonzero(np.r_[True, lo[1:] > hi[:-1]])
+    return np.column_stack((lo[first], hi[np.r_[first[1:] - 1, len(anchors) - 1]]))
 
 
-def admin_runs(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int, int]]:
-    """Chains of adjacent administrative names in text[lo:hi]: (start, end, how many names), longest first."""
-    hits: dict[int, int] = {}
-    for last, length in _automaton().iter(text, lo, len(text) if hi is None else hi):
-        if _ROAD_AFTER.match(text, last + 1):
-            continue
-        start = last - length + 1
-        hits[start] = max(hits.get(start, 0), length)
+def admin_runs(text: str, hits: np.ndarray) -> list[tuple[int, int, int]]:
+    """Chains of adjacent administrative names among hits (rows of (start, end)): (start, end, how many names),
+    the longest name at each start, a name that starts a road name (南京路) left out. Hits of windows that do
+    not touch chain as if each window were alone: a chain cannot reach the next window."""
+    names = hits[[not _ROAD_AFTER.match(text, end) for end in hits[:, 1].tolist()]] if len(hits) else hits
+    names = names[np.lexsort((-names[:, 1], names[:, 0]))]
+    longest = names[np.r_[True, names[1:, 0] != names[:-1, 0]]] if len(names) else names
     runs: list[tuple[int, int, int]] = []
     pos = -1
-    for start in sorted(hits):
+    for start, end in longest.tolist():
         if start < pos:
             continue
-        end = start + hits[start]
         if runs and runs[-1][1] == start:
             runs[-1] = (runs[-1][0], end, runs[-1][2] + 1)
         else:
@@ -114,10 +124,16 @@ class CnLocationRecognizer(CnPatternRecognizer):
 
     def spans(self, text: str) -> list[Span]:
         found = super().spans(text)
-        for lo, hi in address_windows(text):
-            for start, end, count in admin_runs(text, lo, hi):
-                detail = DETAIL.match(text, end)
-                stop = detail.end() if detail else end
-                if count >= 2 or stop > end:
-                    found.append((start, stop, 0.7))
+        hits = gazetteer_hits(text)
+        windows = address_windows(text)
+        if not len(hits) or not len(windows):
+            return found
+        # each hit inside one window (hits across a window's edge are not looked at)
+        row = np.searchsorted(windows[:, 0], hits[:, 0], side="right") - 1
+        inside = (row >= 0) & (hits[:, 1] <= windows[np.maximum(row, 0), 1])
+        for start, end, count in admin_runs(text, hits[inside]):
+            detail = DETAIL.match(text, end)
+            stop = detail.end() if detail else end
+            if count >= 2 or stop > end:
+                found.append((start, stop, 0.7))
         return found

@@ -13,5 +13,7 @@ PREFIX = r"(?:\(?(?:\+|00)86\)?[ \-]?|86[ \-])?"
 
 class CnMobileRecognizer(CnPatternRecognizer):
     ENTITY = "CN_MOBILE"
-    PATTERNS = [Pattern("cn_mobile", rf"(?<![0-9A-Za-z+])(?P<pii>{PREFIX}{MOBILE})(?!\d)", 0.85)]
+    # (?=[(+081]): the characters a match can start with. It changes no match; it lets the regex engine leave
+    # the other positions at once (half the time of a pass over a column of notes).
+    PATTERNS = [Pattern("cn_mobile", rf"(?=[(+081])(?<![0-9A-Za-z+])(?P<pii>{PREFIX}{MOBILE})(?!\d)", 0.85)]
     CONTEXT = ["手机", "电话", "联系方式", "手机号", "mobile", "phone", "tel"]

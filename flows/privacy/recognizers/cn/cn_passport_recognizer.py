@@ -9,10 +9,12 @@ from flows.privacy.recognizers.base import CnPatternRecognizer
 
 class CnPassportRecognizer(CnPatternRecognizer):
     ENTITY = "CN_PASSPORT"
+    # (?=[EGDSP]): the letters a match can start with; it changes no match and lets the engine skip other positions.
     PATTERNS = [
         Pattern(
             "cn_passport",
-            r"(?<![0-9A-Za-z])(?P<pii>E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|(?:DE|SE|PE|D|S|P)\d{7})(?![0-9A-Za-z])",
+            r"(?=[EGDSP])(?<![0-9A-Za-z])"
+            r"(?P<pii>E\d{8}|E[A-HJ-NP-Z]\d{7}|G\d{8}|(?:DE|SE|PE|D|S|P)\d{7})(?![0-9A-Za-z])",
             0.6,
         )
     ]

@@ -8,6 +8,9 @@ other checks bring that to about one in 40,000.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+import numpy as np
 from presidio_analyzer import Pattern
 
 from flows.privacy.recognizers.base import CnPatternRecognizer
@@ -36,6 +39,18 @@ def org_code_check_char(first8: str) -> str:
     return "X" if check == 10 else "0" if check == 11 else str(check)
 
 
+def _lookup(alphabet: str) -> np.ndarray:
+    """ASCII code -> value of the character in alphabet, -1 for characters it does not hold."""
+    table = np.full(128, -1, dtype=np.int64)
+    table[[ord(ch) for ch in alphabet]] = np.arange(len(alphabet))
+    return table
+
+
+_CHARSET_VALUE, _ORG_VALUE = _lookup(CHARSET), _lookup(ORG_VALUES)
+_CHARSET_CODES = np.frombuffer(CHARSET.encode("ascii"), dtype=np.uint8)
+_ALPHABET = frozenset(CHARSET)
+
+
 class CnUsccRecognizer(CnPatternRecognizer):
     ENTITY = "CN_USCC"
     PATTERNS = [Pattern("cn_uscc", rf"(?<![0-9A-Za-z])(?P<pii>[1-9ANY][1-59]\d{{6}}{C}{{10}})(?![0-9A-Za-z])", 0.5)]
@@ -45,8 +60,34 @@ class CnUsccRecognizer(CnPatternRecognizer):
         code = pattern_text.upper()
         return (
             len(code) == 18
+            and set(code) <= _ALPHABET  # \d also matches other scripts' digits, which no check character counts
             and code[:2] in AUTHORITY_TYPES
             and code[2:4] in PROVINCES
             and org_code_check_char(code[8:16]) == code[16]
             and uscc_check_char(code[:17]) == code[17]
         )
+
+    def validate_many(self, values: Sequence[str]) -> list[bool | None]:
+        """validate_result over many candidates, the two check characters computed with numpy for codes of 18
+        characters of CHARSET (anything else is checked one by one)."""
+        codes = [v.upper() for v in values]
+        plain = [len(c) == 18 and set(c) <= _ALPHABET for c in codes]
+        picked = [c for c, p in zip(codes, plain, strict=True) if p]
+        good = iter(self._checks_many(picked).tolist())
+        return [
+            (next(good) and c[:2] in AUTHORITY_TYPES and c[2:4] in PROVINCES) if p else self.validate_result(v)
+            for v, c, p in zip(values, codes, plain, strict=True)
+        ]
+
+    @staticmethod
+    def _checks_many(codes: list[str]) -> np.ndarray:
+        """Both check characters of 18-character codes of CHARSET's characters."""
+        if not codes:
+            return np.zeros(0, dtype=bool)
+        chars = np.frombuffer("".join(codes).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        org = _ORG_VALUE[chars[:, 8:16]]
+        check = 11 - (org * np.array(ORG_WEIGHTS)).sum(axis=1) % 11
+        org_char = np.where(check == 10, ord("X"), np.where(check == 11, ord("0"), check + ord("0")))
+        total = (_CHARSET_VALUE[chars[:, :17]] * np.array(WEIGHTS)).sum(axis=1)
+        uscc_char = _CHARSET_CODES[(31 - total % 31) % 31]
+        return (org_char == chars[:, 16]) & (uscc_char == chars[:, 17])
