@@ -10,13 +10,19 @@ Everything is whole-column pandas/numpy work: a Python loop per value would be 1
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Mapping
 from datetime import date
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from flows.vocabulary import CONSENT_SPELLINGS, GENDER_SPELLINGS  # noqa: F401  (re-exported for the suites)
+
+# Record ids of the known customers per source system: any collection of strings, or an Arrow string array
+# (what the quality stage reads from DuckDB once per run: no conversion per slice).
+KnownCustomers = Mapping[str, "Collection[str] | pa.Array"]
 
 _FULL_WIDTH = str.maketrans(
     "０１２３４５６７８９＋－（）＠．　ＸｘＡＢＣＤＥＦＧＨＩＪＫＬＭＮＯＰＱＲＳＴＵＶＷＹＺ",
@@ -177,7 +183,7 @@ def score_code(s: pd.Series) -> pd.Series:
     return text.str.replace(r"\.0+$", "", regex=True).astype("category")
 
 
-def known_reference(systems: pd.Series, ids: pd.Series, known_customers: dict[str, set[str]]) -> pd.Series:
+def known_reference(systems: pd.Series, ids: pd.Series, known_customers: KnownCustomers) -> pd.Series:
     """True when (customer_system, customer_id) names a known customer; missing when the id is missing.
 
     A system absent from `known_customers` has no known customers, so its references all fail.
@@ -187,5 +193,10 @@ def known_reference(systems: pd.Series, ids: pd.Series, known_customers: dict[st
     known = np.zeros(len(ids), dtype=bool)
     for system in systems.unique():
         rows = (systems == system).to_numpy()
-        known[rows] = ids[rows].isin(known_customers.get(system, set())).fillna(False).to_numpy(dtype=bool)
+        value_set = _arrow_strings(known_customers.get(system, ()))
+        known[rows] = pc.is_in(pa.array(ids[rows]), value_set=value_set).fill_null(False).to_numpy(zero_copy_only=False)
     return flag(pd.Series(known, index=ids.index), ids.notna())
+
+
+def _arrow_strings(values: Collection[str] | pa.Array) -> pa.Array:
+    return values if isinstance(values, pa.Array) else pa.array(list(values), type=pa.string())

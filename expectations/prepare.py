@@ -21,7 +21,7 @@ ROW_KEY = "_row_key"
 @dataclass(frozen=True)
 class PrepContext:
     run_date: date
-    known_customers: dict[str, set[str]] | None
+    known_customers: normalize.KnownCustomers | None
     thresholds: Thresholds
 
 
@@ -61,7 +61,7 @@ def add_channel(work: pd.DataFrame, thresholds: Thresholds) -> None:
     work["_channel_norm"] = normalize.mapped(text_of(work, "channel"), spellings)
 
 
-def add_reference(work: pd.DataFrame, known_customers: dict[str, set[str]] | None) -> None:
+def add_reference(work: pd.DataFrame, known_customers: normalize.KnownCustomers | None) -> None:
     """`_customer_known`; all missing (so the integrity rule has nothing to judge) without a known set."""
     if known_customers is None:
         work["_customer_known"] = pd.Series(None, index=work.index, dtype="object")

@@ -34,6 +34,7 @@ from flows.stages import insert_frame, read_slice, row_slices, table_exists
 from flows.workdir import Workdir, atomic_replace, secure_tree
 
 if TYPE_CHECKING:
+    from expectations.normalize import KnownCustomers
     from flows.quality.validate import QualityOutcome, SliceResult, SourceValidation
 
 GOVERNANCE_DDL = [
@@ -70,7 +71,7 @@ class SourceRun:
     entity: str
     source_name: str
     run_date: date
-    known_customers: dict[str, set[str]] | None
+    known_customers: KnownCustomers | None
     volume_history: list[int]
 
 
@@ -78,7 +79,10 @@ class SourceRun:
 def validate_slice_task(run: SourceRun, df: pd.DataFrame, keys: np.ndarray) -> SliceResult:
     """Judge one slice of a source's current rows (raw: the result must never reach Prefect's result storage)."""
     with _GE_LOCK:
-        return _validation(run).validate_slice(df, keys)
+        validation = _validation(run)
+    work = validation.prepare(df, keys)  # pandas and Arrow only: overlaps with another slice's validation
+    with _GE_LOCK:
+        return validation.judge(work, df)
 
 
 @task(name="judge-source", persist_result=False)
@@ -163,15 +167,22 @@ def _failed_rules(out) -> str | None:
     return ("failed error rules: " + ", ".join(sorted(set(failed)))) if failed else None
 
 
-def _known_customers(con: duckdb.DuckDBPyConnection, sources) -> dict[str, set[str]]:
-    """Record ids of every current customer per system: the set the facts' `customer_known` rule checks."""
-    known: dict[str, set[str]] = {}
+def _known_customers(con: duckdb.DuckDBPyConnection, sources) -> KnownCustomers:
+    """Record ids of every current customer per system (an Arrow array each, read once): the ids the facts'
+    `customer_known` rule checks."""
+    tables: dict[str, list[str]] = {}
     for src in sources.sources:
         if src.entity == "customer" and table_exists(con, "current", src.name):
-            table = f"current.{safe_name(src.name)}"
-            ids = con.execute(f"select distinct record_id from {table} where record_id is not null").fetchall()
-            known.setdefault(src.system, set()).update(str(r) for (r,) in ids)
-    return known
+            tables.setdefault(src.system, []).append(f"select record_id from current.{safe_name(src.name)}")
+    return {
+        system: con.sql(
+            f"select distinct record_id from ({' union all '.join(selects)}) as ids where record_id is not null"
+        )
+        .to_arrow_table()
+        .column(0)
+        .combine_chunks()
+        for system, selects in tables.items()
+    }
 
 
 def _volume_history(db: Path, run_date: date) -> dict[str, list[int]]:

@@ -23,6 +23,7 @@ from great_expectations.core.expectation_validation_result import ExpectationVal
 from great_expectations.data_context import AbstractDataContext
 
 from expectations.normalize import STRING as TEXT
+from expectations.normalize import KnownCustomers
 from expectations.prepare import PrepContext
 from expectations.rules import suite_parameters
 from expectations.suites import build_scoped_suites, entity_module, prepare, suite_name
@@ -96,7 +97,7 @@ class SourceValidation:
         *,
         source_name: str,
         run_date: date,
-        known_customers: dict[str, set[str]] | None,
+        known_customers: KnownCustomers | None,
         volume_history: list[int],
         thresholds: Thresholds | None = None,
         context: AbstractDataContext | None = None,
@@ -113,8 +114,16 @@ class SourceValidation:
 
     def validate_slice(self, df: pd.DataFrame, keys: np.ndarray | None = None) -> SliceResult:
         """Judge one slice of the source's rows; `keys` name its rows (default: positions 0..n-1)."""
+        return self.judge(self.prepare(df, keys), df)
+
+    def prepare(self, df: pd.DataFrame, keys: np.ndarray | None = None) -> pd.DataFrame:
+        """The slice's helper columns, indexed by row key (plain pandas: needs no Great Expectations context)."""
         work = prepare(df, self.entity, PrepContext(self.run_date, self.known_customers, self.thresholds))
         work.index = pd.Index(np.arange(len(df)) if keys is None else np.asarray(keys), name=work.index.name)
+        return work
+
+    def judge(self, work: pd.DataFrame, df: pd.DataFrame) -> SliceResult:
+        """The row suite over a prepared slice (`df`: the slice itself, for its record ids)."""
         validation = self._validate(self.row_suite, work)
         items = {_rule_name(r): r for r in validation.results}
         outcomes = {name: _rule_outcome(item) for name, item in items.items()}
@@ -175,7 +184,7 @@ def validate_source(
     *,
     source_name: str,
     run_date: date,
-    known_customers: dict[str, set[str]] | None,
+    known_customers: KnownCustomers | None,
     volume_history: list[int],
     thresholds: Thresholds | None = None,
     context: AbstractDataContext | None = None,
