@@ -16,50 +16,14 @@ from pathlib import Path
 import duckdb
 from pypinyin import lazy_pinyin
 
+from flows.privacy.policy import DEID_TABLES
+
 BLOOM_BITS = 128
 BLOOM_HASHES = 2
 KEY = b"test-only-bloom-key"
 RUN_DATE = date(2026, 11, 20)
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": tuple(
-        (
-            "source_name source_system record_id name_masked name_bloom name_pinyin_bloom gender "
-            "birth_year age_band birth_date_token mobile_token mobile_masked landline_token email_token email_masked "
-            "id_token id_masked id_birth_date_consistent document_token province city address_bloom postal_code_token "
-            "marketing_consent member_level channel created_at updated_at"
-        ).split()
-    ),
-    "orders": tuple(
-        (
-            "source_name source_system record_id customer_system customer_id ordered_at amount status "
-            "channel store updated_at"
-        ).split()
-    ),
-    "tickets": tuple(
-        (
-            "source_name source_system record_id customer_system customer_id channel category "
-            "is_complaint opened_at first_response_at resolved_at notes_redacted updated_at"
-        ).split()
-    ),
-    "surveys": tuple(
-        (
-            "source_name source_system record_id customer_system customer_id channel surveyed_at nps "
-            "csat comment_redacted updated_at"
-        ).split()
-    ),
-    "consents": tuple(
-        (
-            "source_name source_system record_id customer_system customer_id marketing_consent channel consented_at"
-        ).split()
-    ),
-    "dsr": tuple(
-        (
-            "source_name source_system record_id customer_system customer_id request_type field "
-            "new_value_token requested_at"
-        ).split()
-    ),
-}
+COLUMNS = DEID_TABLES  # the privacy stage's contract (docs/architecture.md)
 SOURCE_NAMES = {"crm": "crm_accounts", "ecom": "ecom_members", "service": "service_contacts"}
 
 
