@@ -16,6 +16,7 @@
 {#- EM is unrolled only when asked for: the declared-m build compiles to a short query. -#}
 {%- set iterations = model['em_iterations'] if model['estimate_m'] else 0 -%}
 {%- set offsets = [17, 101, 331, 1009, 3001, 7919, 15401, 30011] -%}
+{%- set dice_comparisons = ['name', 'given_name', 'family_name', 'address'] -%}
 {#- The value groups u is measured on: each exact comparison's column, the birth year and the full-date token. -#}
 {%- set value_columns = {} -%}
 {%- for name, comparison in comparisons.items() if comparison.get('exact') -%}
@@ -99,18 +100,12 @@ random_pairs as (
 
     {% for offset in offsets %}
     select
-        left_record.name_bits as left_name_bits,
-        right_record.name_bits as right_name_bits,
-        left_record.name_bit_count as left_name_bit_count,
-        right_record.name_bit_count as right_name_bit_count,
-        left_record.pinyin_bits as left_pinyin_bits,
-        right_record.pinyin_bits as right_pinyin_bits,
-        left_record.pinyin_bit_count as left_pinyin_bit_count,
-        right_record.pinyin_bit_count as right_pinyin_bit_count,
-        left_record.address_bits as left_address_bits,
-        right_record.address_bits as right_address_bits,
-        left_record.address_bit_count as left_address_bit_count,
-        right_record.address_bit_count as right_address_bit_count
+        {%- for side in ['left', 'right'] %}
+        {%- for filter in ['name', 'pinyin', 'given', 'family', 'address'] %}
+        {{ side }}_record.{{ filter }}_bits as {{ side }}_{{ filter }}_bits,
+        {{ side }}_record.{{ filter }}_bit_count as {{ side }}_{{ filter }}_bit_count{% if not loop.last %},{% endif %}
+        {%- endfor %}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from numbered as left_record
     inner join numbered as right_record
         on right_record.record_number = mod(left_record.record_number + {{ offset }} - 1, left_record.record_count) + 1
@@ -124,21 +119,17 @@ random_pairs as (
 
 random_dice as (
 
-    select
-        case
-            when
-                coalesce(left_name_bit_count, left_pinyin_bit_count) is not null
-                and coalesce(right_name_bit_count, right_pinyin_bit_count) is not null
-                then greatest(
-                    coalesce({{ bits_dice('left_name_bits', 'right_name_bits', 'left_name_bit_count',
-                        'right_name_bit_count') }}, 0),
-                    coalesce({{ bits_dice('left_pinyin_bits', 'right_pinyin_bits', 'left_pinyin_bit_count',
-                        'right_pinyin_bit_count') }}, 0)
-                )
-        end as name_dice,
-        {{ bits_dice('left_address_bits', 'right_address_bits', 'left_address_bit_count',
-            'right_address_bit_count') }} as address_dice
+    select {{ pair_dice_columns('left_', 'right_') }}
     from random_pairs
+
+),
+
+random_oriented as (
+
+    select
+        *,
+        {{ oriented_name_part_dice() }}
+    from random_dice
 
 ),
 
@@ -146,9 +137,10 @@ random_dice as (
 random_levels as materialized (
 
     select
-        {{ comparisons['name']['sql'] }} as name_level,
-        {{ comparisons['address']['sql'] }} as address_level
-    from random_dice
+        {%- for name in dice_comparisons %}
+        {{ comparisons[name]['sql'] }} as {{ name }}_level{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from random_oriented
 
 ),
 
