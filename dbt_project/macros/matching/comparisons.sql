@@ -73,3 +73,27 @@
     {%- for cut in cuts | reverse %} when {{ dice }} >= {{ cut }} then {{ cuts | length - loop.index0 }}{% endfor %}
     else 0 end
 {%- endmacro %}
+
+{# Every comparison level as [name, level, declared m, declared weight, the comparison's number of levels]: the
+   rows of int_customer_match_weights_estimated. #}
+{% macro matching_level_rows() -%}
+    {%- set rows = [] -%}
+    {%- for name, comparison in matching_comparisons().items() -%}
+        {%- for level in comparison['levels'] -%}
+            {%- do rows.append([name, level, comparison['declared'][level], comparison['weights'][level],
+                comparison['levels'] | length]) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(rows) }}
+{%- endmacro %}
+
+{# The value groups u of the exact comparisons is measured on: [comparison name, column] pairs, and the full birth
+   date's token (level 3 of the birth date) as 'same_birth_date'. #}
+{% macro matching_value_columns() -%}
+    {%- set columns = [] -%}
+    {%- for name, comparison in matching_comparisons().items() if comparison.get('exact') -%}
+        {%- do columns.append([name, comparison['exact']]) -%}
+    {%- endfor -%}
+    {%- do columns.append(['same_birth_date', 'birth_date_token']) -%}
+    {{ return(columns) }}
+{%- endmacro %}
