@@ -2,6 +2,10 @@
 
     .venv/bin/python -m benchmarks.bench_pipeline --profile S            # 10k persons
     .venv/bin/python -m benchmarks.bench_pipeline --scale 2000 --nights 2 # full night, then an incremental night
+    .venv/bin/python -m benchmarks.bench_pipeline --profile L --delivery /tmp/L  # reuse a generated delivery
+
+A delivery is generated into the workdir (profile L takes about 7 minutes), or, with --delivery, hard-linked from
+the workdir of an earlier run that generated the same profile and nights (its inbox/ and ground_truth/).
 
 Fixed start-up costs (imports, Prefect's API, dbt parse) are measured separately and printed on their own, so the
 per-stage figures are the work itself. Results are printed and saved as JSON (--out).
@@ -12,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -141,6 +146,7 @@ def main() -> None:
     parser.add_argument("--nights", type=int, default=1, help="nights after the first are incremental")
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--out", type=Path, default=Path("bench_results/pipeline.json"))
+    parser.add_argument("--delivery", type=Path, help="workdir of an earlier generation to reuse (hard links)")
     args = parser.parse_args()
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="crmgov-bench-"))).resolve()
     from flows import environment
@@ -151,7 +157,11 @@ def main() -> None:
     from flows.demo import generate_demo
 
     t = time.perf_counter()
-    demo = generate_demo(wd.inbox, scale=args.scale, profile=args.profile, nights=args.nights, start_date=START)
+    if args.delivery:
+        persons, counts = _link_delivery(args.delivery.resolve(), wd), None
+    else:
+        demo = generate_demo(wd.inbox, scale=args.scale, profile=args.profile, nights=args.nights, start_date=START)
+        persons, counts = demo.persons, demo.counts
     generated = time.perf_counter() - t
     fixed = startup_costs(workdir)
     sampler = RssSampler()
@@ -160,9 +170,10 @@ def main() -> None:
     sampler.stop()
     result = {
         "profile": args.profile,
-        "persons": demo.persons,
-        "rows_delivered": demo.counts,
-        "generate_s": round(generated, 2),
+        "persons": persons,
+        "rows_delivered": counts,
+        "generate_s": None if args.delivery else round(generated, 2),
+        "delivery": str(args.delivery) if args.delivery else None,
         "fixed_startup": fixed,
         "nights": nights,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
@@ -170,7 +181,7 @@ def main() -> None:
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    print(f"persons {demo.persons}; generated in {generated:.1f} s; fixed start-up {fixed}")
+    print(f"persons {persons}; delivery ready in {generated:.1f} s; fixed start-up {fixed}")
     for n in nights:
         print(
             f"\nnight {n['run_date']}: {n['wall_s']:.1f} s wall (flow overhead {n['overhead_s']:.1f} s), "
@@ -186,7 +197,34 @@ def main() -> None:
         print(f"\nincremental night / full night: {nights[-1]['wall_s'] / nights[0]['wall_s']:.0%}")
     print(f"saved {args.out}")
     sys.stdout.flush()
+    _stop_children()
     os._exit(0)
+
+
+def _link_delivery(source: Path, wd) -> int | None:
+    """Hard-link an earlier generation's inbox and ground truth into this workdir (same file system), or copy."""
+    for name in ("inbox", "ground_truth"):
+        if not (source / name).is_dir():
+            raise SystemExit(f"--delivery {source}: no {name}/ folder (expected the workdir of a generation)")
+    for name, target in (("inbox", wd.inbox), ("ground_truth", wd.inbox.parent / "ground_truth")):
+        shutil.rmtree(target, ignore_errors=True)
+        try:
+            shutil.copytree(source / name, target, copy_function=os.link)
+        except OSError:
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source / name, target)
+    persons = source / "ground_truth" / "persons.csv"
+    return sum(1 for _ in persons.open(encoding="utf-8")) - 1 if persons.exists() else None
+
+
+def _stop_children() -> None:
+    """Stop what this process started (Prefect's ephemeral API server), which `os._exit` would leave running."""
+    import psutil
+
+    children = psutil.Process().children(recursive=True)
+    for child in children:
+        child.terminate()
+    psutil.wait_procs(children, timeout=10)
 
 
 if __name__ == "__main__":
