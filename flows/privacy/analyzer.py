@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import chain
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,6 +23,7 @@ from presidio_analyzer.nlp_engine import NlpEngineProvider
 from flows.errors import ConfigError
 from flows.privacy.normalize import halfwidth
 from flows.privacy.recognizers.base import CnPatternRecognizer
+from flows.privacy.recognizers.pattern_spans import spans_of
 
 REGISTRY = Path(__file__).parent / "recognizers" / "registry.yml"
 LANGUAGE = "zh"
@@ -122,7 +122,8 @@ def _scan_distinct(texts: Sequence[str | None], recs: list[CnPatternRecognizer])
     widths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
     offsets = np.r_[0, np.cumsum(widths + len(SEPARATOR))]
     joined = halfwidth(SEPARATOR.join(distinct))
-    found = [rec.span_arrays(joined) for rec in recs]
+    matched = iter(spans_of(joined, [matcher for rec in recs for matcher in rec.pattern_matchers]))
+    found = [rec.span_arrays(joined, [next(matched) for _ in rec.pattern_matchers]) for rec in recs]
     start, end, score = (np.concatenate([np.zeros(0, dtype=np.int64), *(f[i] for f in found)]) for i in range(3))
     rank = np.repeat(np.arange(len(recs)), [len(f.start) for f in found])
     row = np.searchsorted(offsets, start, side="right") - 1
@@ -165,6 +166,20 @@ def scan_texts(
     return [per_text[code] if code >= 0 else [] for code in spans.codes.tolist()]
 
 
+def _replaced(text: str, start: np.ndarray, end: np.ndarray, tags: list[str], rank: np.ndarray) -> str:
+    """text with each span [start, end) (ordered, apart) replaced by tags[rank]: the code points of the pieces
+    between spans and of the tags gathered in one numpy indexing."""
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    tag_len = np.fromiter(map(len, tags), dtype=np.int64, count=len(tags))
+    tag_at = len(points) + np.r_[0, np.cumsum(tag_len)[:-1]]
+    source = np.concatenate((points, np.frombuffer("".join(tags).encode("utf-32-le"), dtype="<u4")))
+    take_from, take = np.empty(2 * len(start) + 1, dtype=np.int64), np.empty(2 * len(start) + 1, dtype=np.int64)
+    take_from[0::2], take[0::2] = np.r_[0, end], np.r_[start, len(points)] - np.r_[0, end]  # text between spans
+    take_from[1::2], take[1::2] = tag_at[rank], tag_len[rank]
+    at = np.repeat(take_from - (np.cumsum(take) - take), take) + np.arange(take.sum())
+    return source[at].tobytes().decode("utf-32-le", "surrogatepass")
+
+
 def redact_texts(
     texts: Sequence[str | None], entities: Iterable[str] | None = None
 ) -> tuple[list[str | None], Counter[str]]:
@@ -172,10 +187,8 @@ def redact_texts(
     hold (a text that occurs twice counts twice)."""
     recs = _wanted(entities, None)
     spans = _scan_distinct(texts, recs)
-    joined = SEPARATOR.join(spans.distinct)
     tags = [f"<{r.ENTITY}>" for r in recs]
-    kept = [joined[a:b] for a, b in zip([0, *spans.end.tolist()], [*spans.start.tolist(), len(joined)], strict=True)]
-    redacted = "".join(chain.from_iterable(zip(kept, [*(tags[r] for r in spans.rank.tolist()), ""], strict=True)))
+    redacted = _replaced(SEPARATOR.join(spans.distinct), spans.start, spans.end, tags, spans.rank)
     change = np.array([len(t) for t in tags], dtype=np.int64)[spans.rank] - (spans.end - spans.start)
     shift = np.r_[0, np.cumsum(np.bincount(spans.row, weights=change, minlength=len(spans.distinct)))].astype(np.int64)
     begin, stop = spans.offsets[:-1] + shift[:-1], spans.offsets[1:] - len(SEPARATOR) + shift[1:]

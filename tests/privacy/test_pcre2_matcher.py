@@ -26,7 +26,7 @@ from flows.privacy.normalize import halfwidth
 from flows.privacy.policy import REPO_POLICY
 from flows.privacy.recognizers import pattern_spans
 from flows.privacy.recognizers.cn import cn_location_recognizer, cn_person_recognizer
-from flows.privacy.recognizers.pattern_spans import PatternSpans, extension_loaded
+from flows.privacy.recognizers.pattern_spans import PatternSpans, extension_loaded, spans_of
 
 built = pytest.mark.skipif(not extension_loaded(), reason="the PCRE2 extension is not built here")
 
@@ -114,6 +114,15 @@ def test_every_pattern_is_translated():
 
 
 @built
+def test_patterns_share_one_pass_with_the_same_spans():
+    text = joined([item.text for item in labelled_notes(3000)])
+    matchers = [m for rec in load_recognizers() for m in rec.pattern_matchers]
+    assert sum(m.tried_where_they_start(text) for m in matchers) > 5
+    together, alone = spans_of(text, matchers), [python_spans(m, text) for m in matchers]
+    assert all(np.array_equal(a, b) for a, b in zip(together, alone, strict=True))
+
+
+@built
 def test_same_spans_on_the_benchmark_fixture_and_the_demo_notes(demo_notes):
     fixture = joined([item.text for item in labelled_notes(3000)])
     demo = joined(demo_notes)
@@ -194,8 +203,14 @@ FINDITER_CASES = [
     (r"(?:ab|a)(?:bc|c)?", 0),
     (r"\w+?(?=\W)|\s", 0),
     (r"[\x00-\x1f]+|\U0001F600+", 0),
+    # tried only where they can start (a PatternSet): empty matches there, look-behinds on the character before
+    (r"(?=[中文])", 0),
+    (r"(?=中)(?:中文)*?", 0),
+    (r"(?<![a-z])(?=[中\d])\w*", 0),
+    (r"(?<!\n)\d+|(?<![a])文", 0),
 ]
 FINDITER_TEXTS = ["", "a", "aaa", "a\nb\n", "\n\n", "xaxbx", "ab abc  abbc\n", "中文\n文", "a\x00😀😀b", "\na\n"]
+FINDITER_TEXTS += ["中中文a中1\n23", "a12文中文文"]
 
 
 @built
@@ -215,7 +230,7 @@ def test_finditer_rules_for_empty_matches_anchors_and_groups(pattern, flags):
 def test_right_to_left_patterns_are_mirrored(pattern):
     compiled = regex.compile(pattern)
     matcher = PatternSpans(compiled, 1 if compiled.groups else 0)
-    assert matcher.fast is not None and matcher.fast[1]
+    assert matcher.fast is not None and matcher.fast.reverse
     rng = random.Random(3)
     for _ in range(300):
         text = "".join(rng.choice("abcxy0123 ") for _ in range(rng.randint(0, 30)))

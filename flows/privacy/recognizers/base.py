@@ -95,29 +95,33 @@ class CnPatternRecognizer(PatternRecognizer):
             (s, e, pattern.score) for pattern, matcher in self._matchers for s, e in matcher.python(text) if 0 <= s < e
         ]
         if self._validates or self._invalidates:
-            checks = self._checks(text, candidates)
+            checks = self._checks([text[s:e] for s, e, _ in candidates])
             top, rows = EntityRecognizer.MAX_SCORE, zip(candidates, checks, strict=True)
             candidates = [(s, e, top if valid else score) for (s, e, score), valid in rows if valid is not False]
         return candidates + self.more_spans(text)
 
-    def span_arrays(self, text: str) -> SpanArrays:
+    @property
+    def pattern_matchers(self) -> list[PatternSpans]:
+        return [matcher for _, matcher in self._matchers]
+
+    def span_arrays(self, text: str, matched: Sequence[np.ndarray] | None = None) -> SpanArrays:
         """spans() of a column's texts joined, as arrays: each pattern's matches found in one call (by PCRE2 where
-        the extension was built), no Python object per match."""
-        found = [matcher(text) for _, matcher in self._matchers]
+        the extension was built), no Python object per match. `matched`: what pattern_matchers found in text
+        (spans_of, for all recognizers together), else they are run here."""
+        found = list(matched) if matched is not None else [matcher(text) for _, matcher in self._matchers]
         found = [f[(f[:, 0] >= 0) & (f[:, 0] < f[:, 1])] for f in found]
         pairs = np.concatenate(found)
         scores = np.repeat([p.score for p, _ in self._matchers], [len(f) for f in found]).astype(np.float64)
         if self._validates or self._invalidates:
-            checks = self._checks(text, list(zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True)))
-            keep = np.array([valid is not False for valid in checks], dtype=bool)
-            best = np.array([bool(valid) for valid in checks], dtype=bool)
+            bounds = zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True)
+            checks = self._checks([text[s:e] for s, e in bounds])
+            keep = np.fromiter((valid is not False for valid in checks), dtype=bool, count=len(checks))
+            best = np.fromiter(map(bool, checks), dtype=bool, count=len(checks))
             pairs, scores = pairs[keep], np.where(best, EntityRecognizer.MAX_SCORE, scores)[keep]
         return SpanArrays(pairs[:, 0], pairs[:, 1], scores).plus(self.more_spans(text))
 
-    def _checks(self, text: str, candidates: Sequence[tuple[int, ...]]) -> list[bool | None]:
-        """validate_many's verdict on candidate spans ((start, end, ...)), False also where invalidate_result
-        rejects one."""
-        values = [text[span[0] : span[1]] for span in candidates]
+    def _checks(self, values: list[str]) -> list[bool | None]:
+        """validate_many's verdict on the texts of candidate spans, False also where invalidate_result rejects one."""
         checks = self.validate_many(values) if self._validates else [None] * len(values)
         if not self._invalidates:
             return checks

@@ -67,6 +67,7 @@ class Translation:
     group: int  # 1 when a group was asked for, else 0 (the whole match)
     reverse: bool  # match the reversed text, then mirror the spans
     first: np.ndarray | None  # the characters a match starts with, as booleans over all code points; None: any
+    not_after: np.ndarray | None  # the characters a match never follows; None: no such rule
 
 
 def translate(engine: ModuleType, pattern: str, flags: int, group: int | str) -> Translation:
@@ -92,7 +93,8 @@ def translate(engine: ModuleType, pattern: str, flags: int, group: int | str) ->
     writer = _Writer(engine, wanted)
     flags = tree.state.flags
     first, required = writer.starts(nodes, flags)
-    return Translation(writer.sequence(nodes, flags), 1 if wanted else 0, reverse, first if required else None)
+    pcre2 = writer.sequence(nodes, flags)
+    return Translation(pcre2, 1 if wanted else 0, reverse, first if required else None, writer.not_after(nodes, flags))
 
 
 def _mirror(nodes: Iterable[Node]) -> list[Node]:
@@ -233,6 +235,38 @@ class _Writer:
                 held |= members(self.engine, av)[side]
         return held
 
+    def one_char(self, op: Any, av: Any, flags: int, sides: tuple[int, ...]) -> np.ndarray | None:
+        """The characters a node of one character matches, for the engine (side 0), PCRE2 (side 1) or either;
+        None for another kind of node."""
+        if op is sre.LITERAL:
+            chars = np.zeros(CODE_POINTS, dtype=bool)
+            chars[av] = True
+            return chars
+        if op is sre.NOT_LITERAL or (op is sre.ANY and not flags & re.DOTALL):
+            chars = np.ones(CODE_POINTS, dtype=bool)
+            chars[av if op is sre.NOT_LITERAL else ord("\n")] = False
+            return chars
+        if op is sre.ANY:
+            return np.ones(CODE_POINTS, dtype=bool)
+        if op is sre.IN:
+            negate = bool(av) and av[0][0] is sre.NEGATE
+            body = av[1:] if negate else av
+            return np.logical_or.reduce([self.members(body, side) for side in sides]) != negate
+        return None
+
+    def not_after(self, nodes: Iterable[Node], flags: int) -> np.ndarray | None:
+        """The characters a match never follows: those of the negative look-behinds of one character that open
+        the pattern (before anything that consumes a character); None where there is none."""
+        held = None
+        for op, av in nodes:
+            if op is sre.ASSERT_NOT and av[0] < 0 and len(av[1]) == 1:
+                chars = self.one_char(*av[1][0], flags, (0,))
+                if chars is not None:
+                    held = chars if held is None else held | chars
+            elif op is not sre.AT and op is not sre.ASSERT and op is not sre.ASSERT_NOT:
+                break
+        return held
+
     def starts(self, nodes: Iterable[Node], flags: int) -> tuple[np.ndarray, bool]:
         """The characters a match of these nodes can start with (lookaheads count: the character they look at
         is the one at the start), and whether one of them is required there (False: the match can be empty or
@@ -248,20 +282,9 @@ class _Writer:
         return held, False
 
     def node_starts(self, op: Any, av: Any, flags: int) -> tuple[np.ndarray, bool]:
-        if op is sre.LITERAL:
-            chars = np.zeros(CODE_POINTS, dtype=bool)
-            chars[av] = True
+        chars = self.one_char(op, av, flags, (0, 1))
+        if chars is not None:
             return chars, True
-        if op is sre.NOT_LITERAL or (op is sre.ANY and not flags & re.DOTALL):
-            chars = np.ones(CODE_POINTS, dtype=bool)
-            chars[av if op is sre.NOT_LITERAL else ord("\n")] = False
-            return chars, True
-        if op is sre.ANY:
-            return np.ones(CODE_POINTS, dtype=bool), True
-        if op is sre.IN:
-            negate = bool(av) and av[0][0] is sre.NEGATE
-            body = av[1:] if negate else av
-            return (self.members(body, 0) | self.members(body, 1)) != negate, True
         if op is sre.BRANCH:
             found = [self.starts(alternative, flags) for alternative in av[1]]
             return np.logical_or.reduce([chars for chars, _ in found]), all(required for _, required in found)
