@@ -126,7 +126,7 @@ class PatternSpans:
         """Where each match of finditer starts."""
         return self(text)[:, 0].tolist() if self._long(text) else [m.start() for m in self.compiled.finditer(text)]
 
-    def match_ends(self, text: str, starts: list[int]) -> list[int]:
+    def match_ends(self, text: str, starts: np.ndarray) -> np.ndarray:
         """Where the match anchored at each start ends (the pattern's .match(text, start)), -1 where none does."""
         if self._long(text) and not self.fast.reverse:  # type: ignore[union-attr]
             try:
@@ -134,6 +134,16 @@ class PatternSpans:
             except RuntimeError as exc:
                 log.info("PCRE2 failed on a text of %d characters (%s): matched with Python", len(text), exc)
         return self.python_match_ends(text, starts)
+
+    def pcre2_match_ends(self, text: str, starts: np.ndarray) -> np.ndarray:
+        """match_ends as PCRE2 finds them (only for a pattern translated left to right)."""
+        assert self.fast is not None and not self.fast.reverse
+        ends = self.fast.pattern.match_at(text, np.ascontiguousarray(starts, dtype=np.int64).tobytes())
+        return np.frombuffer(ends, dtype=np.int64)
+
+    def python_match_ends(self, text: str, starts: np.ndarray) -> np.ndarray:
+        matches = (self.compiled.match(text, start) for start in starts.tolist())
+        return np.array([m.end() if m else -1 for m in matches], dtype=np.int64)
 
     def pcre2(self, text: str) -> np.ndarray:
         """The spans as PCRE2 finds them (only where the pattern was translated)."""
@@ -144,16 +154,6 @@ class PatternSpans:
         if not self.fast.reverse:
             return spans
         return np.where(spans[:, ::-1] < 0, -1, len(text) - spans[:, ::-1])
-
-    def pcre2_match_ends(self, text: str, starts: list[int]) -> list[int]:
-        """match_ends as PCRE2 finds them (only for a pattern translated left to right)."""
-        assert self.fast is not None and not self.fast.reverse
-        ends = self.fast.pattern.match_at(text, np.array(starts, dtype=np.int64).tobytes())
-        return np.frombuffer(ends, dtype=np.int64).tolist()
-
-    def python_match_ends(self, text: str, starts: list[int]) -> list[int]:
-        matches = (self.compiled.match(text, start) for start in starts)
-        return [m.end() if m else -1 for m in matches]
 
     def python(self, text: str) -> list[tuple[int, int]]:
         """The spans as the pattern's own engine finds them."""

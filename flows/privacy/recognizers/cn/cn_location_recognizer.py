@@ -73,7 +73,7 @@ def gazetteer_hits(text: str, windows: np.ndarray) -> np.ndarray:
     joined = "\n".join(text[a:b] for a, b in windows.tolist())
     found = _automaton()[0].find_matches_as_indexes(joined, overlapping=True)
     hits = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=3 * len(found)).reshape(-1, 3)[:, 1:]
-    base = np.r_[0, np.cumsum(widths + 1)[:-1]]
+    base = np.cumsum(widths + 1) - (widths + 1)
     window = np.searchsorted(base, hits[:, 0], side="right") - 1
     hits += (windows[window, 0] - base[window])[:, None]
     return hits[np.argsort(hits[:, 0], kind="stable")]
@@ -93,23 +93,26 @@ def address_windows(text: str) -> np.ndarray:
     """Merged [start, end) windows of text around anchors, where administrative chains can be: rows of
     (start, end). An anchor is one character, so windows grow with it and merge where they touch."""
     before = [start - 1 for start in _UNIT.match_starts(text) if start]
-    units = [at for at, digit in zip(before, _DIGIT.match_ends(text, before), strict=True) if digit >= 0]
+    digits = _DIGIT.match_ends(text, np.array(before, dtype=np.int64)).tolist()
+    units = [at for at, digit in zip(before, digits, strict=True) if digit >= 0]
     anchors = np.sort(np.array(_LEVEL.match_starts(text) + units, dtype=np.int64))
     if not len(anchors):
         return np.zeros((0, 2), dtype=np.int64)
     lo = np.maximum(anchors - WINDOW_BEFORE, 0)
     hi = np.minimum(anchors + 1 + WINDOW_AFTER, len(text))
-    first = np.flatnonzero(np.r_[True, lo[1:] > hi[:-1]])
-    return np.column_stack((lo[first], hi[np.r_[first[1:] - 1, len(anchors) - 1]]))
+    first = np.flatnonzero(np.concatenate(([True], lo[1:] > hi[:-1])))
+    return np.column_stack((lo[first], hi[np.append(first[1:] - 1, len(anchors) - 1)]))
 
 
 def admin_runs(text: str, hits: np.ndarray) -> list[tuple[int, int, int]]:
     """Chains of adjacent administrative names among hits (rows of (start, end)): (start, end, how many names),
     the longest name at each start, a name that starts a road name (南京路) left out. Hits of windows that do
     not touch chain as if each window were alone: a chain cannot reach the next window."""
-    names = hits[[end < 0 for end in _ROAD_AFTER.match_ends(text, hits[:, 1].tolist())]] if len(hits) else hits
+    names = hits[_ROAD_AFTER.match_ends(text, hits[:, 1]) < 0]
+    if not len(names):
+        return []
     names = names[np.lexsort((-names[:, 1], names[:, 0]))]
-    longest = names[np.r_[True, names[1:, 0] != names[:-1, 0]]] if len(names) else names
+    longest = names[np.concatenate(([True], names[1:, 0] != names[:-1, 0]))]
     runs: list[tuple[int, int, int]] = []
     pos = -1
     for start, end in longest.tolist():
@@ -136,7 +139,7 @@ class CnLocationRecognizer(CnPatternRecognizer):
         if not len(windows):
             return []
         runs = admin_runs(text, gazetteer_hits(text, windows))  # hits across a window's edge are not looked at
-        stops = DETAIL.match_ends(text, [end for _, end, _ in runs])
+        stops = DETAIL.match_ends(text, np.array([end for _, end, _ in runs], dtype=np.int64)).tolist()
         return [
             (start, max(stop, end), 0.7)
             for (start, end, count), stop in zip(runs, stops, strict=True)
