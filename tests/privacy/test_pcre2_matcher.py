@@ -149,6 +149,9 @@ def test_same_spans_on_random_strings():
         found += assert_same(matcher, SEPARATOR.join(texts), label)
         found += assert_same(matcher, "".join(texts), label)
     assert found > 1000
+    text = "".join(texts)
+    together = spans_of(text, list(MATCHERS.values()))
+    assert all(np.array_equal(a, python_spans(m, text)) for a, m in zip(together, MATCHERS.values(), strict=True))
 
 
 CLASSES = [r"\d", r"\D", r"\w", r"\W", r"\s", r"\S", r"[^\W\d_]", r"[^\W\d_路街号]", r"[\d\s]", r"[^\s\d]"]
@@ -208,9 +211,11 @@ FINDITER_CASES = [
     (r"(?=中)(?:中文)*?", 0),
     (r"(?<![a-z])(?=[中\d])\w*", 0),
     (r"(?<!\n)\d+|(?<![a])文", 0),
+    (r"(?<![a])[中文]\d?", 0),  # one character can be a match: no second-character rule
+    (r"(?<!x)中(?:\d|文{2,})", 0),  # two at least: not at the last character
 ]
 FINDITER_TEXTS = ["", "a", "aaa", "a\nb\n", "\n\n", "xaxbx", "ab abc  abbc\n", "中文\n文", "a\x00😀😀b", "\na\n"]
-FINDITER_TEXTS += ["中中文a中1\n23", "a12文中文文"]
+FINDITER_TEXTS += ["中中文a中1\n23", "a12文中文文", "中文文x中", "中"]
 
 
 @built

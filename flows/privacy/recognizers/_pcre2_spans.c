@@ -9,9 +9,9 @@
  *
  * Pattern.spans lets PCRE2 search, and PCRE2 skips ahead only over code units below 256 that cannot start a
  * match. A PatternSet instead goes over the text once for all its patterns, each given as the characters its
- * matches start with and those they never follow (a leading negative look-behind), and tries each pattern,
- * compiled as anchored, only where it can start: one pass for several patterns, and no try inside a run of
- * digits for a pattern that cannot start there.
+ * matches start with, the characters their second one is, and those they never follow (a leading negative
+ * look-behind), and tries each pattern, compiled as anchored, only where these allow a match: one pass for
+ * several patterns, and no try inside a run of digits for a pattern that cannot start there.
  *
  * Patterns must be in PCRE2 syntax and ASCII (flows/privacy/recognizers/pcre2_syntax.py writes them).
  */
@@ -42,6 +42,7 @@ typedef struct {
     uint32_t group;
     uint8_t *first;     /* bitmap of the code points a match starts with (bit c & 7 of byte c >> 3), or NULL */
     uint8_t *not_after; /* bitmap of the code points a match never follows, or NULL: none */
+    uint8_t *second;    /* bitmap of the code points a match's second character is, or NULL: any or none */
 } PatternObject;
 
 typedef struct {
@@ -49,6 +50,8 @@ typedef struct {
     PyObject *patterns; /* tuple of PatternObject, each with `first` */
     uint32_t *first;    /* BMP code point -> bit i when pattern i can start with it */
     uint32_t *not_after;
+    uint32_t *second;
+    uint32_t any_second; /* the patterns without `second`: one character or none can be a match */
 } PatternSetObject;
 
 typedef struct {
@@ -72,12 +75,18 @@ static inline uint32_t bit(const uint8_t *set, uint32_t c) {
     return set != NULL && c < CODE_POINTS ? (set[c >> 3] >> (c & 7)) & 1 : 0;
 }
 
-/* The patterns of a set whose matches can start with c (not_after: 0) or never follow it (1), as bits. */
-static uint32_t set_bits(PyObject *patterns, uint32_t c, int not_after) {
+enum { FIRST, NOT_AFTER, SECOND };
+
+/* The patterns of a set whose matches can start with c (FIRST), never follow it (NOT_AFTER), or can have it
+ * second (SECOND: all patterns without `second`), as bits. */
+static uint32_t set_bits(PyObject *patterns, uint32_t c, int which) {
     uint32_t bits = 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(patterns); i++) {
         PatternObject *p = (PatternObject *)PyTuple_GET_ITEM(patterns, i);
-        bits |= bit(not_after ? p->not_after : p->first, c) << i;
+        uint32_t in = which == FIRST ? bit(p->first, c)
+                      : which == NOT_AFTER ? bit(p->not_after, c)
+                                           : p->second == NULL || bit(p->second, c);
+        bits |= in << i;
     }
     return bits;
 }
@@ -190,17 +199,24 @@ static uint32_t set_bits(PyObject *patterns, uint32_t c, int not_after) {
     static int candidates_##W(PatternSetObject *set, PCRE2_SPTR##W subject, PCRE2_SIZE length, Offsets *each) { \
         uint32_t after = 0; /* the patterns the previous character rules out */                                \
         for (PCRE2_SIZE offset = 0; offset < length; offset++) {                                               \
-            uint32_t c = subject[offset], starts, rules_out;                                                   \
+            uint32_t c = subject[offset], can, rules_out;                                                      \
             if (c < BMP) {                                                                                     \
-                starts = set->first[c];                                                                        \
+                can = set->first[c] & ~after;                                                                  \
                 rules_out = set->not_after[c];                                                                 \
             } else {                                                                                           \
-                starts = set_bits(set->patterns, c, 0);                                                        \
-                rules_out = set_bits(set->patterns, c, 1);                                                     \
+                can = set_bits(set->patterns, c, FIRST) & ~after;                                              \
+                rules_out = set_bits(set->patterns, c, NOT_AFTER);                                             \
             }                                                                                                  \
-            for (uint32_t can = starts & ~after; can; can &= can - 1)                                          \
-                if (offsets_add(&each[__builtin_ctz(can)], (int64_t)offset) < 0) return PCRE2_ERROR_NOMEMORY;   \
             after = rules_out;                                                                                 \
+            if (!can) continue;                                                                                \
+            if (offset + 1 == length)                                                                          \
+                can &= set->any_second;                                                                        \
+            else {                                                                                             \
+                uint32_t next = subject[offset + 1];                                                           \
+                can &= next < BMP ? set->second[next] : set_bits(set->patterns, next, SECOND);                 \
+            }                                                                                                  \
+            for (; can; can &= can - 1)                                                                        \
+                if (offsets_add(&each[__builtin_ctz(can)], (int64_t)offset) < 0) return PCRE2_ERROR_NOMEMORY;   \
         }                                                                                                      \
         return 0;                                                                                              \
     }                                                                                                          \
@@ -360,6 +376,7 @@ static void pattern_dealloc(PatternObject *self) {
     }
     PyMem_Free(self->first);
     PyMem_Free(self->not_after);
+    PyMem_Free(self->second);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -379,16 +396,18 @@ static int bitmap_copy(Py_buffer *given, uint8_t **copy) {
     return 0;
 }
 
-/* Pattern(pattern: str, group: int, first: bytes | None, not_after: bytes | None): the pattern compiled for both
- * widths, with the characters its matches start with and those they never follow, for a PatternSet (bitmaps of
- * CODE_POINTS bits). ValueError if PCRE2 refuses the pattern. */
+/* Pattern(pattern, group, first=None, not_after=None, second=None): the pattern compiled for both widths, with
+ * the characters its matches start with, those they never follow and those their second character is, for a
+ * PatternSet (bitmaps of CODE_POINTS bits; no second: one character or none can be a match). ValueError if PCRE2
+ * refuses the pattern. */
 static PyObject *pattern_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"pattern", "group", "first", "not_after", NULL};
+    static char *keywords[] = {"pattern", "group", "first", "not_after", "second", NULL};
     const char *ascii;
     Py_ssize_t n;
     unsigned int group;
-    Py_buffer sets[2] = {{NULL}, {NULL}};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s#I|z*z*", keywords, &ascii, &n, &group, &sets[0], &sets[1]))
+    Py_buffer sets[3] = {{NULL}, {NULL}, {NULL}};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s#I|z*z*z*", keywords, &ascii, &n, &group, &sets[0], &sets[1],
+                                     &sets[2]))
         return NULL;
     PatternObject *self = NULL;
     int error;
@@ -400,7 +419,8 @@ static PyObject *pattern_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
         }
     }
     self = (PatternObject *)type->tp_alloc(type, 0);
-    if (self == NULL || bitmap_copy(&sets[0], &self->first) < 0 || bitmap_copy(&sets[1], &self->not_after) < 0)
+    if (self == NULL || bitmap_copy(&sets[0], &self->first) < 0 || bitmap_copy(&sets[1], &self->not_after) < 0 ||
+        bitmap_copy(&sets[2], &self->second) < 0)
         goto fail;
     if (compile_32(ascii, (size_t)n, self->code32, self->jit32, &error, &at) < 0) {
         char text[ERROR_TEXT] = "out of memory";
@@ -421,11 +441,11 @@ static PyObject *pattern_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
         goto fail;
     }
     self->group = group;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (sets[i].buf != NULL) PyBuffer_Release(&sets[i]);
     return (PyObject *)self;
 fail:
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 3; i++)
         if (sets[i].buf != NULL) PyBuffer_Release(&sets[i]);
     Py_XDECREF(self);
     return NULL;
@@ -444,7 +464,7 @@ static PyTypeObject PatternType = {
     .tp_basicsize = sizeof(PatternObject),
     .tp_dealloc = (destructor)pattern_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "Pattern(pattern, group, first=None, not_after=None): a PCRE2 pattern (ASCII) compiled with JIT",
+    .tp_doc = "Pattern(pattern, group, first=None, not_after=None, second=None): a PCRE2 pattern (ASCII), JIT",
     .tp_methods = pattern_methods,
     .tp_new = pattern_new,
 };
@@ -479,6 +499,7 @@ static void set_dealloc(PatternSetObject *self) {
     Py_XDECREF(self->patterns);
     PyMem_Free(self->first);
     PyMem_Free(self->not_after);
+    PyMem_Free(self->second);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -506,14 +527,18 @@ static PyObject *set_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     self->patterns = patterns;
     self->first = PyMem_Malloc(BMP * sizeof(uint32_t));
     self->not_after = PyMem_Malloc(BMP * sizeof(uint32_t));
-    if (self->first == NULL || self->not_after == NULL) {
+    self->second = PyMem_Malloc(BMP * sizeof(uint32_t));
+    if (self->first == NULL || self->not_after == NULL || self->second == NULL) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
     for (uint32_t c = 0; c < BMP; c++) {
-        self->first[c] = set_bits(patterns, c, 0);
-        self->not_after[c] = set_bits(patterns, c, 1);
+        self->first[c] = set_bits(patterns, c, FIRST);
+        self->not_after[c] = set_bits(patterns, c, NOT_AFTER);
+        self->second[c] = set_bits(patterns, c, SECOND);
     }
+    for (Py_ssize_t i = 0; i < n; i++)
+        self->any_second |= (uint32_t)(((PatternObject *)PyTuple_GET_ITEM(patterns, i))->second == NULL) << i;
     return (PyObject *)self;
 }
 

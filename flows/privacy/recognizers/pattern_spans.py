@@ -25,8 +25,9 @@ log = logging.getLogger(__name__)
 LONG_TEXT = 2048  # characters from which PCRE2's one call beats the Python engine's per-match objects
 # PCRE2 skips by itself over characters below 256 that cannot start a match, but tries every other position. A
 # pattern that opens with a negative look-behind (the character before a match), or starts with one of a few
-# characters beyond (CJK words), is instead tried by a PatternSet only where it can start; patterns of a column
-# share that pass. A broad start without a look-behind (\d: 660 digits) is left to PCRE2's search.
+# characters beyond (CJK words), is instead tried by a PatternSet only where its first two characters and the one
+# before allow a match (pcre2_starts.py); the patterns of a column share that pass. A broad start without a
+# look-behind (\d: 660 digits) is left to PCRE2's search.
 LATIN1 = 256
 FEW_STARTS = 64
 MAX_SET = 32  # patterns one PatternSet holds
@@ -63,9 +64,9 @@ def _pcre2(engine: ModuleType, pattern: str, flags: int, group: int | str) -> _C
 
     try:
         translation = translate(engine, pattern, flags, group)
-        first, not_after = translation.first, translation.not_after
+        first, second, not_after = translation.starts.first, translation.starts.second, translation.starts.not_after
         skips = first is not None and (not_after is not None or (first[LATIN1:].any() and first.sum() <= FEW_STARTS))
-        sets = [_bitmap(chars) for chars in (first, not_after)] if skips else []
+        sets = [_bitmap(chars) for chars in (first, not_after, second)] if skips else []
         compiled = extension.Pattern(translation.pattern, translation.group, *sets)
     except (Untranslatable, ValueError) as exc:  # ValueError: PCRE2 refuses what it was given
         log.debug("pattern %r stays with %s: %s", pattern, engine.__name__, exc)

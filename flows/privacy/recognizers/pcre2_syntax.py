@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from flows.privacy.recognizers.pcre2_unicode import CODE_POINTS, agrees, members
+from flows.privacy.recognizers.pcre2_starts import Node, StartSets, start_sets
+from flows.privacy.recognizers.pcre2_unicode import agrees, class_members
 
 REVERSE_PREFIX = "(?r)"
 SCOPED_FLAGS = re.DOTALL | re.MULTILINE | re.VERBOSE  # the inline flags translated (VERBOSE only affects parsing)
@@ -54,11 +55,10 @@ _AT = {
 # re's \B never matches in an empty string (PCRE2's does)
 _BOUNDARY = {sre.AT_BOUNDARY: r"\b", sre.AT_NON_BOUNDARY: r"(?!\A\z)\B"}
 
-Node = tuple[Any, Any]
-
 
 class Untranslatable(ValueError):
     """The pattern uses something this translation does not write for PCRE2."""
+
 
 
 @dataclass(frozen=True)
@@ -66,8 +66,7 @@ class Translation:
     pattern: str  # PCRE2 syntax, ASCII
     group: int  # 1 when a group was asked for, else 0 (the whole match)
     reverse: bool  # match the reversed text, then mirror the spans
-    first: np.ndarray | None  # the characters a match starts with, as booleans over all code points; None: any
-    not_after: np.ndarray | None  # the characters a match never follows; None: no such rule
+    starts: StartSets  # where a match can start
 
 
 def translate(engine: ModuleType, pattern: str, flags: int, group: int | str) -> Translation:
@@ -90,11 +89,9 @@ def translate(engine: ModuleType, pattern: str, flags: int, group: int | str) ->
         if tree.getwidth()[0] == 0:
             raise Untranslatable("a right-to-left pattern that can match empty")
         nodes = _mirror(nodes)
-    writer = _Writer(engine, wanted)
     flags = tree.state.flags
-    first, required = writer.starts(nodes, flags)
-    pcre2 = writer.sequence(nodes, flags)
-    return Translation(pcre2, 1 if wanted else 0, reverse, first if required else None, writer.not_after(nodes, flags))
+    pcre2 = _Writer(engine, wanted).sequence(nodes, flags)
+    return Translation(pcre2, 1 if wanted else 0, reverse, start_sets(engine, nodes, flags))
 
 
 def _mirror(nodes: Iterable[Node]) -> list[Node]:
@@ -204,7 +201,7 @@ class _Writer:
         the engine's class holds are added and those it does not are excluded."""
         negate = bool(items) and items[0][0] is sre.NEGATE
         body = items[1:] if negate else items
-        listed = self.members([(op, av) for op, av in body if op is not sre.CATEGORY], 0)
+        listed = class_members(self.engine, [(op, av) for op, av in body if op is not sre.CATEGORY], 0)
         wide = np.flatnonzero(listed[LATIN1:]) + LATIN1
         if len(_runs(wide)[0]) <= LEAF:
             plain = f"[{'^' if negate else ''}{''.join(self.class_item(op, av) for op, av in body)}]"
@@ -217,85 +214,11 @@ class _Writer:
                 plain = f"(?:[{rest}]|{_tree(wide)})" if rest else _tree(wide)
         if all(agrees(self.engine, av) for op, av in body if op is sre.CATEGORY):
             return plain
-        mine, theirs = (self.members(body, side) != negate for side in (0, 1))
+        mine, theirs = (class_members(self.engine, body, side) != negate for side in (0, 1))
         add, drop = np.flatnonzero(mine & ~theirs), np.flatnonzero(theirs & ~mine)
         if len(drop):
             plain = f"(?!{_tree(drop)}){plain}"
         return f"(?:{plain}|{_tree(add)})" if len(add) else plain
-
-    def members(self, items: Iterable[Node], side: int) -> np.ndarray:
-        """The code points a class's items (without NEGATE) hold for the engine (side 0) or PCRE2 (side 1)."""
-        held = np.zeros(CODE_POINTS, dtype=bool)
-        for op, av in items:
-            if op is sre.LITERAL:
-                held[av] = True
-            elif op is sre.RANGE:
-                held[av[0] : av[1] + 1] = True
-            else:
-                held |= members(self.engine, av)[side]
-        return held
-
-    def one_char(self, op: Any, av: Any, flags: int, sides: tuple[int, ...]) -> np.ndarray | None:
-        """The characters a node of one character matches, for the engine (side 0), PCRE2 (side 1) or either;
-        None for another kind of node."""
-        if op is sre.LITERAL:
-            chars = np.zeros(CODE_POINTS, dtype=bool)
-            chars[av] = True
-            return chars
-        if op is sre.NOT_LITERAL or (op is sre.ANY and not flags & re.DOTALL):
-            chars = np.ones(CODE_POINTS, dtype=bool)
-            chars[av if op is sre.NOT_LITERAL else ord("\n")] = False
-            return chars
-        if op is sre.ANY:
-            return np.ones(CODE_POINTS, dtype=bool)
-        if op is sre.IN:
-            negate = bool(av) and av[0][0] is sre.NEGATE
-            body = av[1:] if negate else av
-            return np.logical_or.reduce([self.members(body, side) for side in sides]) != negate
-        return None
-
-    def not_after(self, nodes: Iterable[Node], flags: int) -> np.ndarray | None:
-        """The characters a match never follows: those of the negative look-behinds of one character that open
-        the pattern (before anything that consumes a character); None where there is none."""
-        held = None
-        for op, av in nodes:
-            if op is sre.ASSERT_NOT and av[0] < 0 and len(av[1]) == 1:
-                chars = self.one_char(*av[1][0], flags, (0,))
-                if chars is not None:
-                    held = chars if held is None else held | chars
-            elif op is not sre.AT and op is not sre.ASSERT and op is not sre.ASSERT_NOT:
-                break
-        return held
-
-    def starts(self, nodes: Iterable[Node], flags: int) -> tuple[np.ndarray, bool]:
-        """The characters a match of these nodes can start with (lookaheads count: the character they look at
-        is the one at the start), and whether one of them is required there (False: the match can be empty or
-        start with anything). Raises Untranslatable where it cannot tell."""
-        held = np.zeros(CODE_POINTS, dtype=bool)
-        for op, av in nodes:
-            if op is sre.AT or op is sre.ASSERT_NOT or (op is sre.ASSERT and av[0] < 0):
-                continue  # zero-width, no character of its own
-            chars, required = self.node_starts(op, av, flags)
-            held |= chars
-            if required:
-                return held, True
-        return held, False
-
-    def node_starts(self, op: Any, av: Any, flags: int) -> tuple[np.ndarray, bool]:
-        chars = self.one_char(op, av, flags, (0, 1))
-        if chars is not None:
-            return chars, True
-        if op is sre.BRANCH:
-            found = [self.starts(alternative, flags) for alternative in av[1]]
-            return np.logical_or.reduce([chars for chars, _ in found]), all(required for _, required in found)
-        if op is sre.SUBPATTERN:
-            return self.starts(av[3], (flags | av[1]) & ~av[2])
-        if op in _REPEAT_SUFFIX:
-            chars, required = self.starts(av[2], flags)
-            return chars, required and av[0] > 0
-        if op is sre.ASSERT or op is sre.ATOMIC_GROUP:  # a lookahead: what it looks at starts the match
-            return self.starts(av[1] if op is sre.ASSERT else av, flags)
-        raise Untranslatable(f"the start of {op}")
 
     @staticmethod
     def class_item(op: Any, av: Any) -> str:

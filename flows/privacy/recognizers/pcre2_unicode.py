@@ -8,9 +8,11 @@ class what PCRE2 misses and take out what it has too many.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from re import _constants as sre
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -54,3 +56,17 @@ def members(engine: ModuleType, category: int) -> tuple[np.ndarray, np.ndarray]:
 def agrees(engine: ModuleType, category: int) -> bool:
     """Whether PCRE2's class of this category holds exactly the engine's code points."""
     return bool(np.array_equal(*_base_members(engine, NEGATED.get(category, category))))
+
+
+def class_members(engine: ModuleType, items: Iterable[tuple[Any, Any]], side: int) -> np.ndarray:
+    """The code points a class's items (re's parse, without NEGATE) hold for the engine (side 0) or PCRE2
+    (side 1), as a boolean array over all code points."""
+    held = np.zeros(CODE_POINTS, dtype=bool)
+    for op, av in items:
+        if op is sre.LITERAL:
+            held[av] = True
+        elif op is sre.RANGE:
+            held[av[0] : av[1] + 1] = True
+        else:
+            held |= members(engine, av)[side]
+    return held
