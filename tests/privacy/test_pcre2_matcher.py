@@ -33,13 +33,12 @@ built = pytest.mark.skipif(not extension_loaded(), reason="the PCRE2 extension i
 HELPERS = {
     "location _LEVEL": cn_location_recognizer._LEVEL,
     "location _UNIT": cn_location_recognizer._UNIT,
-    "location _DIGIT": cn_location_recognizer._DIGIT,
     "location _ROAD_AFTER": cn_location_recognizer._ROAD_AFTER,
     "location DETAIL": cn_location_recognizer.DETAIL,
     "person _TITLE": cn_person_recognizer._TITLE,
 }
 MATCHERS = {f"{rec.ENTITY} {p.name}": m for rec in load_recognizers() for p, m in rec._matchers} | HELPERS
-ANCHORED = {"location _DIGIT", "location _ROAD_AFTER", "location DETAIL"}  # used with match_ends
+ANCHORED = {"location _ROAD_AFTER", "location DETAIL"}  # used with match_ends
 
 HOSTILE = [
     "",

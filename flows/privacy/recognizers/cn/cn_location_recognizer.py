@@ -82,19 +82,15 @@ def gazetteer_hits(text: str, windows: np.ndarray) -> np.ndarray:
 # Every address worth reporting has a level suffix (省, 市, 区...) or a house number (a digit before 号, 弄,
 # 栋...); the gazetteer only looks at windows around those anchors.
 _LEVEL = PatternSpans(re.compile(r"[省市区县州旗盟]"))
-# Units are searched on their own (a leading look-behind would make re try every position); the digit before one
-# is checked after.
-_UNIT = PatternSpans(re.compile(r"号|弄|栋|幢|楼|层|单元|室|座"))
-_DIGIT = PatternSpans(re.compile(r"\d"))
+# A unit right after a digit (unit words never overlap, so finditer sees each one).
+_UNIT = PatternSpans(re.compile(r"(?<=\d)(?:号|弄|栋|幢|楼|层|单元|室|座)"))
 WINDOW_BEFORE, WINDOW_AFTER = 40, 20
 
 
 def address_windows(text: str) -> np.ndarray:
     """Merged [start, end) windows of text around anchors, where administrative chains can be: rows of
     (start, end). An anchor is one character, so windows grow with it and merge where they touch."""
-    before = [start - 1 for start in _UNIT.match_starts(text) if start]
-    digits = _DIGIT.match_ends(text, np.array(before, dtype=np.int64)).tolist()
-    units = [at for at, digit in zip(before, digits, strict=True) if digit >= 0]
+    units = [start - 1 for start in _UNIT.match_starts(text)]
     anchors = np.sort(np.array(_LEVEL.match_starts(text) + units, dtype=np.int64))
     if not len(anchors):
         return np.zeros((0, 2), dtype=np.int64)
