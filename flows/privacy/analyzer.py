@@ -168,16 +168,19 @@ def scan_texts(
 
 def _replaced(text: str, start: np.ndarray, end: np.ndarray, tags: list[str], rank: np.ndarray) -> str:
     """text with each span [start, end) (ordered, apart) replaced by tags[rank]: the code points of the pieces
-    between spans and of the tags gathered in one numpy indexing."""
+    between spans and of the tags gathered in one numpy indexing (32-bit offsets: a column joined is shorter than
+    2**31 characters)."""
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    tag_len = np.fromiter(map(len, tags), dtype=np.int64, count=len(tags))
-    tag_at = len(points) + np.r_[0, np.cumsum(tag_len)[:-1]]
+    tag_len = np.fromiter(map(len, tags), dtype=np.int32, count=len(tags))
+    tag_at = len(points) + np.cumsum(tag_len, dtype=np.int32) - tag_len
     source = np.concatenate((points, np.frombuffer("".join(tags).encode("utf-32-le"), dtype="<u4")))
-    take_from, take = np.empty(2 * len(start) + 1, dtype=np.int64), np.empty(2 * len(start) + 1, dtype=np.int64)
-    take_from[0::2], take[0::2] = np.r_[0, end], np.r_[start, len(points)] - np.r_[0, end]  # text between spans
+    take_from, take = np.empty(2 * len(start) + 1, dtype=np.int32), np.empty(2 * len(start) + 1, dtype=np.int32)
+    take_from[0::2] = np.concatenate(([0], end))  # the text between spans
+    take[0::2] = np.concatenate((start, [len(points)])) - take_from[0::2]
     take_from[1::2], take[1::2] = tag_at[rank], tag_len[rank]
-    at = np.repeat(take_from - (np.cumsum(take) - take), take) + np.arange(take.sum())
-    return source[at].tobytes().decode("utf-32-le", "surrogatepass")
+    at = np.repeat(take_from - (np.cumsum(take, dtype=np.int32) - take), take)
+    at += np.arange(len(at), dtype=np.int32)
+    return str(source[at], "utf-32-le", "surrogatepass")
 
 
 def redact_texts(

@@ -53,14 +53,14 @@ def halfwidth(text: str) -> str:
     if len(text) < LONG_TEXT:
         return _WIDE.sub(_narrow, text)
     units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype="<u2")
-    narrow = _WIDTH_UNITS[units].tobytes().decode("utf-16-le", "surrogatepass")
+    narrow = str(_WIDTH_UNITS[units], "utf-16-le", "surrogatepass")
     if len(narrow) == len(text):
         return narrow
     # two lone surrogates in a row, which UTF-16 reads back as one character: by code point instead
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").copy()
     bmp = points < len(_WIDTH_UNITS)
     points[bmp] = _WIDTH_UNITS[points[bmp]]
-    return points.tobytes().decode("utf-32-le", "surrogatepass")
+    return str(points, "utf-32-le", "surrogatepass")
 
 
 def halfwidth_many(texts: list[str]) -> list[str]:
