@@ -26,16 +26,12 @@ from flows.demo.reference_data import REGIONS
 from flows.privacy.bloom import BloomEncoder, bigrams, normalize_addresses, normalize_names, pinyin_bigrams
 from flows.privacy.normalize import normalize_birth_date, normalize_document
 from flows.privacy.operators import hmac_tokens
+from flows.privacy.policy import DEID_TABLES
 
 KEY = b"bench-only-key-bench-only-key-32"
 SYSTEMS = ("crm", "ecom", "pos")
 CHUNK = 50_000
-COLUMNS = (
-    "source_name source_system record_id name_masked name_bloom name_pinyin_bloom gender birth_year age_band "
-    "birth_date_token mobile_token mobile_masked landline_token email_token email_masked id_token id_masked "
-    "id_birth_date_consistent document_token province city address_bloom postal_code_token marketing_consent "
-    "member_level channel created_at updated_at"
-).split()
+COLUMNS = DEID_TABLES["customers"]
 
 
 def _people(n: int, rng: random.Random) -> list[dict]:

@@ -31,6 +31,8 @@ FIELDS: dict[str, tuple[Field, ...]] = {
     "customer": (
         _f("record_id", True, doc="source primary key"),
         _f("name", pii=True),
+        _f("given_name", pii=True, doc="given name, where a source keeps it apart from the family name (Latin names)"),
+        _f("family_name", pii=True, doc="family name (surname), where a source keeps it apart from the given name"),
         _f("gender", doc="M / F / unknown, any source spelling"),
         _f("birth_date", pii=True),
         _f("mobile", pii=True),

@@ -60,7 +60,7 @@ def _apply(
     if spec.op == "encrypt":
         return ops.encrypt(series, keys.encryption)
     if spec.op == "bloom":
-        return ops.bloom(column, encoders[f"{col}:{spec.level}"], spec.level or "chars", cp.entity)
+        return ops.bloom(column, encoders[spec.bloom_key(col)], spec.level or "chars", cp.entity)
     if spec.op == "code":
         return ops.code(column, spec.level or "")
     return ops.check_id_birth(column, ops.Column.of(df["birth_date"]) if "birth_date" in df else None)
@@ -86,9 +86,7 @@ def deidentify(
             out[name] = df[name].astype(object).where(df[name].notna(), None)
     inventory: list[InventoryRow] = []
     encoders = {
-        f"{col}:{spec.level}": BloomEncoder(
-            keys.pseudonym, f"{col}:{spec.level}", policy.bloom.bits, policy.bloom.hashes
-        )
+        spec.bloom_key(col): BloomEncoder(keys.pseudonym, spec.bloom_key(col), policy.bloom.bits, policy.bloom.hashes)
         for col, cp in ep.columns.items()
         for spec in cp.operators
         if spec.op == "bloom"

@@ -24,6 +24,8 @@ DEID_TABLES: dict[str, tuple[str, ...]] = {
         "name_masked",
         "name_bloom",
         "name_pinyin_bloom",
+        "given_name_bloom",
+        "family_name_bloom",
         "gender",
         "birth_year",
         "age_band",
@@ -100,13 +102,22 @@ class OperatorSpec(_Strict):
     op: OperatorName
     to: str
     level: str | None = None
+    # bloom only: the name its filter key is derived under (default: the column). Filters built under one
+    # key_name can be compared with each other (a given name with a family name, for swapped name parts).
+    key_name: str | None = None
 
     @model_validator(mode="after")
     def _level_fits(self) -> OperatorSpec:
         allowed = LEVELS.get(self.op, (None,))
         if self.level not in allowed:
             raise ValueError(f"operator {self.op} takes level one of {list(allowed)}, got {self.level!r}")
+        if self.key_name is not None and self.op != "bloom":
+            raise ValueError(f"key_name applies to bloom only, not to {self.op}")
         return self
+
+    def bloom_key(self, column: str) -> str:
+        """The label a bloom operator's filter key is derived from."""
+        return f"{self.key_name or column}:{self.level}"
 
 
 class ColumnPolicy(_Strict):

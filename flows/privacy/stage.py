@@ -24,7 +24,7 @@ from flows.ledger import governance
 from flows.privacy.policy import DEID_TABLES
 from flows.scaleout.partitions import merge_inventory
 from flows.scaleout.settings import load_scaleout_settings
-from flows.scaleout.window import bounded_map
+from flows.scaleout.window import Handoff, bounded_map
 from flows.settings import load_settings
 from flows.sql import ident, safe_name
 from flows.stages import insert_frame, read_slice, replace_table, row_slices, table_exists
@@ -44,11 +44,11 @@ INVENTORY_DDL = """create table if not exists governance.pii_inventory (
 @task(name="deidentify-slice", persist_result=False)
 def deidentify_task(
     entity: str, df: pd.DataFrame, policy: Policy, keys: Keys, as_of: date
-) -> tuple[pd.DataFrame, list]:
+) -> Handoff[tuple[pd.DataFrame, list]]:
     """De-identify one slice of a source's validated rows; its input is raw, so nothing is persisted."""
     from flows.privacy.deidentify import deidentify
 
-    return deidentify(entity, df, policy, keys, as_of=as_of)
+    return Handoff(deidentify(entity, df, policy, keys, as_of=as_of))
 
 
 @flow(name="privacy")

@@ -22,13 +22,12 @@ import pandas as pd
 from prefect import flow, task
 from prefect.futures import PrefectFuture
 from prefect.logging import get_run_logger
-from prefect.utilities.annotations import quote
 
 from flows import duck, faults
 from flows.ingest.config import load_sources
 from flows.ledger import governance
 from flows.scaleout.settings import load_scaleout_settings
-from flows.scaleout.window import bounded_map
+from flows.scaleout.window import Handoff, bounded_map
 from flows.sql import safe_name
 from flows.stages import insert_frame, read_slice, row_slices, table_exists
 from flows.workdir import Workdir, atomic_replace, secure_tree
@@ -76,8 +75,21 @@ class SourceRun:
 
 
 @task(name="validate-slice", persist_result=False)
-def validate_slice_task(run: SourceRun, df: pd.DataFrame, keys: np.ndarray) -> SliceResult:
+def validate_slice_task(run: SourceRun, df: pd.DataFrame, keys: np.ndarray) -> Handoff[SliceResult]:
     """Judge one slice of a source's current rows (raw: the result must never reach Prefect's result storage)."""
+    return Handoff(_validate_slice(run, df, keys))
+
+
+@task(name="judge-source", persist_result=False)
+def finish_source_task(run: SourceRun, slices: list[SliceResult]) -> QualityOutcome:
+    """The whole-table rules and the outcome of one source, from all of its slices."""
+    return _finish_source(run, slices)
+
+
+# The task bodies live in module functions: Dask ships a task's function by value (the module's attribute of
+# that name is the Prefect task, not the function), with the globals it names, and a lock cannot be pickled;
+# a module function is shipped by reference and uses the worker's own lock.
+def _validate_slice(run: SourceRun, df: pd.DataFrame, keys: np.ndarray) -> SliceResult:
     with _GE_LOCK:
         validation = _validation(run)
     work = validation.prepare(df, keys)  # pandas and Arrow only: overlaps with another slice's validation
@@ -85,15 +97,12 @@ def validate_slice_task(run: SourceRun, df: pd.DataFrame, keys: np.ndarray) -> S
         return validation.judge(work, df)
 
 
-@task(name="judge-source", persist_result=False)
-def finish_source_task(run: SourceRun, slices: list[SliceResult]) -> QualityOutcome:
-    """The whole-table rules and the outcome of one source, from all of its slices."""
+def _finish_source(run: SourceRun, slices: list[SliceResult]) -> QualityOutcome:
     with _GE_LOCK:
         return _validation(run).finish(slices)
 
 
 def _validation(run: SourceRun) -> SourceValidation:
-    # a module function, so a task shipped to a Dask worker refers to the worker's own lock, never pickles one
     from flows.quality.validate import SourceValidation
 
     return SourceValidation(
@@ -126,7 +135,7 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
             # one task per slice on the flow's task runner (flows/scaleout), gathered in slice order
             submit = partial(_submit_slice, con, run)
             slices = list(bounded_map(submit, row_slices(con, "current", src.name, slice_rows), SLICE_WINDOW))
-            outcomes[src.name] = finish_source_task.submit(quote(run), quote(slices)).result()
+            outcomes[src.name] = finish_source_task.submit(run, slices).result()
     finally:
         con.close()
     quarantined = _write_raw(wd, run_id, run_date, outcomes)
@@ -158,8 +167,9 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
 
 def _submit_slice(con: duckdb.DuckDBPyConnection, run: SourceRun, rows: tuple[int, int]) -> PrefectFuture:
     keys, df = read_slice(con, "current", run.source_name, rows)
-    # quoted: Prefect would otherwise walk every element of the known-customer sets on every submission
-    return validate_slice_task.submit(quote(run), df, keys)
+    # the known customers are Arrow arrays, which Prefect does not walk when it resolves a task's parameters (a
+    # `quote` would, but Dask delivers a quoted value as a bare tuple)
+    return validate_slice_task.submit(run, df, keys)
 
 
 def _failed_rules(out) -> str | None:

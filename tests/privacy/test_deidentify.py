@@ -83,19 +83,28 @@ def test_free_text_is_tagged(policy):
     }
 
 
-def test_policy_errors_name_file_and_key(tmp_path):
+@pytest.mark.parametrize(
+    ("text", "error"),
+    [
+        (
+            "version: 1\nentities:\n  customer:\n    table: customers\n    columns:\n"
+            "      mobile: {entity: CN_MOBILE, operators: [{op: pseudonymize, to: phone_hash}]}\n",
+            r"p\.yml: entities\.customer\.columns\.mobile\.operators\[0\]\.to",
+        ),
+        (
+            "version: 1\nentities:\n  customer: {table: customers, columns: {mobile: {operators: "
+            "[{op: shred, to: mobile_token}]}}}\n",
+            "op",
+        ),
+        (
+            "version: 1\nentities:\n  customer: {table: customers, columns: {postal_code: {operators: "
+            "[{op: pseudonymize, to: postal_code_token, key_name: name_part}]}}}\n",
+            "key_name applies to bloom only",
+        ),
+    ],
+)
+def test_policy_errors_name_file_and_key(tmp_path, text, error):
     bad = tmp_path / "p.yml"
-    bad.write_text(
-        "version: 1\nentities:\n  customer:\n    table: customers\n    columns:\n"
-        "      mobile: {entity: CN_MOBILE, operators: [{op: pseudonymize, to: phone_hash}]}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(ConfigError, match=r"p\.yml: entities\.customer\.columns\.mobile\.operators\[0\]\.to"):
-        load_policy(bad)
-    bad.write_text(
-        "version: 1\nentities:\n  customer: {table: customers, columns: {mobile: {operators: "
-        "[{op: shred, to: mobile_token}]}}}\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(ConfigError, match="op"):
+    bad.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError, match=error):
         load_policy(bad)

@@ -1,7 +1,10 @@
-"""The keyed tokens matching reads besides the contact tokens: full birth date, identity document, postcode.
+"""The keyed encodings matching reads besides the contact tokens and the whole-name filters: tokens of the full
+birth date, identity document and postcode, and Bloom filters of the name parts.
 
-Each is an HMAC under the pseudonymisation key of the normalised value, so every spelling of one value gets one
-token, another key gives other tokens, and neither the raw value nor an unkeyed hash of it reaches deid.customers.
+Each token is an HMAC under the pseudonymisation key of the normalised value, so every spelling of one value gets
+one token, another key gives other tokens, and neither the raw value nor an unkeyed hash of it reaches
+deid.customers. The given-name and family-name filters share one key derived from it (policy `key_name`), so a part
+can be compared with the other part (swapped entries), and with no other filter.
 """
 
 import hashlib
@@ -20,6 +23,8 @@ OTHER_KEY = b"o" * 32
 BIRTHS = ["1985-01-02", "19850102", "１９８５/1/2", "1985-02-30", ""]
 DOCUMENTS = ["e 1234-5678", "E12345678", "K98765432", "--", None]
 POSTCODES = ["200 030", "200030", "2101", None, "2101"]
+GIVEN = ["Ann", "Lee", "ANN", None, "Zoë"]
+FAMILY = ["Lee", "Ann", "lee", "", None]
 TOKENS = ("birth_date_token", "document_token", "postal_code_token")
 
 
@@ -33,6 +38,7 @@ def _customers() -> pd.DataFrame:
     return pd.DataFrame({
         "source_name": ["febrl"] * n, "source_system": ["febrl"] * n, "record_id": [str(i) for i in range(n)],
         "name": ["Ann Lee"] * n, "birth_date": BIRTHS, "document_number": DOCUMENTS, "postal_code": POSTCODES,
+        "given_name": GIVEN, "family_name": FAMILY,
     })
 
 
@@ -69,3 +75,25 @@ def test_no_raw_value_reaches_deid_and_the_leak_scan_would_see_one(policy):
     assert scan_text(cells, needles, "deid.customers") == []
     for leaked in ("born 1985-01-02", "born 19850102", "passport e12345678", "K 9876 5432"):
         assert scan_text(leaked, needles, "x"), leaked
+
+
+def test_name_parts_share_one_key_with_each_other_only(policy):
+    out, other = _deid(policy, KEY), _deid(policy, OTHER_KEY)
+    given, family = out.given_name_bloom, out.family_name_bloom
+    assert given[0] == given[2] and family[0] == family[2]  # one filter per name, whatever its case
+    assert given[0] == family[1] and given[1] == family[0]  # same key: swapped parts compare crosswise
+    assert given[3] is None and family[3] is None and family[4] is None and given[4] is not None
+    assert len(given[0]) == 1000 and set(given[0]) == {"0", "1"} and given[0] != given[4]
+    whole = _deid_names(policy, ["Ann"]).iloc[0]
+    assert given[0] not in (whole.name_bloom, whole.name_pinyin_bloom)  # no other filter shares the key
+    for column in ("given_name_bloom", "family_name_bloom"):
+        mine = out[column].dropna().tolist()
+        assert mine and set(mine).isdisjoint(other[column].dropna())  # another key, other filters
+
+
+def _deid_names(policy, names: list[str]) -> pd.DataFrame:
+    frame = pd.DataFrame({"source_name": "s", "source_system": "s", "record_id": [str(i) for i in range(len(names))],
+                          "name": names})
+    out, _ = deidentify("customer", frame, policy, Keys(KEY), as_of=date(2026, 11, 20))
+    return out
+

@@ -8,6 +8,7 @@ import pytest
 from flows.keyrotation import ROTATIONS_DDL, RotationError, fingerprint, rotate_key
 from flows.ledger import governance
 from flows.privacy.keys import _decode
+from flows.privacy.policy import DEID_TABLES
 from flows.workdir import Workdir
 from tests.reliability.conftest import Reference, copy_workdir, master_ids, q, table_checksums
 
@@ -16,6 +17,10 @@ TOKENS = (
     "select mobile_token from deid.customers where mobile_token is not null union "
     "select birth_date_token from deid.customers where birth_date_token is not null"
 )
+# every keyed Bloom filter column of the contract (the demo's sources fill the whole-name and address ones)
+FILTERS = " union ".join(
+    f"select {c} from deid.customers where {c} is not null" for c in DEID_TABLES["customers"] if c.endswith("_bloom")
+)
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +28,9 @@ def rotated(reference: Reference, tmp_path_factory) -> dict:
     wd = copy_workdir(reference.wd, tmp_path_factory.mktemp("rotation") / "wd")
     old_key = wd.key_file.read_text(encoding="utf-8").strip()
     old_tokens = {t for (t,) in q(wd.warehouse_db, TOKENS)}
+    old_filters = {f for (f,) in q(wd.warehouse_db, FILTERS)}
     result = rotate_key(wd, demo=True)
-    return {"wd": wd, "old_key": old_key, "old_tokens": old_tokens, "result": result}
+    return {"wd": wd, "old_key": old_key, "old_tokens": old_tokens, "old_filters": old_filters, "result": result}
 
 
 def test_every_master_id_stays_the_same(rotated, reference: Reference):
@@ -40,6 +46,9 @@ def test_the_warehouse_and_published_copy_are_re_pseudonymised(rotated, referenc
     new_tokens = {t for (t,) in q(wd.warehouse_db, TOKENS)}
     assert len(new_tokens) == len(rotated["old_tokens"]) > 10
     assert new_tokens.isdisjoint(rotated["old_tokens"])
+    new_filters = {f for (f,) in q(wd.warehouse_db, FILTERS)}
+    assert len(new_filters) == len(rotated["old_filters"]) > 10
+    assert new_filters.isdisjoint(rotated["old_filters"])  # Bloom filters are re-keyed too
     for db, schema in ((wd.warehouse_db, None), (wd.marts_db, "main")):
         text = "\n".join(
             str(v) for table in table_checksums(db, schema)

@@ -16,50 +16,14 @@ from pathlib import Path
 import duckdb
 from pypinyin import lazy_pinyin
 
+from flows.privacy.policy import DEID_TABLES
+
 BLOOM_BITS = 128
 BLOOM_HASHES = 2
 KEY = b"test-only-bloom-key"
 RUN_DATE = date(2026, 11, 20)
 
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "customers": tuple(
-        (
-            "source_name source_system record_id name_masked name_bloom name_pinyin_bloom gender "
-            "birth_year age_band birth_date_token mobile_token mobile_masked landline_token email_token email_masked "
-            "id_token id_masked id_birth_date_consistent document_token province city address_bloom postal_code_token "
-            "marketing_consent member_level channel created_at updated_at"
-        ).split()
-    ),
-    "orders": tuple(
-        (
-            "source_name source_system record_id customer_system customer_id ordered_at amount status "
-            "channel store updated_at"
-        ).split()
-    ),
-    "tickets": tuple(
-        (
-            "source_name source_system record_id customer_system customer_id channel category "
-            "is_complaint opened_at first_response_at resolved_at notes_redacted updated_at"
-        ).split()
-    ),
-    "surveys": tuple(
-        (
-            "source_name source_system record_id customer_system customer_id channel surveyed_at nps "
-            "csat comment_redacted updated_at"
-        ).split()
-    ),
-    "consents": tuple(
-        (
-            "source_name source_system record_id customer_system customer_id marketing_consent channel consented_at"
-        ).split()
-    ),
-    "dsr": tuple(
-        (
-            "source_name source_system record_id customer_system customer_id request_type field "
-            "new_value_token requested_at"
-        ).split()
-    ),
-}
+COLUMNS = DEID_TABLES  # the privacy stage's contract (docs/architecture.md)
 SOURCE_NAMES = {"crm": "crm_accounts", "ecom": "ecom_members", "service": "service_contacts"}
 
 
@@ -98,6 +62,9 @@ class Record:
     created_at: str = "2024-01-15"
     birth_date: str | None = None  # ISO; its year is the birth year unless birth_year says otherwise
     document: str | None = None  # passport / social-security number
+    given_name: str | None = None  # name parts, where the source keeps them apart (Latin names)
+    family_name: str | None = None
+    postcode: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
     def row(self) -> dict[str, str | None]:
@@ -109,6 +76,8 @@ class Record:
             "name_masked": self.name[0] + "*" * (len(self.name) - 1),
             "name_bloom": bloom(self.name),
             "name_pinyin_bloom": bloom(pinyin),
+            "given_name_bloom": bloom(self.given_name.lower()) if self.given_name else None,
+            "family_name_bloom": bloom(self.family_name.lower()) if self.family_name else None,
             "gender": self.gender,
             "birth_year": str(self.birth_year or self.birth_date[:4]) if self.birth_year or self.birth_date else None,
             "age_band": None,
@@ -125,7 +94,7 @@ class Record:
             "province": self.province,
             "city": self.city,
             "address_bloom": None,
-            "postal_code_token": None,
+            "postal_code_token": token("postcode", self.postcode) if self.postcode else None,
             "marketing_consent": self.consent,
             "member_level": None,
             "channel": "store",
@@ -213,6 +182,25 @@ def build_persons() -> dict[str, list[Record]]:
     persons["P30"] = [Record("crm", "C030", "Bo Chen", gender="M", birth_date="1979-05-06", document="K1000030")]
     persons["P31"] = [
         Record("ecom", "E031", "Bo Chen", gender="M", city="温州市", birth_date="1979-08-09", document="K1000031"),
+    ]
+    # P32: a Latin name kept as parts in crm and ecom, the family name changed (marriage); the full birth date,
+    # city and postcode agree. The given name agreeing is evidence the whole name alone does not give. A service
+    # record with one name field is compared with the others by the whole name.
+    born = {"birth_date": "1966-03-04", "city": "宁波市", "postcode": "315000"}
+    persons["P32"] = [
+        Record("crm", "C032", "Mia Brown", gender="F", given_name="Mia", family_name="Brown", **born),
+        Record("ecom", "E032", "Mia Clark", gender="F", given_name="Mia", family_name="Clark", **born),
+        Record("service", "S032", "Mia Clark", gender="F", **born),
+    ]
+    # P33: name parts swapped between two systems (the surname typed as the given name): compared crosswise.
+    persons["P33"] = [
+        Record("crm", "C033", "Wei Tan", given_name="Wei", family_name="Tan", birth_date="1972-07-08"),
+        Record("service", "S033", "Tan Wei", given_name="Tan", family_name="Wei", birth_date="1972-07-08"),
+    ]
+    # P34 / P35: born the same day in one city, neither name part alike: two people.
+    persons["P34"] = [Record("crm", "C034", "Tom Hill", given_name="Tom", family_name="Hill", birth_date="1981-11-12")]
+    persons["P35"] = [
+        Record("service", "S035", "Sam Ross", given_name="Sam", family_name="Ross", birth_date="1981-11-12"),
     ]
     # P23-P26: singletons.
     persons["P23"] = [Record("crm", "C023", "邓超", 1979, "M", mobile=_mobile(23))]

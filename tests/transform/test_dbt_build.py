@@ -114,6 +114,25 @@ def test_birth_date_and_document_tokens_are_evidence(built: Warehouse) -> None:
     assert levels["crm:C030|ecom:E031"][:3] == (2, 0, "possible")
 
 
+def test_name_parts_are_compared_apart_and_crosswise(built: Warehouse) -> None:
+    """Where both records keep the name parts apart they are compared part by part (a replaced family name still
+    leaves the given name as evidence; swapped parts agree crosswise) and the whole name is not counted again;
+    against a record with one name field the whole name is compared."""
+    pairs = {"crm:C032|ecom:E032", "ecom:E032|service:S032", "crm:C033|service:S033", "crm:C034|service:S035"}
+    rows = built.query(
+        "select pair_key, given_name_level, family_name_level, name_level, decision "
+        f"from intermediate.int_customer_pairs_scored where pair_key in ({', '.join('?' for _ in pairs)})",
+        sorted(pairs),
+    )
+    levels = {key: rest for key, *rest in rows}
+    assert levels == {
+        "crm:C032|ecom:E032": [4, 0, None, "match"],
+        "ecom:E032|service:S032": [None, None, 4, "match"],
+        "crm:C033|service:S033": [4, 4, None, "match"],
+        "crm:C034|service:S035": [0, 0, None, "non_match"],
+    }
+
+
 def test_consent_latest_explicit_choice_wins(built: Warehouse, deid: DeidFixture) -> None:
     masters = masters_by_record(built)
     consent = dict(built.query("select master_id, marketing_consent from marts.dim_customer"))

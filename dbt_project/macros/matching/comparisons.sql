@@ -18,17 +18,18 @@
             'exact': token,
         }}) -%}
     {%- endfor -%}
-    {%- set name_sql -%}
-        case when name_dice is null then null
-        {%- for cut in name_cuts | reverse %} when name_dice >= {{ cut }} then {{ name_cuts | length - loop.index0 }}{% endfor %}
-        else 0 end
-    {%- endset -%}
-    {%- do comparisons.update({'name': {
-        'levels': range(name_cuts | length + 1) | list,
-        'sql': name_sql,
-        'declared': m['name'],
-        'weights': w['name'],
-    }}) -%}
+    {#- The full name counts only when no name part could be compared (a source with one name field on
+        either side): the parts and the whole are the same evidence. -#}
+    {%- for name, unknown in [
+        ('name', ' or given_name_dice is not null or family_name_dice is not null'), ('given_name', ''), ('family_name', '')
+    ] -%}
+        {%- do comparisons.update({name: {
+            'levels': range(name_cuts | length + 1) | list,
+            'sql': dice_level_sql(name ~ '_dice', name_cuts, unknown),
+            'declared': m[name],
+            'weights': w[name],
+        }}) -%}
+    {%- endfor -%}
     {#- One comparison for the birth date, not two: the year and the full-date token are not independent (the same
         date is the same year), so adding both weights would count the year twice. -#}
     {%- do comparisons.update({'birth_date': {
@@ -56,16 +57,43 @@
         'weights': w['city'],
         'exact': 'city',
     }}) -%}
-    {%- set address_sql -%}
-        case when address_dice is null then null
-        {%- for cut in address_cuts | reverse %} when address_dice >= {{ cut }} then {{ address_cuts | length - loop.index0 }}{% endfor %}
-        else 0 end
-    {%- endset -%}
     {%- do comparisons.update({'address': {
         'levels': range(address_cuts | length + 1) | list,
-        'sql': address_sql,
+        'sql': dice_level_sql('address_dice', address_cuts),
         'declared': m['address'],
         'weights': w['address'],
     }}) -%}
     {{ return(comparisons) }}
+{%- endmacro %}
+
+{# The level of a Dice coefficient: 0 below the first cut, then one level per cut passed; null when the Dice is
+   missing or `unknown` (an extra SQL condition) holds. #}
+{% macro dice_level_sql(dice, cuts, unknown='') -%}
+    case when {{ dice }} is null{{ unknown }} then null
+    {%- for cut in cuts | reverse %} when {{ dice }} >= {{ cut }} then {{ cuts | length - loop.index0 }}{% endfor %}
+    else 0 end
+{%- endmacro %}
+
+{# Every comparison level as [name, level, declared m, declared weight, the comparison's number of levels]: the
+   rows of int_customer_match_weights_estimated. #}
+{% macro matching_level_rows() -%}
+    {%- set rows = [] -%}
+    {%- for name, comparison in matching_comparisons().items() -%}
+        {%- for level in comparison['levels'] -%}
+            {%- do rows.append([name, level, comparison['declared'][level], comparison['weights'][level],
+                comparison['levels'] | length]) -%}
+        {%- endfor -%}
+    {%- endfor -%}
+    {{ return(rows) }}
+{%- endmacro %}
+
+{# The value groups u of the exact comparisons is measured on: [comparison name, column] pairs, and the full birth
+   date's token (level 3 of the birth date) as 'same_birth_date'. #}
+{% macro matching_value_columns() -%}
+    {%- set columns = [] -%}
+    {%- for name, comparison in matching_comparisons().items() if comparison.get('exact') -%}
+        {%- do columns.append([name, comparison['exact']]) -%}
+    {%- endfor -%}
+    {%- do columns.append(['same_birth_date', 'birth_date_token']) -%}
+    {{ return(columns) }}
 {%- endmacro %}

@@ -10,18 +10,21 @@
     - the `prior` row: log2 odds that two random records match, 2 x match_model.duplicates_per_record / (N - 1).
     Weights are made monotone in the level (a running maximum) and m is floored at 1e-4.
     Below var match_model.min_records_to_measure records u cannot be measured (a handful of values): the declared
-    weights of var match_weights and match_model.declared_prior_log2_odds apply (column `weight_source`). -#}
+    weights of var match_weights and match_model.declared_prior_log2_odds apply (column `weight_source`).
+    Levels are rows (comparison_name, comparison_level), not one column each: the query stays short to plan. -#}
 {%- set comparisons = matching_comparisons() -%}
 {%- set model = var('match_model') -%}
 {#- EM is unrolled only when asked for: the declared-m build compiles to a short query. -#}
 {%- set iterations = model['em_iterations'] if model['estimate_m'] else 0 -%}
 {%- set offsets = [17, 101, 331, 1009, 3001, 7919, 15401, 30011] -%}
-{#- The value groups u is measured on: each exact comparison's column, the birth year and the full-date token. -#}
-{%- set value_columns = {} -%}
-{%- for name, comparison in comparisons.items() if comparison.get('exact') -%}
-    {%- do value_columns.update({name: comparison['exact']}) -%}
-{%- endfor -%}
-{%- do value_columns.update({'year': 'birth_year', 'date': 'birth_date_token'}) -%}
+{%- set dice_comparisons = ['name', 'given_name', 'family_name', 'address'] -%}
+{%- set level_rows = matching_level_rows() -%}
+{%- set value_columns = matching_value_columns() -%}
+{%- set prior_m = 'least(2.0 * ' ~ model['duplicates_per_record'] ~ ' / greatest(record_total.record_count - 1, 1), 0.5)' -%}
+
+{#- Built after the candidate pairs are compared, not beside blocking although declared m needs no pair: at a million
+    records the two queries side by side took the dbt process to 8.9 GB (7.0-7.3 GB one after the other). -#}
+-- depends_on: {{ ref('int_customer_pairs_compared') }}
 
 with
 
@@ -31,57 +34,78 @@ records as (
 
 ),
 
-compared as (
-
-    select * from {{ ref('int_customer_pairs_compared') }}
-
-),
-
-{# Records per value and records with a value: u of an exact comparison is the chance that two different random
-   records with the value agree; the birth year and the full date are measured the same way. -#}
-{% for name, column in value_columns.items() %}
-{{ name }}_shares as (
+{# Every comparison level with its declared m (var match_m) and declared weight (var match_weights). -#}
+levels as (
 
     select
-        {{ column }} as value_key,
-        cast(count(*) as double) as value_count,
-        cast(sum(count(*)) over () as double) as total_count
-    from records
-    where {{ column }} is not null
-    {%- if name == 'gender' %} and gender in ('M', 'F'){% endif %}
-    group by {{ column }}
+        declared.comparison_name,
+        declared.comparison_level,
+        declared.level_count,
+        cast(declared.declared_m as double precision) as declared_m,
+        cast(declared.declared_weight as double precision) as declared_weight
+    from (
+        values
+        {%- for name, level, m, weight, count in level_rows %}
+        ('{{ name }}', {{ level }}, {{ m }}, {{ weight }}, {{ count }}){% if not loop.last %},{% endif %}
+        {%- endfor %}
+    ) as declared (comparison_name, comparison_level, declared_m, declared_weight, level_count)
 
 ),
 
-{% endfor -%}
-year_u as (
+{# Records per value: u of an exact comparison (and of the same full birth date) is the chance that two different
+   random records holding the column agree. -#}
+value_counts as (
+
+    {% for name, column in value_columns %}
+    select
+        '{{ name }}' as comparison_name,
+        cast(count(*) as double precision) as value_count,
+        cast(sum(count(*)) over () as double precision) as total_count
+    from records
+    where {{ column }} is not null{% if name == 'gender' %} and gender in ('M', 'F'){% endif %}
+    group by {{ column }}
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+agreement as (
+
+    select
+        comparison_name,
+        {{ distinct_pair_share('value_count * (value_count - 1)', 'total_count') }} as u_agree
+    from value_counts
+    group by comparison_name
+
+),
+
+year_shares as (
+
+    select
+        birth_year,
+        cast(count(*) as double precision) as value_count,
+        cast(sum(count(*)) over () as double precision) as total_count
+    from records
+    where birth_year is not null
+    group by birth_year
+
+),
+
+{# Same full date (level 3) is part of same year: level 2 keeps the rest of the same-year chance. -#}
+birth_u as (
 
     select
         {{ distinct_pair_share('this_year.value_count * (this_year.value_count - 1)', 'this_year.total_count') }}
             as u_same,
         {{ distinct_pair_share('this_year.value_count * coalesce(next_year.value_count, 0) * 2', 'this_year.total_count') }}
-            as u_adjacent
+            as u_adjacent,
+        least(
+            max(coalesce(same_date.u_agree, 0)),
+            {{ distinct_pair_share('this_year.value_count * (this_year.value_count - 1)', 'this_year.total_count') }}
+        ) as u_same_date
     from year_shares as this_year
-    left join year_shares as next_year on this_year.value_key + 1 = next_year.value_key
-
-),
-
-date_u as (
-
-    select {{ distinct_pair_share('value_count * (value_count - 1)', 'total_count') }} as u_same_date
-    from date_shares
-
-),
-
-{#- Same full date (level 3) is part of same year: level 2 keeps the rest of the same-year chance. -#}
-birth_u as (
-
-    select
-        year_u.u_same,
-        year_u.u_adjacent,
-        least(date_u.u_same_date, year_u.u_same) as u_same_date
-    from year_u
-    cross join date_u
+    left join year_shares as next_year on this_year.birth_year + 1 = next_year.birth_year
+    left join agreement as same_date on same_date.comparison_name = 'same_birth_date'
 
 ),
 
@@ -99,18 +123,16 @@ random_pairs as (
 
     {% for offset in offsets %}
     select
-        left_record.name_bits as left_name_bits,
-        right_record.name_bits as right_name_bits,
-        left_record.name_bit_count as left_name_bit_count,
-        right_record.name_bit_count as right_name_bit_count,
-        left_record.pinyin_bits as left_pinyin_bits,
-        right_record.pinyin_bits as right_pinyin_bits,
-        left_record.pinyin_bit_count as left_pinyin_bit_count,
-        right_record.pinyin_bit_count as right_pinyin_bit_count,
         left_record.address_bits as left_address_bits,
-        right_record.address_bits as right_address_bits,
         left_record.address_bit_count as left_address_bit_count,
-        right_record.address_bit_count as right_address_bit_count
+        right_record.address_bits as right_address_bits,
+        right_record.address_bit_count as right_address_bit_count,
+        {%- for filter in ['name', 'pinyin', 'given', 'family'] %}
+        left_record.{{ filter }}_bits as left_{{ filter }}_bits,
+        left_record.{{ filter }}_bit_count as left_{{ filter }}_bit_count,
+        right_record.{{ filter }}_bits as right_{{ filter }}_bits,
+        right_record.{{ filter }}_bit_count as right_{{ filter }}_bit_count{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from numbered as left_record
     inner join numbered as right_record
         on right_record.record_number = mod(left_record.record_number + {{ offset }} - 1, left_record.record_count) + 1
@@ -124,94 +146,118 @@ random_pairs as (
 
 random_dice as (
 
-    select
-        case
-            when
-                coalesce(left_name_bit_count, left_pinyin_bit_count) is not null
-                and coalesce(right_name_bit_count, right_pinyin_bit_count) is not null
-                then greatest(
-                    coalesce({{ bits_dice('left_name_bits', 'right_name_bits', 'left_name_bit_count',
-                        'right_name_bit_count') }}, 0),
-                    coalesce({{ bits_dice('left_pinyin_bits', 'right_pinyin_bits', 'left_pinyin_bit_count',
-                        'right_pinyin_bit_count') }}, 0)
-                )
-        end as name_dice,
-        {{ bits_dice('left_address_bits', 'right_address_bits', 'left_address_bit_count',
-            'right_address_bit_count') }} as address_dice
+    select {{ pair_dice_columns('left_', 'right_') }}
     from random_pairs
 
 ),
 
-{#- Materialized: every Dice level's u below reads it, and inlined each would compare the random pairs again. -#}
-random_levels as materialized (
+random_oriented as (
 
     select
-        {{ comparisons['name']['sql'] }} as name_level,
-        {{ comparisons['address']['sql'] }} as address_level
+        *,
+        {{ oriented_name_part_dice() }}
     from random_dice
 
 ),
 
+{# Materialized: every Dice comparison's counts below read it, and inlined each would compare the pairs again. -#}
+random_levels as materialized (
+
+    select
+        {{ comparisons['address']['sql'] }} as address_level,
+        {%- for name in dice_comparisons if name != 'address' %}
+        {{ comparisons[name]['sql'] }} as {{ name }}_level{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from random_oriented
+
+),
+
+random_level_counts as (
+
+    {% for name in dice_comparisons %}
+    select
+        '{{ name }}' as comparison_name,
+        {{ name }}_level as comparison_level,
+        count(*) as level_pairs
+    from random_levels
+    where {{ name }}_level is not null
+    group by {{ name }}_level
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
+
+),
+
+random_totals as (
+
+    select
+        comparison_name,
+        sum(level_pairs) as compared_pairs
+    from random_level_counts
+    group by comparison_name
+
+),
+
+{# u per level: exact comparisons from the agreement chance, the birth date from its year and date shares, Dice
+    levels from the random pairs (add-one smoothed, so a level no random pair shows is rare, not impossible). -#}
 u_values as (
 
-    {% for name, comparison in comparisons.items() %}
-    {%- for level in comparison['levels'] %}
-    {%- if comparison.get('exact') %}
     select
-        '{{ name }}' as comparison_name,
-        {{ level }} as comparison_level,
-        {% if level == 1 %}{% else %}1 - {% endif -%}
-        {{ distinct_pair_share('value_count * (value_count - 1)', 'total_count') }}
-            as u_raw
-    from {{ name }}_shares
-    {%- elif name == 'birth_date' %}
-    select
-        'birth_date' as comparison_name,
-        {{ level }} as comparison_level,
-        {% if level == 3 %}u_same_date{% elif level == 2 %}u_same - u_same_date{% elif level == 1 %}u_adjacent
-        {%- else %}1 - u_same - u_adjacent{% endif %} as u_raw
-    from birth_u
-    {%- else %}
-    select
-        '{{ name }}' as comparison_name,
-        {{ level }} as comparison_level,
-        cast(sum(case when {{ name }}_level = {{ level }} then 1 else 0 end) + 1 as double)
-        / (count({{ name }}_level) + {{ comparison['levels'] | length }}) as u_raw
-    from random_levels
-    {%- endif %}
-    union all
-    {%- endfor %}
-    {%- endfor %}
-    select
-        'prior' as comparison_name,
-        cast(null as integer) as comparison_level,
-        cast(null as double) as u_raw
+        levels.comparison_name,
+        levels.comparison_level,
+        levels.declared_m,
+        levels.declared_weight,
+        greatest(
+            case
+                when levels.comparison_name in ({% for name, column in value_columns if name != 'same_birth_date' %}'{{ name }}'{% if not loop.last %}, {% endif %}{% endfor %})
+                    then
+                        case
+                            when levels.comparison_level = 1 then coalesce(agreement.u_agree, 0)
+                            else 1 - coalesce(agreement.u_agree, 0)
+                        end
+                when levels.comparison_name = 'birth_date'
+                    then
+                        case levels.comparison_level
+                            when 3 then birth_u.u_same_date
+                            when 2 then birth_u.u_same - birth_u.u_same_date
+                            when 1 then birth_u.u_adjacent
+                            else 1 - birth_u.u_same - birth_u.u_adjacent
+                        end
+                else
+                    cast(coalesce(random_level_counts.level_pairs, 0) + 1 as double precision)
+                    / (coalesce(random_totals.compared_pairs, 0) + levels.level_count)
+            end,
+            1e-9
+        ) as u_probability
+    from levels
+    cross join birth_u
+    left join agreement on levels.comparison_name = agreement.comparison_name
+    left join random_level_counts
+        on
+            levels.comparison_name = random_level_counts.comparison_name
+            and levels.comparison_level = random_level_counts.comparison_level
+    left join random_totals on levels.comparison_name = random_totals.comparison_name
 
 ),
 
-u_wide as (
+record_total as (
 
-    select
-        {%- for name, comparison in comparisons.items() %}
-        {%- for level in comparison['levels'] %}
-        max(case when comparison_name = '{{ name }}' and comparison_level = {{ level }}
-            then greatest(u_raw, 1e-9) end) as u_{{ name }}_{{ level }}
-        {%- if not loop.last %},{% endif %}
-        {%- endfor %}
-        {%- if not loop.last %},{% endif %}
-        {%- endfor %}
-    from u_values
+    select cast(count(*) as double precision) as record_count from records
 
 ),
+{% if iterations %}
 
+{#- EM over the candidate pairs' comparison patterns, m re-estimated with u fixed: a pattern's match mass is the
+    share of matches times the product of m over its compared levels (the exp of a sum of logs), its non-match
+    mass the same with u; each step re-counts m per level and the share from the patterns' posteriors. -#}
 patterns as (
 
     select
+        row_number() over (order by count(*) desc) as pattern_id,
         {%- for name in comparisons %}
         {{ name }}_level,
         {%- endfor %}
-        cast(count(*) as double) as pair_count
-    from compared
+        cast(count(*) as double precision) as pair_count
+    from {{ ref('int_customer_pairs_compared') }}
     group by
         {%- for name in comparisons %}
         {{ name }}_level{% if not loop.last %},{% endif %}
@@ -219,107 +265,131 @@ patterns as (
 
 ),
 
-params_0 as materialized (
+pattern_levels as (
 
+    {% for name in comparisons %}
     select
-        cast(0.1 as double) as match_share
-        {%- for name, comparison in comparisons.items() %}
-        {%- for level in comparison['levels'] %},
-        cast({{ comparison['declared'][level] }} as double) as m_{{ name }}_{{ level }}
-        {%- endfor %}
-        {%- endfor %}
+        pattern_id,
+        '{{ name }}' as comparison_name,
+        {{ name }}_level as comparison_level,
+        pair_count
+    from patterns
+    where {{ name }}_level is not null
+    {% if not loop.last %}union all{% endif %}
+    {% endfor %}
 
 ),
 
+params_0 as materialized (
+
+    select
+        comparison_name,
+        comparison_level,
+        declared_m as m_probability,
+        cast(0.1 as double precision) as match_share
+    from levels
+
+),
 {% for step in range(1, iterations + 1) %}
+
 posterior_{{ step }} as (
 
     select
-        patterns.*,
-        params.match_share
-        {%- for name, comparison in comparisons.items() %}
-        * coalesce(case patterns.{{ name }}_level
-            {%- for level in comparison['levels'] %} when {{ level }} then params.m_{{ name }}_{{ level }}{% endfor %}
-        end, 1)
-        {%- endfor %} as match_mass,
-        (1 - params.match_share)
-        {%- for name, comparison in comparisons.items() %}
-        * coalesce(case patterns.{{ name }}_level
-            {%- for level in comparison['levels'] %} when {{ level }} then u_wide.u_{{ name }}_{{ level }}{% endfor %}
-        end, 1)
-        {%- endfor %} as non_match_mass
+        patterns.pattern_id,
+        patterns.pair_count,
+        max(share.match_share) * exp(coalesce(sum(ln(params.m_probability)), 0))
+        / (
+            max(share.match_share) * exp(coalesce(sum(ln(params.m_probability)), 0))
+            + (1 - max(share.match_share)) * exp(coalesce(sum(ln(u_values.u_probability)), 0))
+        ) as match_posterior
     from patterns
-    cross join params_{{ step - 1 }} as params
-    cross join u_wide
+    cross join (select max(match_share) as match_share from params_{{ step - 1 }}) as share
+    left join pattern_levels on patterns.pattern_id = pattern_levels.pattern_id
+    left join params_{{ step - 1 }} as params
+        on
+            pattern_levels.comparison_name = params.comparison_name
+            and pattern_levels.comparison_level = params.comparison_level
+    left join u_values
+        on
+            pattern_levels.comparison_name = u_values.comparison_name
+            and pattern_levels.comparison_level = u_values.comparison_level
+    group by patterns.pattern_id, patterns.pair_count
 
 ),
 
 params_{{ step }} as materialized (
 
     select
-        greatest(least(sum(pair_count * match_mass / (match_mass + non_match_mass)) / sum(pair_count), 0.999), 1e-6)
-            as match_share
-        {%- for name, comparison in comparisons.items() %}
-        {%- for level in comparison['levels'] %},
+        levels.comparison_name,
+        levels.comparison_level,
         greatest(
-            sum(case when {{ name }}_level = {{ level }} then pair_count * match_mass / (match_mass + non_match_mass) end)
-            / nullif(sum(case when {{ name }}_level is not null
-                then pair_count * match_mass / (match_mass + non_match_mass) end), 0),
+            coalesce(
+                sum(case when pattern_levels.comparison_level = levels.comparison_level
+                    then pattern_levels.pair_count * posterior.match_posterior end)
+                / nullif(sum(pattern_levels.pair_count * posterior.match_posterior), 0),
+                1e-4
+            ),
             1e-4
-        ) as m_{{ name }}_{{ level }}
-        {%- endfor %}
-        {%- endfor %}
-    from posterior_{{ step }}
+        ) as m_probability,
+        max(share.match_share) as match_share
+    from levels
+    left join pattern_levels on levels.comparison_name = pattern_levels.comparison_name
+    left join posterior_{{ step }} as posterior on pattern_levels.pattern_id = posterior.pattern_id
+    cross join (
+        select
+            greatest(least(sum(pair_count * match_posterior) / sum(pair_count), 0.999), 1e-6) as match_share
+        from posterior_{{ step }}
+    ) as share
+    group by levels.comparison_name, levels.comparison_level
 
 ),
-
 {% endfor %}
-record_total as (
-
-    select cast(count(*) as double) as record_count from records
-
-),
+{% endif %}
 
 mode as (
 
     select
-        {{ 'true' if model['estimate_m'] else 'false' }}
-        and coalesce(sum(patterns.pair_count), 0) >= {{ model['min_pairs_to_estimate'] }} as is_estimated,
-        max(record_total.record_count) >= {{ model['min_records_to_measure'] }} as is_measured
-    from patterns
-    cross join record_total
+        {% if iterations -%}
+        coalesce((select sum(pair_count) from patterns), 0) >= {{ model['min_pairs_to_estimate'] }} as is_estimated,
+        {%- else -%}
+        false as is_estimated,
+        {%- endif %}
+        record_count >= {{ model['min_records_to_measure'] }} as is_measured
+    from record_total
 
 ),
 
-estimated as (
+weights as (
 
-    {% for name, comparison in comparisons.items() %}
-    {%- for level in comparison['levels'] %}
     select
-        '{{ name }}' as comparison_name,
-        {{ level }} as comparison_level,
-        case
-            when mode.is_estimated then coalesce(params.m_{{ name }}_{{ level }}, 1e-4)
-            else cast({{ comparison['declared'][level] }} as double)
-        end as m_probability,
-        u_wide.u_{{ name }}_{{ level }} as u_probability,
-        cast({{ comparison['weights'][level] }} as double) as declared_weight,
+        u_values.comparison_name,
+        u_values.comparison_level,
+        {% if iterations -%}
+        case when mode.is_estimated then params.m_probability else u_values.declared_m end as m_probability,
+        {%- else -%}
+        u_values.declared_m as m_probability,
+        {%- endif %}
+        u_values.u_probability,
+        u_values.declared_weight,
         mode.is_estimated,
         mode.is_measured
-    from params_{{ iterations }} as params
-    cross join u_wide
+    from u_values
     cross join mode
+    {%- if iterations %}
+    left join params_{{ iterations }} as params
+        on
+            u_values.comparison_name = params.comparison_name
+            and u_values.comparison_level = params.comparison_level
+    {%- endif %}
+
     union all
-    {%- endfor %}
-    {%- endfor %}
+
     select
         'prior' as comparison_name,
         cast(null as integer) as comparison_level,
-        least(2.0 * {{ model['duplicates_per_record'] }} / greatest(record_total.record_count - 1, 1), 0.5)
-            as m_probability,
-        1 - least(2.0 * {{ model['duplicates_per_record'] }} / greatest(record_total.record_count - 1, 1), 0.5)
-            as u_probability,
-        cast({{ model['declared_prior_log2_odds'] }} as double) as declared_weight,
+        {{ prior_m }} as m_probability,
+        1 - {{ prior_m }} as u_probability,
+        cast({{ model['declared_prior_log2_odds'] }} as double precision) as declared_weight,
         mode.is_estimated,
         mode.is_measured
     from record_total
@@ -327,7 +397,7 @@ estimated as (
 
 ),
 
-weights as (
+raw as (
 
     select
         comparison_name,
@@ -341,11 +411,11 @@ weights as (
             when comparison_level is null then ln(m_probability / u_probability) / ln(2)
             else greatest(least(ln(greatest(m_probability, 1e-4) / u_probability) / ln(2), 30), -30)
         end as raw_weight
-    from estimated
+    from weights
 
 ),
 
-{#- Levels are ordered (more alike = higher level), so a higher level never weighs less than a lower one:
+{# Levels are ordered (more alike = higher level), so a higher level never weighs less than a lower one:
     a level with few pairs (a rare Dice band) cannot come out as evidence against a match. -#}
 monotone as (
 
@@ -362,7 +432,7 @@ monotone as (
                 partition by comparison_name order by comparison_level rows between unbounded preceding and current row
             )
         end as match_weight
-    from weights
+    from raw
 
 )
 

@@ -66,6 +66,8 @@ decided as (
         scored.{{ name }}_level,
         {%- endfor %}
         scored.name_dice,
+        scored.given_name_dice,
+        scored.family_name_dice,
         scored.address_dice,
         round(cast(scored.match_score as decimal(12, 4)), 2) as match_score,
         1.0 / (1.0 + power(2.0, -greatest(least(scored.match_score, 60), -60))) as match_probability,
@@ -88,7 +90,9 @@ decided as (
             case when scored.mobile_token_level = 1 then 'mobile' end,
             case when scored.email_token_level = 1 then 'email' end,
             case when scored.landline_token_level = 1 then 'landline' end,
-            case when scored.name_level >= 1 then 'name' end,
+            case
+                when scored.name_level >= 1 or scored.given_name_level >= 1 or scored.family_name_level >= 1 then 'name'
+            end,
             case when scored.birth_date_level = 3 then 'birth_date' when scored.birth_date_level = 2 then 'birth_year' end,
             case when scored.address_level >= 2 then 'address' end,
             case when steward.decision is not null then 'steward' end

@@ -1,5 +1,6 @@
-{#- Each current customer record with what matching compares, prepared once per record: the Bloom filters as
-    bit strings with their set-bit counts (a pair then only ANDs and counts), and the LSH band keys of the name
+{#- Each current customer record with what matching compares, prepared once per record: the Bloom filters (full
+    name, its pinyin, the name parts where a source keeps them apart, the address) as bit strings with their set-bit
+    counts (a pair then only ANDs and counts), and the LSH band keys of the name
     (pinyin) and address filters. A band is `band_bits` positions sampled from the filter: records whose filters
     are alike agree on all sampled bits of some band with high probability, unrelated ones rarely, so a shared
     band key makes a candidate pair without comparing every pair. The key is the sampled bits read as an integer
@@ -62,6 +63,8 @@ encoded as materialized (
         {{ short_hash('name_pinyin_bloom') }} as pinyin_key,
         {{ bloom_bits('name_bloom') }} as name_bits,
         {{ bloom_bits('name_pinyin_bloom') }} as pinyin_bits,
+        {{ bloom_bits('given_name_bloom') }} as given_bits,
+        {{ bloom_bits('family_name_bloom') }} as family_bits,
         {{ bloom_bits('address_bloom') }} as address_bits
     from records
 
@@ -73,6 +76,8 @@ counted as (
         *,
         bit_count(name_bits) as name_bit_count,
         bit_count(pinyin_bits) as pinyin_bit_count,
+        bit_count(given_bits) as given_bit_count,
+        bit_count(family_bits) as family_bit_count,
         bit_count(address_bits) as address_bit_count
     from encoded
 
@@ -117,9 +122,13 @@ banded as (
         created_at,
         name_bits,
         pinyin_bits,
+        given_bits,
+        family_bits,
         address_bits,
         name_bit_count,
         pinyin_bit_count,
+        given_bit_count,
+        family_bit_count,
         address_bit_count,
         name_key,
         pinyin_key

@@ -19,6 +19,8 @@ renamed as (
         nullif(trim(name_masked), '') as name_masked,
         case when {{ is_bit_string('name_bloom') }} then name_bloom end as name_bloom,
         case when {{ is_bit_string('name_pinyin_bloom') }} then name_pinyin_bloom end as name_pinyin_bloom,
+        case when {{ is_bit_string('given_name_bloom') }} then given_name_bloom end as given_name_bloom,
+        case when {{ is_bit_string('family_name_bloom') }} then family_name_bloom end as family_name_bloom,
         case when {{ is_bit_string('address_bloom') }} then address_bloom end as address_bloom,
         nullif(trim(mobile_token), '') as mobile_token,
         nullif(trim(mobile_masked), '') as mobile_masked,
