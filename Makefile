@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 DEMO_WORKDIR ?= demo_workdir
 DEMO_DATE ?= 2026-11-20
 
-.PHONY: install system-deps demo test lint unit soak bench clean
+.PHONY: install system-deps demo test lint unit soak bench clean matcher-late
 
 # Installs with uv (from the package registry, the same pinned versions as pip: about 20 s instead of 2 min);
 # pip does it if uv cannot.
@@ -14,7 +14,13 @@ UV_VERSION := 0.9.30
 UV_INSTALL = $(BIN)/uv pip install -q --python $(BIN)/python 'setuptools<81' wheel -c constraints.txt
 PIP_INSTALL = $(BIN)/pip install -q -c constraints.txt
 
-$(STAMP): pyproject.toml constraints.txt
+# The privacy scanner's C matcher (setup.py): its compiler and libpcre2-dev are installed before the build, where
+# root may; the build skips it without them. Rebuilt when it could be built now but was not (headers came later).
+MATCHER := flows/privacy/recognizers/_pcre2_spans
+MATCHER_LATE := $(if $(and $(wildcard /usr/include/pcre2.h),$(shell command -v cc)),$(if $(wildcard $(MATCHER)*.so),,matcher-late))
+
+$(STAMP): pyproject.toml setup.py constraints.txt $(MATCHER).c $(MATCHER_LATE)
+	@PYTHON=$(PYTHON) scripts/system_deps.sh build
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q 'uv==$(UV_VERSION)' || true
 	$(UV_INSTALL) -e '.[dev]' || { $(BIN)/pip install -q --upgrade pip wheel 'setuptools<81' && $(PIP_INSTALL) -e '.[dev]'; }

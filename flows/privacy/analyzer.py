@@ -12,7 +12,6 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import accumulate, chain
 from pathlib import Path
 from typing import NamedTuple
 
@@ -24,6 +23,7 @@ from presidio_analyzer.nlp_engine import NlpEngineProvider
 from flows.errors import ConfigError
 from flows.privacy.normalize import halfwidth
 from flows.privacy.recognizers.base import CnPatternRecognizer
+from flows.privacy.recognizers.pattern_spans import spans_of
 
 REGISTRY = Path(__file__).parent / "recognizers" / "registry.yml"
 LANGUAGE = "zh"
@@ -73,19 +73,11 @@ def build_analyzer(recognizers: Iterable[CnPatternRecognizer] | None = None) -> 
     return AnalyzerEngine(nlp_engine=provider.create_engine(), registry=registry, supported_languages=[LANGUAGE])
 
 
-def _greedy(ranked: list[int], starts: list[int], ends: list[int]) -> list[int]:
-    """The spans (indexes, best first) that overlap none ranked before them and kept."""
-    kept: list[int] = []
-    for i in ranked:
-        if all(ends[i] <= starts[k] or starts[i] >= ends[k] for k in kept):
-            kept.append(i)
-    return kept
-
-
 def _best_of_overlaps(start: np.ndarray, end: np.ndarray, score: np.ndarray, rank: np.ndarray) -> np.ndarray:
     """Which spans to keep: spans are grouped into clusters that overlap one another; a span alone in its
     cluster is kept, and in a crowded one the best are chosen greedily (higher score, then longer, then the
-    registry's order, then the first)."""
+    registry's order, then the first): the best of each cluster is kept and what overlaps it dropped, round
+    after round, which keeps what taking them one by one in that order would keep."""
     keep = np.ones(len(start), dtype=bool)
     if not len(start):
         return keep
@@ -95,13 +87,14 @@ def _best_of_overlaps(start: np.ndarray, end: np.ndarray, score: np.ndarray, ran
     cluster[by_start] = np.cumsum(np.r_[True, start[by_start][1:] >= reach[:-1]])
     crowded = np.flatnonzero(np.bincount(cluster)[cluster] > 1)
     keep[crowded] = False
-    ranked = crowded[np.lexsort((start[crowded], rank[crowded], start[crowded] - end[crowded], -score[crowded]))]
-    groups: dict[int, list[int]] = {}
-    for i in ranked.tolist():
-        groups.setdefault(int(cluster[i]), []).append(i)
-    starts, ends = start.tolist(), end.tolist()
-    for members in groups.values():
-        keep[_greedy(members, starts, ends)] = True
+    alive = crowded[np.lexsort((start[crowded], rank[crowded], start[crowded] - end[crowded], -score[crowded]))]
+    best_of = np.empty(cluster.max() + 1, dtype=np.int64)
+    while len(alive):
+        best = alive[np.unique(cluster[alive], return_index=True)[1]]  # the first of each cluster in rank order
+        keep[best] = True
+        best_of[cluster[best]] = best
+        rival = best_of[cluster[alive]]
+        alive = alive[(start[alive] >= end[rival]) | (end[alive] <= start[rival])]
     return keep
 
 
@@ -110,42 +103,35 @@ class _Spans:
     """The kept spans of a column's distinct texts, ordered by position: offsets in the joined texts."""
 
     distinct: list[str]
+    codes: np.ndarray  # for each text, the index of its distinct text; -1 for None and ""
     offsets: np.ndarray  # where each distinct text starts in the joined texts
     row: np.ndarray
     start: np.ndarray
     end: np.ndarray
-    entity: list[str]
-    score: list[float]
+    rank: np.ndarray  # the recognizer (its index in the list scanned with)
+    score: np.ndarray
 
 
 def _scan_distinct(texts: Sequence[str | None], recs: list[CnPatternRecognizer]) -> _Spans:
     """Every recognizer once over the distinct texts joined; of overlapping spans the best is kept: higher
     score, then longer, then the registry's order (spans of different texts never overlap, so one pass over
     all of them resolves each text as if alone)."""
-    distinct = list(dict.fromkeys(t for t in texts if t))
-    offsets = np.fromiter(
-        accumulate((len(t) + len(SEPARATOR) for t in distinct), initial=0), dtype=np.int64, count=len(distinct) + 1
-    )
+    index = {t: i for i, t in enumerate(dict.fromkeys(t for t in texts if t))}
+    distinct = list(index)
+    codes = np.fromiter((index.get(t, -1) if t else -1 for t in texts), dtype=np.int64, count=len(texts))
+    widths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
+    offsets = np.r_[0, np.cumsum(widths + len(SEPARATOR))]
     joined = halfwidth(SEPARATOR.join(distinct))
-    found = [rec.spans(joined) for rec in recs]
-    table = np.fromiter(chain.from_iterable(chain.from_iterable(found)), dtype=np.float64).reshape(-1, 3)
-    start, end, score = table[:, 0].astype(np.int64), table[:, 1].astype(np.int64), table[:, 2]
-    rank = np.repeat(np.arange(len(recs)), [len(f) for f in found])
+    matched = iter(spans_of(joined, [matcher for rec in recs for matcher in rec.pattern_matchers]))
+    found = [rec.span_arrays(joined, [next(matched) for _ in rec.pattern_matchers]) for rec in recs]
+    start, end, score = (np.concatenate([np.zeros(0, dtype=np.int64), *(f[i] for f in found)]) for i in range(3))
+    rank = np.repeat(np.arange(len(recs)), [len(f.start) for f in found])
     row = np.searchsorted(offsets, start, side="right") - 1
-    inside = end - offsets[row] <= offsets[row + 1] - offsets[row] - len(SEPARATOR)
+    inside = end - offsets[row] <= widths[np.minimum(row, len(widths) - 1)]
     start, end, score, rank, row = start[inside], end[inside], score[inside], rank[inside], row[inside]
     keep = _best_of_overlaps(start, end, score, rank)
     order = np.flatnonzero(keep)[np.argsort(start[keep], kind="stable")]
-    names = [r.ENTITY for r in recs]
-    return _Spans(
-        distinct,
-        offsets,
-        row[order],
-        start[order],
-        end[order],
-        [names[int(r)] for r in rank[order]],
-        score[order].tolist(),
-    )
+    return _Spans(distinct, codes, offsets, row[order], start[order], end[order], rank[order], score[order])
 
 
 def _wanted(
@@ -162,21 +148,39 @@ def scan_texts(
     recognizers: Sequence[CnPatternRecognizer] | None = None,
 ) -> list[list[Hit]]:
     """Spans per text (offsets in the original text), every recognizer run once over all distinct texts."""
-    spans = _scan_distinct(texts, _wanted(entities, recognizers))
+    recs = _wanted(entities, recognizers)
+    spans = _scan_distinct(texts, recs)
     per_text: list[list[Hit]] = [[] for _ in spans.distinct]
     base = spans.offsets[spans.row]
+    names = [r.ENTITY for r in recs]
     rows = zip(
         spans.row.tolist(),
         (spans.start - base).tolist(),
         (spans.end - base).tolist(),
-        spans.entity,
-        spans.score,
+        spans.rank.tolist(),
+        spans.score.tolist(),
         strict=True,
     )
-    for row, start, end, entity, score in rows:
-        per_text[row].append(Hit(start, end, entity, score))
-    resolved = dict(zip(spans.distinct, per_text, strict=True))
-    return [resolved[t] if t else [] for t in texts]
+    for row, start, end, rank, score in rows:
+        per_text[row].append(Hit(start, end, names[rank], score))
+    return [per_text[code] if code >= 0 else [] for code in spans.codes.tolist()]
+
+
+def _replaced(text: str, start: np.ndarray, end: np.ndarray, tags: list[str], rank: np.ndarray) -> str:
+    """text with each span [start, end) (ordered, apart) replaced by tags[rank]: the code points of the pieces
+    between spans and of the tags gathered in one numpy indexing (32-bit offsets: a column joined is shorter than
+    2**31 characters)."""
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    tag_len = np.fromiter(map(len, tags), dtype=np.int32, count=len(tags))
+    tag_at = len(points) + np.cumsum(tag_len, dtype=np.int32) - tag_len
+    source = np.concatenate((points, np.frombuffer("".join(tags).encode("utf-32-le"), dtype="<u4")))
+    take_from, take = np.empty(2 * len(start) + 1, dtype=np.int32), np.empty(2 * len(start) + 1, dtype=np.int32)
+    take_from[0::2] = np.concatenate(([0], end))  # the text between spans
+    take[0::2] = np.concatenate((start, [len(points)])) - take_from[0::2]
+    take_from[1::2], take[1::2] = tag_at[rank], tag_len[rank]
+    at = np.repeat(take_from - (np.cumsum(take, dtype=np.int32) - take), take)
+    at += np.arange(len(at), dtype=np.int32)
+    return str(source[at], "utf-32-le", "surrogatepass")
 
 
 def redact_texts(
@@ -184,19 +188,18 @@ def redact_texts(
 ) -> tuple[list[str | None], Counter[str]]:
     """Each text with every span replaced by its `<ENTITY>` tag, and how many spans of each entity the texts
     hold (a text that occurs twice counts twice)."""
-    spans = _scan_distinct(texts, _wanted(entities, None))
-    joined = SEPARATOR.join(spans.distinct)
-    tags = [f"<{entity}>" for entity in spans.entity]
-    kept = [joined[a:b] for a, b in zip([0, *spans.end.tolist()], [*spans.start.tolist(), len(joined)], strict=True)]
-    redacted = "".join(chain.from_iterable(zip(kept, [*tags, ""], strict=True)))
-    change = np.fromiter(map(len, tags), dtype=np.int64, count=len(tags)) - (spans.end - spans.start)
-    grown = np.bincount(spans.row, weights=change, minlength=len(spans.distinct)).astype(np.int64)
-    begin = spans.offsets[:-1] + np.r_[0, np.cumsum(grown)[:-1]]
-    stop = spans.offsets[1:] - len(SEPARATOR) + np.cumsum(grown)
-    by_text = {t: redacted[b:e] for t, b, e in zip(spans.distinct, begin.tolist(), stop.tolist(), strict=True)}
-    times = Counter(t for t in texts if t)
-    weights = np.array([times[t] for t in spans.distinct], dtype=np.int64)[spans.row]
+    recs = _wanted(entities, None)
+    spans = _scan_distinct(texts, recs)
+    tags = [f"<{r.ENTITY}>" for r in recs]
+    redacted = _replaced(SEPARATOR.join(spans.distinct), spans.start, spans.end, tags, spans.rank)
+    change = np.array([len(t) for t in tags], dtype=np.int64)[spans.rank] - (spans.end - spans.start)
+    shift = np.r_[0, np.cumsum(np.bincount(spans.row, weights=change, minlength=len(spans.distinct)))].astype(np.int64)
+    begin, stop = spans.offsets[:-1] + shift[:-1], spans.offsets[1:] - len(SEPARATOR) + shift[1:]
+    out = [redacted[b:e] for b, e in zip(begin.tolist(), stop.tolist(), strict=True)]
+    times = np.bincount(spans.codes[spans.codes >= 0], minlength=len(spans.distinct))
+    counts = np.bincount(spans.rank, weights=times[spans.row], minlength=len(recs)).astype(np.int64)
     found: Counter[str] = Counter()
-    for entity, weight in zip(spans.entity, weights.tolist(), strict=True):
-        found[entity] += weight
-    return [by_text[t] if t else t for t in texts], found
+    for rec, count in zip(recs, counts.tolist(), strict=True):
+        if count:
+            found[rec.ENTITY] += count
+    return [out[code] if code >= 0 else text for code, text in zip(spans.codes.tolist(), texts, strict=True)], found

@@ -28,9 +28,10 @@ def _width_table() -> dict[int, str]:
 
 WIDTH_TABLE = _width_table()
 _WIDE = re.compile("[" + "".join(re.escape(chr(cp)) for cp in sorted(WIDTH_TABLE)) + "]")
-# The same mapping as a code-point lookup for long texts: identity outside the table.
-_WIDTH_ARRAY = np.arange(max(WIDTH_TABLE) + 1, dtype="<u4")
-_WIDTH_ARRAY[list(WIDTH_TABLE)] = [ord(ch) for ch in WIDTH_TABLE.values()]
+# The same mapping as a lookup of UTF-16 code units for long texts (every mapped character is in the BMP, and so
+# are the code units of astral characters' surrogate pairs, which map to themselves): identity outside the table.
+_WIDTH_UNITS = np.arange(0x10000, dtype="<u2")
+_WIDTH_UNITS[list(WIDTH_TABLE)] = [ord(ch) for ch in WIDTH_TABLE.values()]
 LONG_TEXT = 256  # characters from which one numpy lookup beats a regex callback per wide character
 _NON_DIGITS = re.compile(r"[^0-9]")
 _NON_DIGIT_LINES = re.compile(r"[^0-9\n]")
@@ -51,10 +52,15 @@ def halfwidth(text: str) -> str:
         return text
     if len(text) < LONG_TEXT:
         return _WIDE.sub(_narrow, text)
-    points = np.frombuffer(text.encode("utf-32-le"), dtype="<u4").copy()
-    low = points < len(_WIDTH_ARRAY)
-    points[low] = _WIDTH_ARRAY[points[low]]
-    return points.tobytes().decode("utf-32-le")
+    units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype="<u2")
+    narrow = str(_WIDTH_UNITS[units], "utf-16-le", "surrogatepass")
+    if len(narrow) == len(text):
+        return narrow
+    # two lone surrogates in a row, which UTF-16 reads back as one character: by code point instead
+    points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").copy()
+    bmp = points < len(_WIDTH_UNITS)
+    points[bmp] = _WIDTH_UNITS[points[bmp]]
+    return str(points, "utf-32-le", "surrogatepass")
 
 
 def halfwidth_many(texts: list[str]) -> list[str]:

@@ -10,16 +10,33 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from itertools import accumulate
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
+import numpy as np
 import regex
 from presidio_analyzer import AnalysisExplanation, EntityRecognizer, Pattern, PatternRecognizer, RecognizerResult
 from presidio_analyzer.nlp_engine import NlpArtifacts
 
 from flows.privacy.normalize import halfwidth, halfwidth_many
+from flows.privacy.recognizers.pattern_spans import PatternSpans
 
 Span = tuple[int, int, float]
+
+
+class SpanArrays(NamedTuple):
+    """Spans as arrays: start and end offsets (int64), scores (float64)."""
+
+    start: np.ndarray
+    end: np.ndarray
+    score: np.ndarray
+
+    def plus(self, spans: Sequence[Span]) -> SpanArrays:
+        """These spans and more, given as (start, end, score)."""
+        if not spans:
+            return self
+        more = np.array(spans, dtype=np.float64).reshape(-1, 3)
+        start, end = more[:, 0].astype(np.int64), more[:, 1].astype(np.int64)
+        return SpanArrays(np.r_[self.start, start], np.r_[self.end, end], np.r_[self.score, more[:, 2]])
 CELL_SEPARATOR = "\n\n"  # between the cells of a column scanned as one text
 
 
@@ -30,6 +47,12 @@ def _compile(pattern: str, flags: int) -> re.Pattern[str] | regex.Pattern[str]:
         return re.compile(pattern, int(flags & (regex.DOTALL | regex.MULTILINE)))
     except re.error:
         return regex.compile(pattern, flags)
+
+
+def _matcher(pattern: str, flags: int) -> PatternSpans:
+    """The pattern's matcher: spans of its `pii` group if it has one, else of the whole match."""
+    compiled = _compile(pattern, flags)
+    return PatternSpans(compiled, "pii" if "pii" in compiled.groupindex else 0)
 
 
 class CnPatternRecognizer(PatternRecognizer):
@@ -57,29 +80,57 @@ class CnPatternRecognizer(PatternRecognizer):
             context=context if context is not None else list(self.CONTEXT),
             global_regex_flags=self.FLAGS,
         )
-        self._compiled = [(p, _compile(p.regex, self.FLAGS)) for p in self.patterns]
-
-    def spans(self, text: str) -> list[Span]:
-        """Valid (start, end, score) spans in already width-normalised text, duplicates not yet removed."""
+        self._matchers = [(p, _matcher(p.regex, self.FLAGS)) for p in self.patterns]
         cls = type(self)
-        candidates: list[Span] = []
-        for pattern, compiled in self._compiled:
-            group = "pii" if "pii" in compiled.groupindex else 0
-            spans = (m.span(group) for m in compiled.finditer(text))
-            candidates.extend((s, e, pattern.score) for s, e in spans if 0 <= s < e)
-        validates = not (
+        self._validates = not (
             cls.validate_many is CnPatternRecognizer.validate_many
             and cls.validate_result is PatternRecognizer.validate_result
         )
-        invalidates = cls.invalidate_result is not PatternRecognizer.invalidate_result
-        if not validates and not invalidates:
-            return candidates
-        checks = self.validate_many([text[s:e] for s, e, _ in candidates]) if validates else [None] * len(candidates)
-        return [
-            (start, end, EntityRecognizer.MAX_SCORE if valid else score)
-            for (start, end, score), valid in zip(candidates, checks, strict=True)
-            if valid is not False and not (invalidates and self.invalidate_result(text[start:end]))
+        self._invalidates = cls.invalidate_result is not PatternRecognizer.invalidate_result
+
+    def spans(self, text: str) -> list[Span]:
+        """Valid (start, end, score) spans in already width-normalised text, duplicates not yet removed. For one
+        value at a time (Presidio's analyze, is_valid): each pattern runs in its own Python engine."""
+        candidates = [
+            (s, e, pattern.score) for pattern, matcher in self._matchers for s, e in matcher.python(text) if 0 <= s < e
         ]
+        if self._validates or self._invalidates:
+            checks = self._checks([text[s:e] for s, e, _ in candidates])
+            top, rows = EntityRecognizer.MAX_SCORE, zip(candidates, checks, strict=True)
+            candidates = [(s, e, top if valid else score) for (s, e, score), valid in rows if valid is not False]
+        return candidates + self.more_spans(text)
+
+    @property
+    def pattern_matchers(self) -> list[PatternSpans]:
+        return [matcher for _, matcher in self._matchers]
+
+    def span_arrays(self, text: str, matched: Sequence[np.ndarray] | None = None) -> SpanArrays:
+        """spans() of a column's texts joined, as arrays: each pattern's matches found in one call (by PCRE2 where
+        the extension was built), no Python object per match. `matched`: what pattern_matchers found in text
+        (spans_of, for all recognizers together), else they are run here."""
+        found = list(matched) if matched is not None else [matcher(text) for _, matcher in self._matchers]
+        found = [f[(f[:, 0] >= 0) & (f[:, 0] < f[:, 1])] for f in found]
+        pairs = np.concatenate(found)
+        scores = np.repeat([p.score for p, _ in self._matchers], [len(f) for f in found]).astype(np.float64)
+        if self._validates or self._invalidates:
+            bounds = zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True)
+            checks = self._checks([text[s:e] for s, e in bounds])
+            keep = np.fromiter((valid is not False for valid in checks), dtype=bool, count=len(checks))
+            best = np.fromiter(map(bool, checks), dtype=bool, count=len(checks))
+            pairs, scores = pairs[keep], np.where(best, EntityRecognizer.MAX_SCORE, scores)[keep]
+        return SpanArrays(pairs[:, 0], pairs[:, 1], scores).plus(self.more_spans(text))
+
+    def _checks(self, values: list[str]) -> list[bool | None]:
+        """validate_many's verdict on the texts of candidate spans, False also where invalidate_result rejects one."""
+        checks = self.validate_many(values) if self._validates else [None] * len(values)
+        if not self._invalidates:
+            return checks
+        rows = zip(values, checks, strict=True)
+        return [False if valid is False or self.invalidate_result(v) else valid for v, valid in rows]
+
+    def more_spans(self, text: str) -> list[Span]:
+        """Spans a recognizer finds besides its patterns' matches (already checked): none here."""
+        return []
 
     def validate_many(self, values: Sequence[str]) -> list[bool | None]:
         """validate_result for each value; recognizers with a checksum override it with a vectorised one."""
@@ -91,14 +142,14 @@ class CnPatternRecognizer(PatternRecognizer):
 
     def whole_matches(self, norms: Sequence[str]) -> list[bool]:
         """For width-normalised, stripped cells: whether a span of this recognizer covers the whole cell."""
-        offsets = list(accumulate((len(n) + len(CELL_SEPARATOR) for n in norms), initial=0))
-        row_at = dict(zip(offsets[:-1], range(len(norms)), strict=True))
-        ok = [False] * len(norms)
-        for start, end, _ in self.spans(CELL_SEPARATOR.join(norms)):
-            row = row_at.get(start)
-            if row is not None and end - start == len(norms[row]):
-                ok[row] = True
-        return ok
+        widths = np.fromiter(map(len, norms), dtype=np.int64, count=len(norms))
+        starts = np.r_[0, np.cumsum(widths + len(CELL_SEPARATOR))[:-1]] if len(norms) else widths
+        found = self.span_arrays(CELL_SEPARATOR.join(norms))
+        row = np.minimum(np.searchsorted(starts, found.start), max(len(norms) - 1, 0))
+        whole = (starts[row] == found.start) & (found.end - found.start == widths[row]) if len(norms) else row > 0
+        ok = np.zeros(len(norms), dtype=bool)
+        ok[row[whole]] = True
+        return ok.tolist()
 
     def is_valid(self, value: str) -> bool:
         """Whether a whole structured cell is one value of this entity (same patterns, same validators)."""

@@ -20,6 +20,7 @@ import regex
 from presidio_analyzer import Pattern
 
 from flows.privacy.recognizers.base import CnPatternRecognizer, Span
+from flows.privacy.recognizers.pattern_spans import PatternSpans
 
 _SHORTEN = re.compile(r"(省|市|特别行政区|(壮族|回族|维吾尔)?自治区|地区|盟)$")
 STREET_KINDS = "大道|大街|公路|胡同|小区|花园|公寓|大厦|广场|家园|新村|路|街|巷|弄|苑|村|镇|乡"
@@ -30,9 +31,9 @@ NUMBER = r"(?:\d+(?:-\d+)?(?:号院|号楼|号|弄|栋|幢|楼|层|单元|室|�
 # Below the district anything named is part of the address (和平路, 幸福里, 万科城): names of up to 12
 # characters, each closed by a number with its unit (号, 栋, 单元, 室...), as many as follow each other.
 SEGMENT = rf"(?:[^\W\d_]{{0,12}}?{NUMBER})"
-DETAIL = regex.compile(rf"(?:{STREET}|{SEGMENT}+)?{SEGMENT}*")
+DETAIL = PatternSpans(regex.compile(rf"(?:{STREET}|{SEGMENT}+)?{SEGMENT}*"))
 # An administrative name that starts a road name (南京路, 中山路) is the road, not a level of the address.
-_ROAD_AFTER = re.compile(r"(?:中|东|西|南|北)?(?:路|街|大道|大街|巷|弄|胡同)")
+_ROAD_AFTER = PatternSpans(re.compile(r"(?:中|东|西|南|北)?(?:路|街|大道|大街|巷|弄|胡同)"))
 
 
 @lru_cache(maxsize=1)
@@ -61,47 +62,53 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
 def _automaton() -> tuple[ahocorasick_rs.AhoCorasick, list[str]]:
     full, short = gazetteer()
     names = sorted(full | short)
-    return ahocorasick_rs.AhoCorasick(names), names
+    return ahocorasick_rs.AhoCorasick(names, implementation=ahocorasick_rs.Implementation.DFA), names
 
 
-def gazetteer_hits(text: str) -> np.ndarray:
-    """Every occurrence of every administrative name in text, overlapping ones too: rows of (start, end),
-    ordered by start."""
-    found = _automaton()[0].find_matches_as_indexes(text, overlapping=True)
+def gazetteer_hits(text: str, windows: np.ndarray) -> np.ndarray:
+    """Every occurrence of every administrative name inside one of the windows (rows of (start, end) of text,
+    apart from one another), overlapping ones too: rows of (start, end), ordered by start. The windows are
+    searched as one text, joined by a newline (which no name holds, so no hit runs from one into the next)."""
+    widths = windows[:, 1] - windows[:, 0]
+    joined = "\n".join(text[a:b] for a, b in windows.tolist())
+    found = _automaton()[0].find_matches_as_indexes(joined, overlapping=True)
     hits = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=3 * len(found)).reshape(-1, 3)[:, 1:]
+    base = np.cumsum(widths + 1) - (widths + 1)
+    window = np.searchsorted(base, hits[:, 0], side="right") - 1
+    hits += (windows[window, 0] - base[window])[:, None]
     return hits[np.argsort(hits[:, 0], kind="stable")]
 
 
 # Every address worth reporting has a level suffix (省, 市, 区...) or a house number (a digit before 号, 弄,
 # 栋...); the gazetteer only looks at windows around those anchors.
-_LEVEL = re.compile(r"[省市区县州旗盟]")
-# Units are searched on their own (a leading look-behind would make the engine try every position); the digit
-# before one is checked after (str.isdecimal is what \d matches).
-_UNIT = re.compile(r"号|弄|栋|幢|楼|层|单元|室|座")
+_LEVEL = PatternSpans(re.compile(r"[省市区县州旗盟]"))
+# A unit right after a digit (unit words never overlap, so finditer sees each one).
+_UNIT = PatternSpans(re.compile(r"(?<=\d)(?:号|弄|栋|幢|楼|层|单元|室|座)"))
 WINDOW_BEFORE, WINDOW_AFTER = 40, 20
 
 
 def address_windows(text: str) -> np.ndarray:
     """Merged [start, end) windows of text around anchors, where administrative chains can be: rows of
     (start, end). An anchor is one character, so windows grow with it and merge where they touch."""
-    levels = [m.start() for m in _LEVEL.finditer(text)]
-    units = [m.start() - 1 for m in _UNIT.finditer(text) if m.start() and text[m.start() - 1].isdecimal()]
-    anchors = np.array(sorted(levels + units), dtype=np.int64)
+    units = [start - 1 for start in _UNIT.match_starts(text)]
+    anchors = np.sort(np.array(_LEVEL.match_starts(text) + units, dtype=np.int64))
     if not len(anchors):
         return np.zeros((0, 2), dtype=np.int64)
     lo = np.maximum(anchors - WINDOW_BEFORE, 0)
     hi = np.minimum(anchors + 1 + WINDOW_AFTER, len(text))
-    first = np.flatnonzero(np.r_[True, lo[1:] > hi[:-1]])
-    return np.column_stack((lo[first], hi[np.r_[first[1:] - 1, len(anchors) - 1]]))
+    first = np.flatnonzero(np.concatenate(([True], lo[1:] > hi[:-1])))
+    return np.column_stack((lo[first], hi[np.append(first[1:] - 1, len(anchors) - 1)]))
 
 
 def admin_runs(text: str, hits: np.ndarray) -> list[tuple[int, int, int]]:
     """Chains of adjacent administrative names among hits (rows of (start, end)): (start, end, how many names),
     the longest name at each start, a name that starts a road name (南京路) left out. Hits of windows that do
     not touch chain as if each window were alone: a chain cannot reach the next window."""
-    names = hits[[not _ROAD_AFTER.match(text, end) for end in hits[:, 1].tolist()]] if len(hits) else hits
+    names = hits[_ROAD_AFTER.match_ends(text, hits[:, 1]) < 0]
+    if not len(names):
+        return []
     names = names[np.lexsort((-names[:, 1], names[:, 0]))]
-    longest = names[np.r_[True, names[1:, 0] != names[:-1, 0]]] if len(names) else names
+    longest = names[np.concatenate(([True], names[1:, 0] != names[:-1, 0]))]
     runs: list[tuple[int, int, int]] = []
     pos = -1
     for start, end in longest.tolist():
@@ -122,18 +129,15 @@ class CnLocationRecognizer(CnPatternRecognizer):
     PATTERNS = [Pattern("cn_street_number", rf"(?r)(?P<pii>{STREET}{NUMBER}{SEGMENT}*)", 0.6)]
     CONTEXT = ["地址", "住址", "收货地址", "寄到", "住在"]
 
-    def spans(self, text: str) -> list[Span]:
-        found = super().spans(text)
-        hits = gazetteer_hits(text)
+    def more_spans(self, text: str) -> list[Span]:
+        """Chains of administrative names, with the road, estate and house number that follow them."""
         windows = address_windows(text)
-        if not len(hits) or not len(windows):
-            return found
-        # each hit inside one window (hits across a window's edge are not looked at)
-        row = np.searchsorted(windows[:, 0], hits[:, 0], side="right") - 1
-        inside = (row >= 0) & (hits[:, 1] <= windows[np.maximum(row, 0), 1])
-        for start, end, count in admin_runs(text, hits[inside]):
-            detail = DETAIL.match(text, end)
-            stop = detail.end() if detail else end
-            if count >= 2 or stop > end:
-                found.append((start, stop, 0.7))
-        return found
+        if not len(windows):
+            return []
+        runs = admin_runs(text, gazetteer_hits(text, windows))  # hits across a window's edge are not looked at
+        stops = DETAIL.match_ends(text, np.array([end for _, end, _ in runs], dtype=np.int64)).tolist()
+        return [
+            (start, max(stop, end), 0.7)
+            for (start, end, count), stop in zip(runs, stops, strict=True)
+            if count >= 2 or stop > end
+        ]

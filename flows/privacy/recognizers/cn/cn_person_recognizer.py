@@ -17,6 +17,7 @@ import regex
 from presidio_analyzer import Pattern
 
 from flows.privacy.recognizers.base import CnPatternRecognizer, Span
+from flows.privacy.recognizers.pattern_spans import PatternSpans
 
 DATA = Path(__file__).with_name("data") / "surnames.txt"
 TITLES = ("先生", "女士", "小姐", "老师", "经理", "师傅", "阿姨", "主任", "医生", "律师", "老板")
@@ -70,7 +71,7 @@ def _clause_start(start: str) -> str:
     return rf"{start}(?P<pii>{_name_re()})(?=来电|来店|到店|反映|投诉|表示|自称|要求|申请|咨询|已)"
 
 
-_TITLE = regex.compile("|".join(TITLES))
+_TITLE = PatternSpans(regex.compile("|".join(TITLES)))
 _HAN = regex.compile(r"[\u4e00-\u9fff]+")
 
 
@@ -102,10 +103,11 @@ class CnPersonRecognizer(CnPatternRecognizer):
     def invalidate_result(self, pattern_text: str) -> bool:
         return pattern_text[:2] in NOT_NAMES or pattern_text.endswith(LOCATION_SUFFIXES)
 
-    def spans(self, text: str) -> list[Span]:
-        found = super().spans(text)
-        for match in _TITLE.finditer(text):
-            start = name_before_title(text, match.start())
-            if start is not None and not self.invalidate_result(text[start : match.start()]):
-                found.append((start, match.start(), 0.7))
-        return found
+    def more_spans(self, text: str) -> list[Span]:
+        """Names in front of a title (王小明先生)."""
+        named: list[Span] = []
+        for title in _TITLE.match_starts(text):
+            start = name_before_title(text, title)
+            if start is not None and not self.invalidate_result(text[start:title]):
+                named.append((start, title, 0.7))
+        return named
