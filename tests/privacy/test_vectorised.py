@@ -19,6 +19,7 @@ from flows.privacy.recognizers.cn.cn_bank_card_recognizer import CnBankCardRecog
 from flows.privacy.recognizers.cn.cn_id_card_recognizer import CnIdCardRecognizer, id_check_char
 from flows.privacy.recognizers.cn.cn_mobile_recognizer import CnMobileRecognizer
 from flows.privacy.recognizers.cn.cn_uscc_recognizer import CnUsccRecognizer, org_code_check_char, uscc_check_char
+from flows.privacy.recognizers.generic.ip_recognizer import IpRecognizer
 
 
 def test_id_checksum_many_equals_one_by_one():
@@ -32,6 +33,16 @@ def test_id_checksum_many_equals_one_by_one():
     rec = CnIdCardRecognizer()
     assert rec.validate_many(values) == [rec.validate_result(v) for v in values]
     assert 0 < sum(rec.validate_many(values)) < len(values)
+
+
+def test_ip_validate_many_equals_the_standard_librarys_parser():
+    rng = random.Random(5)
+    octets = ["0", "00", "01", "7", "10", "99", "100", "199", "255", "256", "300", "999", "0255", "", "１２", "٣"]
+    values = [".".join(rng.choice(octets) for _ in range(rng.choice([3, 4, 4, 4, 5]))) for _ in range(5000)]
+    values += ["fe80::1", "::", "1::2:3", "12:30:45", "gggg::1", "1.2.3.4", "255.255.255.255", "0.0.0.0"]
+    rec = IpRecognizer()
+    assert rec.validate_many(values) == [rec.validate_result(v) for v in values]
+    assert 100 < sum(rec.validate_many(values)) < len(values) - 100
 
 
 def test_valid_many_equals_is_valid():

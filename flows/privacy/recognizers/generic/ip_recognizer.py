@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Sequence
 from typing import ClassVar
 
 from presidio_analyzer import Pattern
@@ -31,3 +33,17 @@ class IpRecognizer(CnPatternRecognizer):
         except ValueError:
             return False
         return True
+
+    def validate_many(self, values: Sequence[str]) -> list[bool | None]:
+        """validate_result's verdicts, with IPv4's dotted digits checked by one regex: the standard library's
+        parser costs 6 us a value, a fifth of a column's scan time on the benchmark's notes. The same rules: four
+        ASCII decimal octets, no leading zero, at most 255; a text of ASCII digits and dots that is not that is no
+        address (never IPv6); anything else goes to the parser."""
+        return [
+            True if _IPV4.fullmatch(v) else False if _DOTTED.fullmatch(v) else self.validate_result(v) for v in values
+        ]
+
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4 = re.compile(rf"{_OCTET}(?:\.{_OCTET}){{3}}")
+_DOTTED = re.compile(r"[0-9.]*")
