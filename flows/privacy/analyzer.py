@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
-import pandas as pd
 import yaml
 from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpEngineProvider
@@ -117,9 +116,9 @@ def _scan_distinct(texts: Sequence[str | None], recs: list[CnPatternRecognizer])
     """Every recognizer once over the distinct texts joined; of overlapping spans the best is kept: higher
     score, then longer, then the registry's order (spans of different texts never overlap, so one pass over
     all of them resolves each text as if alone)."""
-    values = pd.Series(texts, dtype=object)
-    codes, uniques = pd.factorize(values.where(values != ""))  # pandas' hash table: None and "" are -1
-    codes, distinct = codes.astype(np.int64, copy=False), uniques.tolist()
+    index = {t: i for i, t in enumerate(dict.fromkeys(t for t in texts if t))}
+    distinct = list(index)
+    codes = np.fromiter((index.get(t, -1) if t else -1 for t in texts), dtype=np.int64, count=len(texts))
     widths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
     offsets = np.r_[0, np.cumsum(widths + len(SEPARATOR))]
     joined = halfwidth(SEPARATOR.join(distinct))
