@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import repeat
 from pathlib import Path
 from typing import NamedTuple
 
@@ -116,9 +117,9 @@ def _scan_distinct(texts: Sequence[str | None], recs: list[CnPatternRecognizer])
     """Every recognizer once over the distinct texts joined; of overlapping spans the best is kept: higher
     score, then longer, then the registry's order (spans of different texts never overlap, so one pass over
     all of them resolves each text as if alone)."""
-    index = {t: i for i, t in enumerate(dict.fromkeys(t for t in texts if t))}
-    distinct = list(index)
-    codes = np.fromiter((index.get(t, -1) if t else -1 for t in texts), dtype=np.int64, count=len(texts))
+    distinct = [t for t in dict.fromkeys(texts) if t and isinstance(t, str)]  # no None, "" or NaN
+    index = dict(zip(distinct, range(len(distinct)), strict=True))
+    codes = np.fromiter(map(index.get, texts, repeat(-1)), dtype=np.int64, count=len(texts))
     widths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
     offsets = np.r_[0, np.cumsum(widths + len(SEPARATOR))]
     joined = halfwidth(SEPARATOR.join(distinct))

@@ -38,6 +38,8 @@ class SpanArrays(NamedTuple):
         start, end = more[:, 0].astype(np.int64), more[:, 1].astype(np.int64)
         return SpanArrays(np.r_[self.start, start], np.r_[self.end, end], np.r_[self.score, more[:, 2]])
 CELL_SEPARATOR = "\n\n"  # between the cells of a column scanned as one text
+# a candidate's verdict: False dropped, None (not validated) kept at its pattern's score, True kept at the top score
+_VERDICT = {False: 0, None: 1, True: 2}
 
 
 def _compile(pattern: str, flags: int) -> re.Pattern[str] | regex.Pattern[str]:
@@ -115,8 +117,8 @@ class CnPatternRecognizer(PatternRecognizer):
         if self._validates or self._invalidates:
             bounds = zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True)
             checks = self._checks([text[s:e] for s, e in bounds])
-            keep = np.fromiter((valid is not False for valid in checks), dtype=bool, count=len(checks))
-            best = np.fromiter(map(bool, checks), dtype=bool, count=len(checks))
+            verdict = np.fromiter(map(_VERDICT.__getitem__, checks), dtype=np.int8, count=len(checks))
+            keep, best = verdict > 0, verdict == 2
             pairs, scores = pairs[keep], np.where(best, EntityRecognizer.MAX_SCORE, scores)[keep]
         return SpanArrays(pairs[:, 0], pairs[:, 1], scores).plus(self.more_spans(text))
 
