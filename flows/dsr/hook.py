@@ -4,7 +4,9 @@
   access -> a JSON export of everything held about the person in `restricted/dsr_exports/` (0600);
   correction -> the corrected value de-identified by the policy, kept for survivorship;
   erasure -> the person's records and tokens join the suppression list and their raw rows are deleted.
-  Every run also deletes rows of listed records that a source delivered again.
+  Every run also deletes rows of listed records that a source delivered again. The night's requests are linked,
+  exported and erased together (one read or delete per restricted table for all of them, not one per request);
+  an erasure therefore also removes an access export of the same person made the same night.
 - `filter(source, frame)`: drops de-identified rows of erased persons (counted per source).
 - `after()`: in the warehouse, the audit, the corrections, the per-source drop counts, and the erasure of the
   person from every built table; raw rows of persons found again under a new record id are deleted.
@@ -12,6 +14,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -19,7 +22,7 @@ import duckdb
 import pandas as pd
 
 from flows.dsr import restricted, suppression, warehouse
-from flows.dsr.linkage import link_person
+from flows.dsr.linkage import LinkedPerson, link_people
 from flows.ingest.config import Source
 from flows.ledger import governance
 from flows.privacy.deidentify import Keys, Policy, deidentify
@@ -58,10 +61,56 @@ class PrivacyHook:
 
     def before(self) -> None:
         self.suppressed = suppression.SuppressionList.load(self.wd.raw_db)
-        for request in self._new_requests():
-            self._process(request)
+        requests = self._new_requests()
+        people = link_people(self.wd.warehouse_db, [(r["customer_system"], r["customer_id"]) for r in requests])
+        exports: list[tuple[Outcome, restricted.Export, set[str]]] = []
+        erasures: list[tuple[Outcome, set[tuple[str, str]]]] = []
+        con = duckdb.connect(str(self.wd.raw_db))
+        try:
+            for request in requests:
+                person = people[(request["customer_system"], request["customer_id"])]
+                outcome = self._process(con, request, person)
+                if outcome.request_type == "access":
+                    public = {k: v for k, v in request.items() if k != "new_value"}
+                    out = restricted.export_path(self.wd.restricted, request["request_id"], self.run_date)
+                    exports.append((outcome, restricted.Export(public, person.records, [], out), person.master_ids))
+                elif outcome.request_type == "erasure":
+                    erasures.append((outcome, person.records))
+        finally:
+            con.close()
+        self._export(exports)
+        self._erase(requests, erasures)
+
+    def _export(self, exports: list[tuple[Outcome, restricted.Export, set[str]]]) -> None:
+        """The night's access exports, written together (every restricted table read once for all of them)."""
+        if not exports:
+            return
+        masters = self._master_rows({m for _, _, ids in exports for m in ids})
+        for _, export, ids in exports:
+            export.master_rows = [row for row in masters if row["master_id"] in ids]
+        counts = restricted.export_people(self.wd.raw_db, self.sources, [e for _, e, _ in exports])
+        for (outcome, _, _), count in zip(exports, counts, strict=True):
+            outcome.exported_rows = count
+
+    def _erase(self, requests: list[dict], erasures: list[tuple[Outcome, set[tuple[str, str]]]]) -> None:
+        """The night's requests recorded, the erased persons' raw rows deleted in one pass (with those of persons
+        erased on earlier nights that a source delivered again) and their earlier access exports removed."""
+        con = duckdb.connect(str(self.wd.raw_db))
+        try:
+            suppression.ensure(con)
+            for request in requests:
+                suppression.record_request(con, request, self.run_date, self.run_id)
+        finally:
+            con.close()
         known = self.suppressed.records - self.erased_records  # erased before tonight: anything now is re-delivered
+        per_record: Counter = Counter()
         restricted.erase_rows(self.wd.raw_db, self.sources, known, self.suppressed.dropped)
+        restricted.erase_rows(self.wd.raw_db, self.sources, self.erased_records, per_record=per_record)
+        claimed: set[tuple[str, str]] = set()
+        for outcome, records in erasures:  # rows of a record shared by two requests count for the first
+            mine = records - claimed
+            claimed |= mine
+            outcome.restricted_rows_erased = sum(per_record[r] for r in mine) + self._forget_exports(mine)
 
     def filter(self, source: Source, frame: pd.DataFrame) -> pd.DataFrame:
         return self.suppressed.filter(source.name, source.entity, frame)
@@ -131,37 +180,21 @@ class PrivacyHook:
             for r in df.itertuples()
         ]
 
-    def _process(self, request: dict) -> None:
+    def _process(self, con: duckdb.DuckDBPyConnection, request: dict, person: LinkedPerson) -> Outcome:
+        """What a request changes in the hook's own state (corrections, the suppression list); the exports and
+        the deletions of the night's requests are done together after all of them."""
         outcome = Outcome(request["request_id"], request["request_type"], request["requested_at"])
-        person = link_person(self.wd.warehouse_db, request["customer_system"], request["customer_id"])
         outcome.linked_records = len(person.records)
-        if outcome.request_type == "access":
-            public = {k: v for k, v in request.items() if k != "new_value"}
-            out = restricted.export_path(self.wd.restricted, request["request_id"], self.run_date)
-            outcome.exported_rows = restricted.export_person(
-                self.wd.raw_db, self.sources, person.records, self._master_rows(person.master_ids), out, public
-            )
-        elif outcome.request_type == "correction":
+        if outcome.request_type == "correction":
             outcome.corrected_columns, outcome.status = self._correct(request)
         elif outcome.request_type == "erasure":
-            con = duckdb.connect(str(self.wd.raw_db))
-            try:
-                self.suppressed.add(con, request["request_id"], person.records, person.tokens)
-            finally:
-                con.close()
-            outcome.restricted_rows_erased = restricted.erase_rows(self.wd.raw_db, self.sources, person.records)
-            outcome.restricted_rows_erased += self._forget_exports(person.records)
+            self.suppressed.add(con, request["request_id"], person.records, person.tokens)
             self.erased_records |= person.records
             self.erased_masters |= person.master_ids
-        else:
+        elif outcome.request_type != "access":
             outcome.status = f"rejected: unknown request type (expected {', '.join(REQUEST_TYPES)})"
-        con = duckdb.connect(str(self.wd.raw_db))
-        try:
-            suppression.ensure(con)
-            suppression.record_request(con, request, self.run_date, self.run_id)
-        finally:
-            con.close()
         self.outcomes.append(outcome)
+        return outcome
 
     def _forget_exports(self, records: set[tuple[str, str]]) -> int:
         """Earlier access exports of the person are personal data held in the restricted zone too: deleted."""

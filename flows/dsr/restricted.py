@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -29,75 +31,97 @@ def _quote(column: str) -> str:
 
 
 def _keys_table(con: duckdb.DuckDBPyConnection, records: Iterable[tuple[str, str]]) -> None:
-    con.execute("create or replace temp table _dsr_keys (source_system varchar, record_id varchar)")
-    rows = sorted(set(records))
-    if rows:
-        con.executemany("insert into _dsr_keys values (?, ?)", rows)
+    keys = pd.DataFrame(sorted(set(records)), columns=["source_system", "record_id"], dtype=object)
+    con.register("_dsr_keys_df", keys)
+    con.execute("create or replace temp table _dsr_keys as select * from _dsr_keys_df")
+    con.unregister("_dsr_keys_df")
 
 
-def _predicate(src: Source, zone: str) -> str | None:
-    """SQL condition selecting the rows of `src` in `zone` that belong to the records in _dsr_keys."""
+def _key(src: Source, zone: str) -> tuple[str, str] | None:
+    """SQL expressions of the (source_system, record_id) a row of `src` in `zone` belongs to: its own for a
+    customer source, its customer's for a fact source."""
     def column(canonical: str) -> str | None:
-        if zone != "landed":
-            return canonical
-        return src.columns.get(canonical)
+        name = canonical if zone != "landed" else src.columns.get(canonical)
+        return None if name is None else _quote(name)
 
     if src.entity == "customer":
         rid = column("record_id")
-        return None if rid is None else (
-            f"{_quote(rid)} in (select record_id from _dsr_keys where source_system = '{src.system}')"
-        )
+        return None if rid is None else (f"'{src.system}'", rid)
     cid = column("customer_id")
     if cid is None:
         return None
     system = column("customer_system")
     if system is not None:
-        return f"({_quote(system)}, {_quote(cid)}) in (select source_system, record_id from _dsr_keys)"
-    if src.references:
-        return f"{_quote(cid)} in (select record_id from _dsr_keys where source_system = '{src.references}')"
-    return None
+        return system, cid
+    return (f"'{src.references}'", cid) if src.references else None
 
 
-def _quarantine_predicate(sources: list[Source]) -> str | None:
-    parts = [
-        f"(source_name = '{s.name}' and record_id in (select record_id from _dsr_keys where source_system = "
-        f"'{s.system}'))"
-        for s in sources
-        if s.entity == "customer"
-    ]
-    return " or ".join(parts) if parts else None
+def _quarantine_key(sources: list[Source]) -> tuple[str, str] | None:
+    cases = " ".join(f"when '{s.name}' then '{s.system}'" for s in sources if s.entity == "customer")
+    return (f"case source_name {cases} end", "record_id") if cases else None
 
 
-def export_person(
-    raw_db: Path, sources: list[Source], linked: set[tuple[str, str]], master_rows: list[dict], out: Path,
-    request: dict,
-) -> int:
-    """Write everything held about the person to `out` (JSON, 0600); returns the number of rows exported."""
+def _tables(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> list[tuple[str, str, tuple[str, str]]]:
+    """(label, table, key expressions) of every restricted table that holds rows of a person."""
+    out = []
+    for src in sources:
+        for zone in ZONES:
+            key = _key(src, zone)
+            if key is not None and table_exists(con, zone, src.name):
+                out.append((f"{zone}.{src.name}", f"{zone}.{safe_name(src.name)}", key))
+    key = _quarantine_key(sources)
+    if key is not None and table_exists(con, "quality_meta", "quarantine"):
+        out.append(("quarantine", "quality_meta.quarantine", key))
+    return out
+
+
+def _where(key: tuple[str, str]) -> str:
+    return f"({key[0]}, {key[1]}) in (select source_system, record_id from _dsr_keys)"
+
+
+def export_people(raw_db: Path, sources: list[Source], exports: list[Export]) -> list[int]:
+    """Write everything held about each person to their export's file (JSON, 0600): every restricted table is
+    read once for all of them. Returns the rows exported per export."""
     con = duckdb.connect(str(raw_db), read_only=True)
-    held: dict[str, list[dict]] = {}
+    found: list[tuple[str, pd.DataFrame, pd.Series]] = []
     try:
-        _keys_table(con, linked)
-        for src in sources:
-            for zone in ZONES:
-                where = _predicate(src, zone)
-                if where is None or not table_exists(con, zone, src.name):
-                    continue
-                df = con.execute(f"select * from {zone}.{safe_name(src.name)} where {where}").df()
-                if len(df):
-                    held[f"{zone}.{src.name}"] = records(df)
-        where = _quarantine_predicate(sources)
-        if where and table_exists(con, "quality_meta", "quarantine"):
-            df = con.execute(f"select * from quality_meta.quarantine where {where}").df()
+        _keys_table(con, {r for e in exports for r in e.linked})
+        for label, table, key in _tables(con, sources):
+            df = con.execute(
+                f"select *, {key[0]} as _dsr_system, {key[1]} as _dsr_id from {table} where {_where(key)}"
+            ).df()
             if len(df):
-                held["quarantine"] = records(df)
+                keys = pd.Series(list(zip(df.pop("_dsr_system"), df.pop("_dsr_id"), strict=True)), index=df.index)
+                found.append((label, df, keys))
     finally:
         con.close()
+    counts = []
+    for export in exports:
+        held = {label: records(df[keys.isin(export.linked)]) for label, df, keys in found}
+        held = {label: rows for label, rows in held.items() if rows}
+        _write_export(export, held)
+        counts.append(sum(len(rows) for rows in held.values()) + len(export.master_rows))
+    return counts
+
+
+@dataclass
+class Export:
+    """One access request's export: the person's records, their master rows and the file to write."""
+
+    request: dict
+    linked: set[tuple[str, str]]
+    master_rows: list[dict]
+    out: Path
+
+
+def _write_export(export: Export, held: dict[str, list[dict]]) -> None:
     document = {
-        "request": request,
-        "linked_records": [{"source_system": s, "record_id": r} for s, r in sorted(linked)],
-        "customer_master": master_rows,
+        "request": export.request,
+        "linked_records": [{"source_system": s, "record_id": r} for s, r in sorted(export.linked)],
+        "customer_master": export.master_rows,
         "held": held,
     }
+    out = export.out
     out.parent.mkdir(parents=True, exist_ok=True)
     os.chmod(out.parent, 0o700)
     tmp = out.with_suffix(".tmp")
@@ -105,7 +129,6 @@ def export_person(
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(document, fh, ensure_ascii=False, indent=1, default=str)
     os.replace(tmp, out)
-    return sum(len(rows) for rows in held.values()) + len(master_rows)
 
 
 def records(df: pd.DataFrame) -> list[dict]:
@@ -113,11 +136,16 @@ def records(df: pd.DataFrame) -> list[dict]:
 
 
 def erase_rows(
-    raw_db: Path, sources: list[Source], records: set[tuple[str, str]], validated: dict[str, int] | None = None
+    raw_db: Path,
+    sources: list[Source],
+    records: set[tuple[str, str]],
+    validated: dict[str, int] | None = None,
+    per_record: Counter | None = None,
 ) -> int:
-    """Delete the records' rows (and their facts) from landed / current / validated and the quarantine; returns
-    the rows deleted, and adds to `validated` per source the validated rows among them (rows a source delivered
-    again that would otherwise have reached de-identification)."""
+    """Delete the records' rows (and their facts) from landed / current / validated and the quarantine, in one
+    transaction and one delete per table for all records; returns the rows deleted, adds to `validated` per
+    source the validated rows among them (rows a source delivered again that would otherwise have reached
+    de-identification) and, with `per_record`, counts there the rows deleted per record."""
     if not records:
         return 0
     con = duckdb.connect(str(raw_db))
@@ -125,18 +153,17 @@ def erase_rows(
     try:
         _keys_table(con, records)
         con.execute("begin transaction")
-        for src in sources:
-            for zone in ZONES:
-                where = _predicate(src, zone)
-                if where is None or not table_exists(con, zone, src.name):
-                    continue
-                n = con.execute(f"delete from {zone}.{safe_name(src.name)} where {where}").fetchone()[0]
-                erased += n
-                if zone == "validated" and validated is not None and n:
-                    validated[src.name] = validated.get(src.name, 0) + n
-        where = _quarantine_predicate(sources)
-        if where and table_exists(con, "quality_meta", "quarantine"):
-            erased += con.execute(f"delete from quality_meta.quarantine where {where}").fetchone()[0]
+        for label, table, key in _tables(con, sources):
+            if per_record is not None:
+                rows = con.execute(
+                    f"select {key[0]}, {key[1]}, count(*) from {table} where {_where(key)} group by all"
+                ).fetchall()
+                per_record.update({(s, r): n for s, r, n in rows})
+            n = con.execute(f"delete from {table} where {_where(key)}").fetchone()[0]
+            erased += n
+            source = label.split(".", 1)[1] if label.startswith("validated.") else None
+            if source is not None and validated is not None and n:
+                validated[source] = validated.get(source, 0) + n
         con.execute("commit")
         con.execute("checkpoint")
     finally:
