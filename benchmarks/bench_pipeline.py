@@ -147,6 +147,10 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path)
     parser.add_argument("--out", type=Path, default=Path("bench_results/pipeline.json"))
     parser.add_argument("--delivery", type=Path, help="workdir of an earlier generation to reuse (hard links)")
+    parser.add_argument(
+        "--from-night", type=int, default=1,
+        help="run nights from this one on, in --workdir as earlier nights left it (nothing generated or linked)",
+    )
     args = parser.parse_args()
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="crmgov-bench-"))).resolve()
     from flows import environment
@@ -157,7 +161,9 @@ def main() -> None:
     from flows.demo import generate_demo
 
     t = time.perf_counter()
-    if args.delivery:
+    if args.from_night > 1:
+        persons, counts = None, None
+    elif args.delivery:
         persons, counts = _link_delivery(args.delivery.resolve(), wd), None
     else:
         demo = generate_demo(wd.inbox, scale=args.scale, profile=args.profile, nights=args.nights, start_date=START)
@@ -166,13 +172,13 @@ def main() -> None:
     fixed = startup_costs(workdir)
     sampler = RssSampler()
     sampler.start()
-    nights = [run_night(workdir, START + timedelta(days=i), sampler) for i in range(args.nights)]
+    nights = [run_night(workdir, START + timedelta(days=i), sampler) for i in range(args.from_night - 1, args.nights)]
     sampler.stop()
     result = {
         "profile": args.profile,
         "persons": persons,
         "rows_delivered": counts,
-        "generate_s": None if args.delivery else round(generated, 2),
+        "generate_s": None if args.delivery or args.from_night > 1 else round(generated, 2),
         "delivery": str(args.delivery) if args.delivery else None,
         "fixed_startup": fixed,
         "nights": nights,

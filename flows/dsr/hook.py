@@ -150,35 +150,50 @@ class PrivacyHook:
             con.execute("commit")
 
     def _new_requests(self) -> list[dict]:
+        """The requests to process tonight, in request order: the delivered ones not done yet, and those a killed
+        run recorded in the restricted zone but whose warehouse side (the audit) was never committed: these are
+        done again, from what the restricted zone recorded when the erasure took their delivered row with it."""
+        audited = self._audited()
         con = duckdb.connect(str(self.wd.raw_db), read_only=True)
         try:
-            done = set()
+            recorded = pd.DataFrame(columns=["request_id", "request_type", "customer_system", "customer_id"])
             if table_exists(con, "dsr_meta", "requests"):
-                done = {r for (r,) in con.execute("select request_id from dsr_meta.requests").fetchall()}
+                recorded = con.execute(
+                    "select request_id, request_type, customer_system, customer_id from dsr_meta.requests"
+                ).df()
             frames = [
                 df for src in self.sources if src.entity == "dsr"
                 if (df := read_table(con, "validated", src.name)) is not None
             ]
         finally:
             con.close()
-        if not frames:
-            return []
-        df = pd.concat(frames, ignore_index=True)
-        df["requested"] = pd.to_datetime(df["requested_at"], errors="coerce", format="mixed")
-        df = df[df["requested"].isna() | (df["requested"].dt.date <= self.run_date)]
-        df = df[~df["record_id"].isin(done)].sort_values(["requested", "record_id"], na_position="first")
+        done = set(recorded["request_id"]) & audited
+        requests = []
+        if frames:
+            df = pd.concat(frames, ignore_index=True)
+            df["requested"] = pd.to_datetime(df["requested_at"], errors="coerce", format="mixed")
+            df = df[df["requested"].isna() | (df["requested"].dt.date <= self.run_date)]
+            df = df[~df["record_id"].isin(done)].sort_values(["requested", "record_id"], na_position="first")
+            requests = [
+                {
+                    "request_id": str(r.record_id),
+                    "request_type": str(r.request_type or "").strip().lower(),
+                    "customer_system": str(r.customer_system),
+                    "customer_id": str(r.customer_id),
+                    "field": (str(r.field).strip() if isinstance(r.field, str) else None) or None,
+                    "new_value": r.new_value if isinstance(r.new_value, str) else None,
+                    "requested_at": None if pd.isna(r.requested) else r.requested.to_pydatetime(),
+                }
+                for r in df.itertuples()
+            ]
+        delivered = {r["request_id"] for r in requests}
+        pending = recorded[~recorded["request_id"].isin(audited | delivered)].sort_values("request_id")
         return [
-            {
-                "request_id": str(r.record_id),
-                "request_type": str(r.request_type or "").strip().lower(),
-                "customer_system": str(r.customer_system),
-                "customer_id": str(r.customer_id),
-                "field": (str(r.field).strip() if isinstance(r.field, str) else None) or None,
-                "new_value": r.new_value if isinstance(r.new_value, str) else None,
-                "requested_at": None if pd.isna(r.requested) else r.requested.to_pydatetime(),
-            }
-            for r in df.itertuples()
-        ]
+            {"request_id": str(r.request_id), "request_type": str(r.request_type), "customer_system":
+             str(r.customer_system), "customer_id": str(r.customer_id), "field": None, "new_value": None,
+             "requested_at": None}
+            for r in pending.itertuples()
+        ] + requests
 
     def _process(self, con: duckdb.DuckDBPyConnection, request: dict, person: LinkedPerson) -> Outcome:
         """What a request changes in the hook's own state (corrections, the suppression list); the exports and
@@ -234,6 +249,18 @@ class PrivacyHook:
         ]
         self.corrections.extend(rows)
         return len(rows), "done" if rows else "rejected: the new value is not valid for the field"
+
+    def _audited(self) -> set[str]:
+        """Requests whose warehouse side (audit, corrections, erasure from built tables) was committed."""
+        if not self.wd.warehouse_db.exists():
+            return set()
+        con = duckdb.connect(str(self.wd.warehouse_db), read_only=True)
+        try:
+            if not table_exists(con, "governance", "dsr_audit"):
+                return set()
+            return {r for (r,) in con.execute("select request_id from governance.dsr_audit").fetchall()}
+        finally:
+            con.close()
 
     def _master_rows(self, master_ids: set[str]) -> list[dict]:
         if not master_ids or not self.wd.warehouse_db.exists():
