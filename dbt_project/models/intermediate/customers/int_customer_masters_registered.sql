@@ -3,7 +3,9 @@
     a cluster with none gets an id minted from its founding record (earliest created, then smallest key),
     never from a pseudonymisation token, so rotating the key or rerunning renumbers nothing. When a split
     leaves several clusters claiming one master id, the cluster holding the record that founded it (else the
-    one holding most of its former records) keeps it; the others mint from their own founders.
+    one holding most of its former records) keeps it; the others mint from their own founders, and where a
+    founder's id is one the registry has used already (the founder founded a master another cluster now keeps),
+    from the founder and the run date: an id is never given to two clusters, nor reused.
     Records that disappear from the sources keep their registry row, so a returning record keeps its id.
     Records erased by a data-subject request are deleted before the build (pre-hook) and never come back.
     Each row also keeps the master id the record had before the run date that last wrote it (`prior_master_id`,
@@ -97,9 +99,19 @@ founders as (
 
     select
         cluster_key,
+        customer_record_key as founder_key,
         minted_id
     from members
     where founding_rank = 1
+
+),
+
+taken_ids as (
+
+    {#- Every master id the registry has used: a cluster that must mint never takes one of them again. -#}
+    select distinct master_id
+    from previous
+    where master_id is not null
 
 ),
 
@@ -149,7 +161,14 @@ assigned as (
 
     select
         founders.cluster_key,
-        case when kept_claims.keeper_rank = 1 then kept_claims.master_id else founders.minted_id end as master_id,
+        case
+            when kept_claims.keeper_rank = 1 then kept_claims.master_id
+            {# The founder founded a master that another cluster keeps (or that has gone): a fresh id, from the
+               founder and the run date, so a rerun of the date mints the same one. #}
+            when founders.minted_id in (select taken_ids.master_id from taken_ids)
+                then 'M' || substr({{ dbt.hash("founders.founder_key || '@' || cast(" ~ run_date() ~ " as varchar)") }}, 1, 16)
+            else founders.minted_id
+        end as master_id,
         case when kept_claims.keeper_rank = 1 then kept_claims.master_since else {{ run_date() }} end
             as master_since
     from founders
