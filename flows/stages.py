@@ -65,3 +65,15 @@ def replace_table(con: duckdb.DuckDBPyConnection, schema: str, table: str, df: p
         con.execute(f"create or replace table {safe_name(schema)}.{safe_name(table)} as select * from _frame")
     finally:
         con.unregister("_frame")
+
+
+def building(table: str) -> str:
+    """The table a stage writes a night's `<schema>.<table>` into, slice by slice, before it replaces the old one
+    (DuckDB keeps a transaction's new rows in memory until it commits: the big write stays outside the swap)."""
+    return safe_name(f"{table}__building")
+
+
+def swap_in_building(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> None:
+    """`<schema>.<table>` replaced by its building table (inside the caller's transaction)."""
+    con.execute(f"drop table if exists {schema}.{safe_name(table)}")
+    con.execute(f"alter table {schema}.{building(table)} rename to {safe_name(table)}")

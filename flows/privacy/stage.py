@@ -26,8 +26,8 @@ from flows.scaleout.partitions import merge_inventory
 from flows.scaleout.settings import load_scaleout_settings
 from flows.scaleout.window import Handoff, bounded_map
 from flows.settings import load_settings
-from flows.sql import ident, safe_name
-from flows.stages import insert_frame, read_slice, replace_table, row_slices, table_exists
+from flows.sql import ident
+from flows.stages import building, insert_frame, read_slice, replace_table, row_slices, swap_in_building, table_exists
 from flows.workdir import Workdir
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ def privacy_stage(workdir: str, run_id: str, run_date: date, sources_file: str, 
         # rows in memory until it commits), then swapped in by one short transaction
         for table in tables.values():
             columns = ", ".join(f"{ident(c)} varchar" for c in DEID_TABLES[table])
-            out.execute(f"create or replace table deid.{_building(table)} ({columns})")
+            out.execute(f"create or replace table deid.{building(table)} ({columns})")
         try:
             raw = duck.connect(wd.raw_db, read_only=True)
             try:
@@ -99,7 +99,7 @@ def privacy_stage(workdir: str, run_id: str, run_date: date, sources_file: str, 
             _swap_in(out, run_id, run_date, tables, inventory)
         finally:
             for table in tables.values():
-                out.execute(f"drop table if exists deid.{_building(table)}")
+                out.execute(f"drop table if exists deid.{building(table)}")
     dsr_hook.after()
     return counts
 
@@ -122,7 +122,7 @@ def _deidentify_source(
         rows_read += len(frame)
         frame = dsr_hook.filter(src, frame)
         rows_written += len(frame)
-        insert_frame(out, f"deid.{_building(table)}", frame)
+        insert_frame(out, f"deid.{building(table)}", frame)
         found.append(inv)
     inventory = merge_inventory(found)
     masked = sum(r.count for r in inventory if not r.proposed)
@@ -141,10 +141,6 @@ def _submit_slice(
     _, df = read_slice(raw, "validated", src.name, rows)
     return deidentify_task.submit(src.entity, df, policy, keys, as_of)
 
-
-def _building(table: str) -> str:
-    """The table a night's `deid.<table>` is written into before it replaces the old one."""
-    return safe_name(f"{table}__building")
 
 
 def _swap_in(
@@ -165,8 +161,7 @@ def _replace_deid(
     con: duckdb.DuckDBPyConnection, run_id: str, run_date: date, tables: dict[str, str], inventory: list
 ) -> None:
     for table in tables.values():
-        con.execute(f"drop table if exists deid.{safe_name(table)}")
-        con.execute(f"alter table deid.{_building(table)} rename to {safe_name(table)}")
+        swap_in_building(con, "deid", table)
     replace_table(con, "deid", "run_context", pd.DataFrame({"run_id": [run_id], "run_date": [run_date]}))
     con.execute("delete from governance.pii_inventory where run_date = ?", [run_date])
     con.executemany(

@@ -29,7 +29,7 @@ from flows.ledger import governance
 from flows.scaleout.settings import load_scaleout_settings
 from flows.scaleout.window import Handoff, bounded_map
 from flows.sql import safe_name
-from flows.stages import insert_frame, read_slice, row_slices, table_exists
+from flows.stages import building, insert_frame, read_slice, row_slices, swap_in_building, table_exists
 from flows.workdir import Workdir, atomic_replace, secure_tree
 
 if TYPE_CHECKING:
@@ -236,9 +236,8 @@ def _write_raw(
             con.execute("begin transaction")
             try:
                 for name in outcomes:
-                    if table_exists(con, "validated", _building(name)):
-                        con.execute(f"drop table if exists validated.{safe_name(name)}")
-                        con.execute(f"alter table validated.{_building(name)} rename to {safe_name(name)}")
+                    if table_exists(con, "validated", building(name)):
+                        swap_in_building(con, "validated", name)
                     _quarantine(con, run_id, run_date, name, quarantined[name], summaries[name])
                 faults.point("quality")
                 con.execute("commit")
@@ -247,16 +246,12 @@ def _write_raw(
                 raise
         finally:
             for name in outcomes:
-                con.execute(f"drop table if exists validated.{_building(name)}")
+                con.execute(f"drop table if exists validated.{building(name)}")
     finally:
         con.close()
     secure_tree(wd.restricted)
     return summaries
 
-
-def _building(name: str) -> str:
-    """The table a night's `validated.<source>` is written into before it replaces the old one."""
-    return safe_name(f"{name}__building")
 
 
 def _cut_source(con: duckdb.DuckDBPyConnection, name: str, out: QualityOutcome) -> pd.DataFrame:
@@ -272,7 +267,7 @@ def _cut_source(con: duckdb.DuckDBPyConnection, name: str, out: QualityOutcome) 
         if not out.source_failed or not table_exists(con, "validated", name):
             passed = "false" if out.source_failed else "c.rowid not in (select key from _errors)"
             con.execute(
-                f"create or replace table validated.{_building(name)} as "
+                f"create or replace table validated.{building(name)} as "
                 f"select c.*, coalesce(w.rules, '') as _warn_rules from {table} as c "
                 f"left join _warns as w on w.key = c.rowid where {passed} order by c.rowid"
             )
