@@ -371,6 +371,30 @@ def _exit_on_sigterm(signum: int, _frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+def _record_signals() -> int:
+    """The read end of a pipe the interpreter writes the number of every signal it catches to (set_wakeup_fd).
+
+    Its C-level handler writes there before any Python handler runs, so a SIGTERM is on record whichever Python
+    handler was in force (a Prefect flow run puts its own in place of ours while it runs) and whatever became of
+    the exception that handler raised: code inside a C call runs the handler itself and raises its own error
+    instead (DuckDB: "Query interrupted", duckdb.InterruptException), and dbt's runner catches every exception."""
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    os.set_blocking(write, False)
+    signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    return read
+
+
+def _termination_requested(signals: int) -> bool:
+    caught = bytearray()
+    try:
+        while chunk := os.read(signals, 4096):
+            caught += chunk
+    except BlockingIOError:
+        pass
+    return signal.SIGTERM in caught
+
+
 def main() -> None:
     """Entry point. Exits without interpreter teardown: DuckDB's bindings print spurious leak warnings there.
 
@@ -378,10 +402,12 @@ def main() -> None:
     PREFECT_API_URL starts (skipped, every `crmgov run` left one behind, ~230 MB each) and the shipping of the
     last log batches.
     """
-    code = 0
+    code, terminated = 0, False
     # a scheduler's timeout or `kill` stops a run with SIGTERM, whose default action skips the exit handlers below
-    # (the temporary Prefect server stayed up): make it an ordinary exit with the conventional status 143
+    # (the temporary Prefect server stayed up): make it an ordinary exit with the conventional status 143, whatever
+    # code the signal lands in and whatever that code raises then
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    signals = _record_signals()
     try:
         app()
     except SystemExit as exc:
@@ -389,6 +415,14 @@ def main() -> None:
     except CrmgovError as exc:
         typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
         code = 2
+    except BaseException as exc:
+        terminated = _termination_requested(signals)
+        if not terminated:
+            raise  # without a signal an unexpected error stays a crash with its traceback (and status 1)
+        typer.secho(f"crmgov: the interrupted code raised {type(exc).__name__}: {exc}", err=True)
+    if terminated or _termination_requested(signals):
+        code = 128 + signal.SIGTERM
+        typer.secho(f"crmgov: stopped by SIGTERM, exit status {code}", err=True)
     try:
         atexit._run_exitfuncs()  # what interpreter shutdown would do before the teardown we skip
     finally:

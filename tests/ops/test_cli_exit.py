@@ -11,6 +11,8 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
+
 from flows.settings import REPO_ROOT
 
 SCRIPT = textwrap.dedent(
@@ -105,3 +107,116 @@ def test_a_run_stopped_with_sigterm_stops_its_temporary_prefect_server(tmp_path:
             run.kill()
         if server_pid and _alive(server_pid):
             os.kill(server_pid, signal.SIGKILL)
+
+
+# The CLI's entry point running one long DuckDB query (through flows.duck, as the ledger and the stages open their
+# databases), inside a Prefect flow as a run's queries are ("flow": Prefect's temporary server is started, and the
+# flow engine puts its own SIGTERM handler in place of the CLI's while the flow runs) or directly, as `status` or
+# `backup` run theirs. A second thread prints "query running" once DuckDB reports progress on the query, so that a
+# signal sent then lands inside the query, not before it. With "interrupt" that thread interrupts the query itself
+# (no signal); with "error" the query fails at once.
+LONG_QUERY_SCRIPT = textwrap.dedent(
+    """
+    import sys
+    import threading
+    import time
+
+    from prefect import flow
+
+    from flows import cli, duck
+
+    mode, where, db = sys.argv[1:4]
+
+
+    def query() -> None:
+        con = duck.connect(db)
+        # progress is tracked only with the bar enabled; it is never printed
+        con.execute("set enable_progress_bar = true; set enable_progress_bar_print = false")
+
+        def watch() -> None:
+            while con.query_progress() < 0:
+                time.sleep(0.02)
+            print("query running", flush=True)
+            if mode == "interrupt":
+                con.interrupt()
+
+        threading.Thread(target=watch, daemon=True).start()
+        sql = "select * from no_such_table" if mode == "error" else (
+            "select count(*) from range(2000000000) t(i) where i % 7 = 3"  # ~7 s on an idle core
+        )
+        print(con.execute(sql).fetchall(), flush=True)
+
+
+    @cli.app.command("long-query")
+    def long_query() -> None:
+        flow(name="long-query")(query)() if where == "flow" else query()
+
+
+    sys.argv = ["crmgov", "long-query"]
+    cli.main()
+    """
+)
+
+
+def _start_long_query(tmp_path: Path, mode: str, where: str) -> tuple[subprocess.Popen, Path]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "PREFECT_HOME")}
+    env.update({"PREFECT_HOME": str(tmp_path / "prefect"), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"})
+    out = tmp_path / "out.log"  # a file, not a pipe: a leftover server would hold a pipe
+    with out.open("w") as log:
+        proc = subprocess.Popen([sys.executable, "-c", LONG_QUERY_SCRIPT, mode, where, str(tmp_path / "w.duckdb")],
+                                cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    return proc, out
+
+
+@pytest.mark.parametrize("where", ["flow", "cli"])
+def test_a_sigterm_that_lands_inside_a_duckdb_query_still_exits_143(tmp_path: Path, where: str) -> None:
+    """DuckDB runs the Python signal handler while it executes a query and replaces the exception the handler
+    raises (the CLI's SystemExit, or Prefect's TerminationSignal inside a flow) by its own error ("Query
+    interrupted"): the CLI ended with that traceback and status 1, not 143."""
+    proc, out = _start_long_query(tmp_path, "sigterm", where)
+    server_pid = None
+    try:
+        for _ in range(6000):
+            printed = out.read_text()
+            if "query running" in printed:
+                break
+            assert proc.poll() is None, printed[-3000:]
+            time.sleep(0.05)
+        else:
+            raise AssertionError(f"the query never started: {out.read_text()[-3000:]}")
+        servers = [p for p, cmd in _children(proc.pid) if "prefect.server.api" in cmd]
+        assert len(servers) == (1 if where == "flow" else 0), servers
+        server_pid = servers[0] if servers else None
+        proc.send_signal(signal.SIGTERM)
+        code = proc.wait(timeout=300)
+        printed = out.read_text()
+        assert code == 143, printed[-3000:]
+        # the signal must have reached DuckDB, else this test proves nothing beyond the one above
+        assert "Query interrupted" in printed or "Interrupt" in printed, printed[-3000:]
+        for _ in range(60):
+            if server_pid is None or not _alive(server_pid):
+                break
+            time.sleep(0.5)
+        assert server_pid is None or not _alive(server_pid), "the temporary Prefect server outlived the CLI"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        if server_pid and _alive(server_pid):
+            os.kill(server_pid, signal.SIGKILL)
+
+
+@pytest.mark.parametrize(
+    ("mode", "error"),
+    [("interrupt", "duckdb.InterruptException"), ("error", "duckdb.CatalogException")],
+)
+def test_a_duckdb_error_without_a_signal_is_still_an_error(tmp_path: Path, mode: str, error: str) -> None:
+    """Only a requested termination is status 143: the same interrupt error without a signal is a failure."""
+    proc, out = _start_long_query(tmp_path, mode, "cli")
+    try:
+        code = proc.wait(timeout=300)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    printed = out.read_text()
+    assert code == 1, printed[-3000:]
+    assert error in printed, printed[-3000:]
