@@ -7,7 +7,8 @@
     (get_bit per position: no string is built or hashed, and no two different bands share a key). A band with
     fewer set bits than var blocking.<field>_band_min_set is mostly zeros shared by chance and is skipped.
     Positions are drawn at compile time from a fixed linear congruential sequence (same bands every run); filters
-    of another length than var blocking.bloom_length get no band keys. -#}
+    of another length than var blocking.bloom_length get no band keys. `record_number` numbers the records in key
+    order, so blocking groups and joins on integers instead of the longer record keys. -#}
 {%- set blocking = var('blocking') -%}
 {%- set length = blocking['bloom_length'] -%}
 {%- set ns = namespace(state=12345) -%}
@@ -83,6 +84,17 @@ counted as (
 
 ),
 
+{#- Numbered apart from the wide rows (a window over them would sort every filter along), and from the staging view
+    itself: a second read of `records` would make DuckDB materialize it. -#}
+numbered as (
+
+    select
+        customer_record_key,
+        row_number() over (order by customer_record_key) as record_number
+    from {{ ref('stg_deid__customers') }}
+
+),
+
 sampled as (
 
     select
@@ -103,7 +115,8 @@ sampled as (
 banded as (
 
     select
-        customer_record_key,
+        sampled.customer_record_key,
+        numbered.record_number,
         source_system,
         source_name,
         record_id,
@@ -141,6 +154,7 @@ banded as (
         {%- endfor %}
         {%- endfor %}
     from sampled
+    inner join numbered on sampled.customer_record_key = numbered.customer_record_key
 
 )
 
