@@ -212,9 +212,17 @@ FINDITER_CASES = [
     (r"(?<!\n)\d+|(?<![a])文", 0),
     (r"(?<![a])[中文]\d?", 0),  # one character can be a match: no second-character rule
     (r"(?<!x)中(?:\d|文{2,})", 0),  # two at least: not at the last character
+    # not where the run of characters a match consumes is too short or lacks one every match needs
+    (r"(?<![0-9])\d{3,}", 0),
+    (r"(?<![a-z])[a-z\d]+(?:@|中文)[a-z]+", 0),
+    (r"(?<![.])(?:\d{1,3}\.){2}\d", 0),
+    (r"(?<!x)(?:a|\d+)(?:b|1)\d{66,}", 0),  # a run still going after 64 characters is tried
+    (r"(?<!x)a(?=\d)|a\d{2}", 0),  # what a look-ahead looks at is not consumed
 ]
 FINDITER_TEXTS = ["", "a", "aaa", "a\nb\n", "\n\n", "xaxbx", "ab abc  abbc\n", "中文\n文", "a\x00😀😀b", "\na\n"]
 FINDITER_TEXTS += ["中中文a中1\n23", "a12文中文文", "中文文x中", "中"]
+FINDITER_TEXTS += ["1 12 123 1234", "a1@b ab@ 1@ @a a中文b a中b", "1.2.3 1.2. 12.3.4.5", "xa1 a a12 a😀12"]
+FINDITER_TEXTS += ["a" + "1" * 70, "1" * 68, "a1" + "1" * 66, "1" * 63 + "b", "b" + "1" * 61, "😀" * 3 + "1.2.3😀"]
 
 
 @built

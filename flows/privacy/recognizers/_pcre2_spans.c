@@ -11,7 +11,11 @@
  * match. A PatternSet instead goes over the text once for all its patterns, each given as the characters its
  * matches start with, the characters their second one is, and those they never follow (a leading negative
  * look-behind), and tries each pattern, compiled as anchored, only where these allow a match: one pass for
- * several patterns, and no try inside a run of digits for a pattern that cannot start there.
+ * several patterns, and no try inside a run of digits for a pattern that cannot start there. A pattern may also
+ * give the characters its matches consume (`inner`), those one of which every match consumes (`required`) and
+ * the fewest characters a match consumes (`min_width`): it is then not tried where the run of `inner`
+ * characters from the start is too short or ends before a `required` one (looked at for up to RUN_LIMIT
+ * characters; a run that goes on longer is tried), e.g. an 18-digit pattern at a run of 6 digits.
  *
  * Patterns must be in PCRE2 syntax and ASCII (flows/privacy/recognizers/pcre2_syntax.py writes them).
  */
@@ -30,6 +34,7 @@
 #define BITMAP_BYTES (CODE_POINTS / 8)
 #define BMP 0x10000
 #define MAX_SET 32
+#define RUN_LIMIT 64
 #define NO_MATCH (-1)
 
 typedef struct {
@@ -43,6 +48,9 @@ typedef struct {
     uint8_t *first;     /* bitmap of the code points a match starts with (bit c & 7 of byte c >> 3), or NULL */
     uint8_t *not_after; /* bitmap of the code points a match never follows, or NULL: none */
     uint8_t *second;    /* bitmap of the code points a match's second character is, or NULL: any or none */
+    uint8_t *inner;     /* bitmap of the code points a match consumes, or NULL: any */
+    uint8_t *required;  /* bitmap of code points one of which every match consumes, or NULL: no such rule */
+    Py_ssize_t min_width; /* the fewest code points a match consumes */
 } PatternObject;
 
 typedef struct {
@@ -52,6 +60,11 @@ typedef struct {
     uint32_t *not_after;
     uint32_t *second;
     uint32_t any_second; /* the patterns without `second`: one character or none can be a match */
+    uint32_t *inner;     /* BMP code point -> bit i when pattern i's matches can consume it */
+    uint32_t *required;  /* BMP code point -> bit i when it is one of pattern i's required characters */
+    uint32_t runs;       /* the patterns whose run of inner characters is looked at */
+    uint32_t no_required; /* the patterns without required characters */
+    uint32_t reached[RUN_LIMIT + 1]; /* k -> bit i when pattern i's matches can be k characters long */
 } PatternSetObject;
 
 typedef struct {
@@ -75,7 +88,7 @@ static inline uint32_t bit(const uint8_t *set, uint32_t c) {
     return set != NULL && c < CODE_POINTS ? (set[c >> 3] >> (c & 7)) & 1 : 0;
 }
 
-enum { FIRST, NOT_AFTER, SECOND };
+enum { FIRST, NOT_AFTER, SECOND, INNER, REQUIRED };
 
 /* The patterns of a set whose matches can start with c (FIRST), never follow it (NOT_AFTER), or can have it
  * second (SECOND: all patterns without `second`), as bits. */
@@ -83,9 +96,11 @@ static uint32_t set_bits(PyObject *patterns, uint32_t c, int which) {
     uint32_t bits = 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(patterns); i++) {
         PatternObject *p = (PatternObject *)PyTuple_GET_ITEM(patterns, i);
-        uint32_t in = which == FIRST ? bit(p->first, c)
+        uint32_t in = which == FIRST       ? bit(p->first, c)
                       : which == NOT_AFTER ? bit(p->not_after, c)
-                                           : p->second == NULL || bit(p->second, c);
+                      : which == SECOND    ? p->second == NULL || bit(p->second, c)
+                      : which == INNER     ? p->inner == NULL || bit(p->inner, c)
+                                           : bit(p->required, c);
         bits |= in << i;
     }
     return bits;
@@ -195,6 +210,23 @@ static uint32_t set_bits(PyObject *patterns, uint32_t c, int which) {
         return rc;                                                                                             \
     }                                                                                                          \
                                                                                                                \
+    /* Of the patterns `pending` (with runs), those whose run of inner characters from offset can hold a match: \
+     * at least min_width long and with a required character. A run still going at RUN_LIMIT is not judged. */  \
+    static uint32_t runs_##W(PatternSetObject *set, PCRE2_SPTR##W subject, PCRE2_SIZE length, PCRE2_SIZE offset, \
+                             uint32_t pending) {                                                               \
+        uint32_t accepted = 0, seen = pending & set->no_required;                                              \
+        PCRE2_SIZE end = length - offset > RUN_LIMIT ? offset + RUN_LIMIT : length;                            \
+        for (PCRE2_SIZE at = offset; pending && at < end; at++) {                                              \
+            uint32_t c = subject[at];                                                                          \
+            pending &= c < BMP ? set->inner[c] : set_bits(set->patterns, c, INNER);                            \
+            seen |= (c < BMP ? set->required[c] : set_bits(set->patterns, c, REQUIRED)) & pending;             \
+            uint32_t done = pending & seen & set->reached[at - offset + 1];                                    \
+            accepted |= done;                                                                                  \
+            pending &= ~done;                                                                                  \
+        }                                                                                                      \
+        return accepted | (end < length ? pending : 0); /* at the text's end a run is over */                 \
+    }                                                                                                          \
+                                                                                                               \
     /* One pass over the text: for each pattern of the set, the offsets where it can start. */                 \
     static int candidates_##W(PatternSetObject *set, PCRE2_SPTR##W subject, PCRE2_SIZE length, Offsets *each) { \
         uint32_t after = 0; /* the patterns the previous character rules out */                                \
@@ -215,6 +247,7 @@ static uint32_t set_bits(PyObject *patterns, uint32_t c, int which) {
                 uint32_t next = subject[offset + 1];                                                           \
                 can &= next < BMP ? set->second[next] : set_bits(set->patterns, next, SECOND);                 \
             }                                                                                                  \
+            if (can & set->runs) can = (can & ~set->runs) | runs_##W(set, subject, length, offset, can & set->runs); \
             for (; can; can &= can - 1)                                                                        \
                 if (offsets_add(&each[__builtin_ctz(can)], (int64_t)offset) < 0) return PCRE2_ERROR_NOMEMORY;   \
         }                                                                                                      \
@@ -377,6 +410,8 @@ static void pattern_dealloc(PatternObject *self) {
     PyMem_Free(self->first);
     PyMem_Free(self->not_after);
     PyMem_Free(self->second);
+    PyMem_Free(self->inner);
+    PyMem_Free(self->required);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -396,18 +431,20 @@ static int bitmap_copy(Py_buffer *given, uint8_t **copy) {
     return 0;
 }
 
-/* Pattern(pattern, group, first=None, not_after=None, second=None): the pattern compiled for both widths, with
- * the characters its matches start with, those they never follow and those their second character is, for a
- * PatternSet (bitmaps of CODE_POINTS bits; no second: one character or none can be a match). ValueError if PCRE2
- * refuses the pattern. */
+/* Pattern(pattern, group, first=None, not_after=None, second=None, inner=None, required=None, min_width=0): the
+ * pattern compiled for both widths, with the characters its matches start with, those they never follow and
+ * those their second character is, for a PatternSet (bitmaps of CODE_POINTS bits; no second: one character or
+ * none can be a match), and the characters they consume, one of which they all consume, and their least width
+ * (no inner: any; no required: no such rule). ValueError if PCRE2 refuses the pattern. */
 static PyObject *pattern_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"pattern", "group", "first", "not_after", "second", NULL};
+    static char *keywords[] = {"pattern", "group", "first", "not_after", "second", "inner", "required", "min_width",
+                               NULL};
     const char *ascii;
-    Py_ssize_t n;
+    Py_ssize_t n, min_width = 0;
     unsigned int group;
-    Py_buffer sets[3] = {{NULL}, {NULL}, {NULL}};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s#I|z*z*z*", keywords, &ascii, &n, &group, &sets[0], &sets[1],
-                                     &sets[2]))
+    Py_buffer sets[5] = {{NULL}, {NULL}, {NULL}, {NULL}, {NULL}};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s#I|z*z*z*z*z*n", keywords, &ascii, &n, &group, &sets[0],
+                                     &sets[1], &sets[2], &sets[3], &sets[4], &min_width))
         return NULL;
     PatternObject *self = NULL;
     int error;
@@ -420,8 +457,10 @@ static PyObject *pattern_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     }
     self = (PatternObject *)type->tp_alloc(type, 0);
     if (self == NULL || bitmap_copy(&sets[0], &self->first) < 0 || bitmap_copy(&sets[1], &self->not_after) < 0 ||
-        bitmap_copy(&sets[2], &self->second) < 0)
+        bitmap_copy(&sets[2], &self->second) < 0 || bitmap_copy(&sets[3], &self->inner) < 0 ||
+        bitmap_copy(&sets[4], &self->required) < 0)
         goto fail;
+    self->min_width = min_width < 0 ? 0 : min_width;
     if (compile_32(ascii, (size_t)n, self->code32, self->jit32, &error, &at) < 0) {
         char text[ERROR_TEXT] = "out of memory";
         if (error) error_text(error, text);
@@ -441,11 +480,11 @@ static PyObject *pattern_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
         goto fail;
     }
     self->group = group;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 5; i++)
         if (sets[i].buf != NULL) PyBuffer_Release(&sets[i]);
     return (PyObject *)self;
 fail:
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 5; i++)
         if (sets[i].buf != NULL) PyBuffer_Release(&sets[i]);
     Py_XDECREF(self);
     return NULL;
@@ -500,6 +539,8 @@ static void set_dealloc(PatternSetObject *self) {
     PyMem_Free(self->first);
     PyMem_Free(self->not_after);
     PyMem_Free(self->second);
+    PyMem_Free(self->inner);
+    PyMem_Free(self->required);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -528,7 +569,10 @@ static PyObject *set_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     self->first = PyMem_Malloc(BMP * sizeof(uint32_t));
     self->not_after = PyMem_Malloc(BMP * sizeof(uint32_t));
     self->second = PyMem_Malloc(BMP * sizeof(uint32_t));
-    if (self->first == NULL || self->not_after == NULL || self->second == NULL) {
+    self->inner = PyMem_Malloc(BMP * sizeof(uint32_t));
+    self->required = PyMem_Malloc(BMP * sizeof(uint32_t));
+    if (self->first == NULL || self->not_after == NULL || self->second == NULL || self->inner == NULL ||
+        self->required == NULL) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
@@ -536,9 +580,17 @@ static PyObject *set_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
         self->first[c] = set_bits(patterns, c, FIRST);
         self->not_after[c] = set_bits(patterns, c, NOT_AFTER);
         self->second[c] = set_bits(patterns, c, SECOND);
+        self->inner[c] = set_bits(patterns, c, INNER);
+        self->required[c] = set_bits(patterns, c, REQUIRED);
     }
-    for (Py_ssize_t i = 0; i < n; i++)
-        self->any_second |= (uint32_t)(((PatternObject *)PyTuple_GET_ITEM(patterns, i))->second == NULL) << i;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PatternObject *p = (PatternObject *)PyTuple_GET_ITEM(patterns, i);
+        self->any_second |= (uint32_t)(p->second == NULL) << i;
+        self->no_required |= (uint32_t)(p->required == NULL) << i;
+        /* a run says something where it can end too soon (the first two characters are already looked at) */
+        self->runs |= (uint32_t)(p->min_width > 0 && (p->inner != NULL || p->required != NULL || p->min_width > 2)) << i;
+        for (Py_ssize_t k = 0; k <= RUN_LIMIT; k++) self->reached[k] |= (uint32_t)(k >= p->min_width) << i;
+    }
     return (PyObject *)self;
 }
 
