@@ -137,6 +137,11 @@ def test_bank_card_and_credit_code_checks_many_equal_one_by_one():
         values.append(body + (uscc_check_char(body) if rng.random() < 0.7 else rng.choice(alphabet)))
     assert codes.validate_many(values) == [codes.validate_result(v) for v in values]
     assert 100 < sum(bool(v) for v in codes.validate_many(values)) < len(values)
+    # all of 18 ASCII characters: the one-matrix path, with letters outside the alphabet and lower case too
+    ascii18 = [v for v in values if len(v) == 18] + ["91350100M000100IOZ", "9135 100M000100Y43", "n1350100m000100y43"]
+    ascii18 += [v[:5] + rng.choice("ioszvISZV-@a") + v[6:] for v in ascii18[:300]]
+    assert codes.validate_many(ascii18) == [codes.validate_result(v) for v in ascii18]
+    assert 100 < sum(bool(v) for v in codes.validate_many(ascii18)) < len(ascii18)
 
 
 def test_first_character_guards_change_no_match():
