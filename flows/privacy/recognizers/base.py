@@ -36,7 +36,16 @@ class SpanArrays(NamedTuple):
             return self
         more = np.array(spans, dtype=np.float64).reshape(-1, 3)
         start, end = more[:, 0].astype(np.int64), more[:, 1].astype(np.int64)
-        return SpanArrays(np.r_[self.start, start], np.r_[self.end, end], np.r_[self.score, more[:, 2]])
+        return self.extend(SpanArrays(start, end, more[:, 2]))
+
+    def extend(self, more: SpanArrays) -> SpanArrays:
+        """These spans and those of `more`."""
+        if not len(more.start):
+            return self
+        return SpanArrays(*(np.concatenate((mine, theirs)) for mine, theirs in zip(self, more, strict=True)))
+
+
+NO_SPANS = SpanArrays(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 CELL_SEPARATOR = "\n\n"  # between the cells of a column scanned as one text
 # a candidate's verdict: False dropped, None (not validated) kept at its pattern's score, True kept at the top score
 _VERDICT = {False: 0, None: 1, True: 2}
@@ -120,7 +129,7 @@ class CnPatternRecognizer(PatternRecognizer):
             verdict = np.fromiter(map(_VERDICT.__getitem__, checks), dtype=np.int8, count=len(checks))
             keep, best = verdict > 0, verdict == 2
             pairs, scores = pairs[keep], np.where(best, EntityRecognizer.MAX_SCORE, scores)[keep]
-        return SpanArrays(pairs[:, 0], pairs[:, 1], scores).plus(self.more_spans(text))
+        return SpanArrays(pairs[:, 0], pairs[:, 1], scores).extend(self.more_span_arrays(text))
 
     def _checks(self, values: list[str]) -> list[bool | None]:
         """validate_many's verdict on the texts of candidate spans, False also where invalidate_result rejects one."""
@@ -133,6 +142,10 @@ class CnPatternRecognizer(PatternRecognizer):
     def more_spans(self, text: str) -> list[Span]:
         """Spans a recognizer finds besides its patterns' matches (already checked): none here."""
         return []
+
+    def more_span_arrays(self, text: str) -> SpanArrays:
+        """more_spans as arrays, for a column's texts joined (a recognizer may find them without a tuple each)."""
+        return NO_SPANS.plus(self.more_spans(text))
 
     def validate_many(self, values: Sequence[str]) -> list[bool | None]:
         """validate_result for each value; recognizers with a checksum override it with a vectorised one."""
