@@ -45,6 +45,21 @@ class SpanArrays(NamedTuple):
         return SpanArrays(*(np.concatenate((mine, theirs)) for mine, theirs in zip(self, more, strict=True)))
 
 
+def code_points(text: str) -> np.ndarray:
+    """The code points of text as an array, an index per character (UTF-16 code units where all are in the BMP)."""
+    units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype="<u2")
+    if len(units) == len(text):
+        return units
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def ascii_rows(points: np.ndarray, start: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `width` code points from each start (all inside points) as rows of uint8, and which rows are ASCII
+    throughout (the others' bytes mean nothing)."""
+    chars = points[start[:, None] + np.arange(width)]
+    return chars.astype(np.uint8), (chars < 128).all(axis=1)
+
+
 NO_SPANS = SpanArrays(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 CELL_SEPARATOR = "\n\n"  # between the cells of a column scanned as one text
 # a candidate's verdict: False dropped, None (not validated) kept at its pattern's score, True kept at the top score
@@ -115,21 +130,41 @@ class CnPatternRecognizer(PatternRecognizer):
     def pattern_matchers(self) -> list[PatternSpans]:
         return [matcher for _, matcher in self._matchers]
 
-    def span_arrays(self, text: str, matched: Sequence[np.ndarray] | None = None) -> SpanArrays:
+    def span_arrays(
+        self, text: str, matched: Sequence[np.ndarray] | None = None, points: np.ndarray | None = None
+    ) -> SpanArrays:
         """spans() of a column's texts joined, as arrays: each pattern's matches found in one call (by PCRE2 where
         the extension was built), no Python object per match. `matched`: what pattern_matchers found in text
-        (spans_of, for all recognizers together), else they are run here."""
+        (spans_of, for all recognizers together), else they are run here; `points`: code_points(text), for
+        validators that check many candidates with numpy."""
         found = list(matched) if matched is not None else [matcher(text) for _, matcher in self._matchers]
         found = [f[(f[:, 0] >= 0) & (f[:, 0] < f[:, 1])] for f in found]
         pairs = np.concatenate(found)
         scores = np.repeat([p.score for p, _ in self._matchers], [len(f) for f in found]).astype(np.float64)
         if self._validates or self._invalidates:
-            bounds = zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True)
-            checks = self._checks([text[s:e] for s, e in bounds])
-            verdict = np.fromiter(map(_VERDICT.__getitem__, checks), dtype=np.int8, count=len(checks))
+            verdict = self.verdicts(text, pairs[:, 0], pairs[:, 1], points)
             keep, best = verdict > 0, verdict == 2
             pairs, scores = pairs[keep], np.where(best, EntityRecognizer.MAX_SCORE, scores)[keep]
         return SpanArrays(pairs[:, 0], pairs[:, 1], scores).extend(self.more_span_arrays(text))
+
+    def verdicts(
+        self, text: str, start: np.ndarray, end: np.ndarray, points: np.ndarray | None = None
+    ) -> np.ndarray:
+        """_checks' verdict on the candidates text[start:end] as int8: 0 dropped, 1 kept at its pattern's score, 2
+        kept at the top score. A recognizer may read many candidates from `points` (code_points(text)) with numpy
+        instead, where it gives what _checks gives; here each candidate is checked as a string."""
+        bounds = zip(start.tolist(), end.tolist(), strict=True)
+        checks = self._checks([text[s:e] for s, e in bounds])
+        return np.fromiter(map(_VERDICT.__getitem__, checks), dtype=np.int8, count=len(checks))
+
+    def verdicts_of_the_rest(
+        self, text: str, start: np.ndarray, end: np.ndarray, verdict: np.ndarray, done: np.ndarray
+    ) -> np.ndarray:
+        """verdict where done, the strings' verdicts (CnPatternRecognizer.verdicts) elsewhere."""
+        rest = np.flatnonzero(~done)
+        if len(rest):
+            verdict[rest] = CnPatternRecognizer.verdicts(self, text, start[rest], end[rest])
+        return verdict
 
     def _checks(self, values: list[str]) -> list[bool | None]:
         """validate_many's verdict on the texts of candidate spans, False also where invalidate_result rejects one."""

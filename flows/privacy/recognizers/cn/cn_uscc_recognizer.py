@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from presidio_analyzer import Pattern
 
-from flows.privacy.recognizers.base import CnPatternRecognizer
+from flows.privacy.recognizers.base import CnPatternRecognizer, ascii_rows
 from flows.privacy.recognizers.cn.cn_id_card_recognizer import PROVINCES
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -84,10 +84,7 @@ class CnUsccRecognizer(CnPatternRecognizer):
         the pattern matches but for other scripts' digits), are read as one matrix, every rule with numpy."""
         joined = "".join(values)
         if values and joined.isascii() and len(joined) == 18 * len(values):
-            chars = np.frombuffer(joined.upper().encode("ascii"), dtype=np.uint8).reshape(-1, 18)
-            plain = (_CHARSET_VALUE[chars] >= 0).all(axis=1)  # a code of CHARSET's characters; else not valid
-            pairs = _PAIR_VALUE[chars[:, 0], chars[:, 1]] & _REGION_VALUE[chars[:, 2], chars[:, 3]]
-            return (plain & pairs & self._checks_many(chars)).tolist()
+            return self._valid_rows(np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 18)).tolist()
         codes = [v.upper() for v in values]
         plain = [len(c) == 18 and set(c) <= _ALPHABET for c in codes]
         picked = [c for c, p in zip(codes, plain, strict=True) if p]
@@ -96,6 +93,26 @@ class CnUsccRecognizer(CnPatternRecognizer):
             (next(good) and c[:2] in AUTHORITY_TYPES and c[2:4] in PROVINCES) if p else self.validate_result(v)
             for v, c, p in zip(values, codes, plain, strict=True)
         ]
+
+    def verdicts(
+        self, text: str, start: np.ndarray, end: np.ndarray, points: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Candidates of 18 ASCII characters checked as one matrix; the others as strings."""
+        verdict, done = np.zeros(len(start), dtype=np.int8), np.zeros(len(start), dtype=bool)
+        if points is not None:
+            rows = np.flatnonzero(end - start == 18)
+            chars, ascii = ascii_rows(points, start[rows], 18)
+            rows = rows[ascii]
+            verdict[rows], done[rows] = np.where(self._valid_rows(chars[ascii]), 2, 0), True
+        return self.verdicts_of_the_rest(text, start, end, verdict, done)
+
+    @classmethod
+    def _valid_rows(cls, chars: np.ndarray) -> np.ndarray:
+        """validate_result of codes given as rows of 18 ASCII codes."""
+        chars = np.where((chars >= ord("a")) & (chars <= ord("z")), chars - 32, chars).astype(np.uint8)
+        plain = (_CHARSET_VALUE[chars] >= 0).all(axis=1)  # a code of CHARSET's characters; else not valid
+        pairs = _PAIR_VALUE[chars[:, 0], chars[:, 1]] & _REGION_VALUE[chars[:, 2], chars[:, 3]]
+        return plain & pairs & cls._checks_many(chars)
 
     @staticmethod
     def _checks_many(codes: list[str] | np.ndarray) -> np.ndarray:
