@@ -22,8 +22,8 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpEngineProvider
 
 from flows.errors import ConfigError
-from flows.privacy.normalize import halfwidth
-from flows.privacy.recognizers.base import CnPatternRecognizer, code_points
+from flows.privacy.normalize import halfwidth_points
+from flows.privacy.recognizers.base import CnPatternRecognizer
 from flows.privacy.recognizers.pattern_spans import spans_of
 
 REGISTRY = Path(__file__).parent / "recognizers" / "registry.yml"
@@ -122,9 +122,8 @@ def _scan_distinct(texts: Sequence[str | None], recs: list[CnPatternRecognizer])
     codes = np.fromiter(map(index.get, texts, repeat(-1)), dtype=np.int64, count=len(texts))
     widths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
     offsets = np.r_[0, np.cumsum(widths + len(SEPARATOR))]
-    joined = halfwidth(SEPARATOR.join(distinct))
+    joined, points = halfwidth_points(SEPARATOR.join(distinct))
     matched = iter(spans_of(joined, [matcher for rec in recs for matcher in rec.pattern_matchers]))
-    points = code_points(joined)
     found = [rec.span_arrays(joined, [next(matched) for _ in rec.pattern_matchers], points) for rec in recs]
     start, end, score = (np.concatenate([np.zeros(0, dtype=np.int64), *(f[i] for f in found)]) for i in range(3))
     rank = np.repeat(np.arange(len(recs)), [len(f.start) for f in found])

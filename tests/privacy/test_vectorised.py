@@ -92,6 +92,16 @@ def test_halfwidth_of_a_long_text_maps_each_character_like_the_table():
     assert halfwidth_many(["a\0１", "２"]) == ["a\x001", "2"]
 
 
+def test_halfwidth_points_are_the_code_points_of_halfwidth():
+    from flows.privacy.normalize import code_points, halfwidth_points
+
+    wide = "客户１３８－００１３－８０００，邮箱ＡＢＣ＠ｑｑ．ｃｏｍ\u3000\u2014x"
+    for text in ["", "１", "abc", wide, wide * 40, (wide + "😀") * 40, "\ud800\udc00１" * 300, "plain ascii" * 300]:
+        narrow, points = halfwidth_points(text)
+        assert narrow == halfwidth(text)
+        assert points.tolist() == [ord(ch) for ch in narrow] == code_points(narrow).tolist()
+
+
 def test_normalising_many_values_equals_normalising_each():
     values = [
         "+86 138-0013-8000",
@@ -182,8 +192,8 @@ def test_candidates_read_from_code_points_get_the_verdicts_of_their_strings():
     checks of the candidates as strings: on the spans their patterns find in the fixture, and on random spans of
     random text (ASCII and other digits, spaces, dashes, letters, CJK, astral characters)."""
     from flows.privacy.analyzer import SEPARATOR
-    from flows.privacy.normalize import halfwidth
-    from flows.privacy.recognizers.base import CnPatternRecognizer, code_points
+    from flows.privacy.normalize import code_points, halfwidth
+    from flows.privacy.recognizers.base import CnPatternRecognizer
 
     rng = random.Random(17)
     fixture = halfwidth(SEPARATOR.join(item.text for item in labelled_notes(1500)))

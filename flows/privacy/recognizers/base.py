@@ -45,14 +45,6 @@ class SpanArrays(NamedTuple):
         return SpanArrays(*(np.concatenate((mine, theirs)) for mine, theirs in zip(self, more, strict=True)))
 
 
-def code_points(text: str) -> np.ndarray:
-    """The code points of text as an array, an index per character (UTF-16 code units where all are in the BMP)."""
-    units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype="<u2")
-    if len(units) == len(text):
-        return units
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-
-
 def ascii_rows(points: np.ndarray, start: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
     """The `width` code points from each start (all inside points) as rows of uint8, and which rows are ASCII
     throughout (the others' bytes mean nothing)."""
