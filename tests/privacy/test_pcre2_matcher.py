@@ -307,3 +307,27 @@ def test_without_the_extension_the_same_redaction_and_one_log_line():
     redacted, found, logged = pickle.loads(run.stdout)
     assert (redacted, found) == redact_texts(notes)
     assert len(logged) == 1 and logged[0][0] == "INFO" and "not built" in logged[0][1]
+
+
+@built
+def test_redaction_copied_by_the_extension_equals_numpys_gather(monkeypatch):
+    """The extension's redact (one copy per distinct text) writes the strings numpy's gather writes: on the
+    fixture, the demo-like hostile strings (astral characters, lone surrogates, Latin-1 and ASCII-only texts) and
+    tags wider than the text; it refuses spans that are not ordered, apart and inside their text."""
+    from flows.privacy.analyzer import _redacted_distinct, _scan_distinct, _wanted
+    from flows.privacy.recognizers.pattern_spans import _extension
+
+    texts = [item.text for item in labelled_notes(1500)] + HOSTILE + ["café 13800138000", "a@b.com", "x", ""]
+    spans = _scan_distinct(texts, _wanted(None, None))
+    for tags in ([f"<{e}>" for e in "ABCDEFGHIJ"], ["<人名>", "", "<😀>", "x"] * 3):
+        fast = _redacted_distinct(spans, tags)
+        with monkeypatch.context() as patched:
+            patched.setattr(pattern_spans, "_extension", lambda: None)
+            assert fast == _redacted_distinct(spans, tags)
+    redact = _extension().redact
+    one = np.array([0], dtype=np.int64)
+    for start, end in [(2, 1), (1, 1), (0, 9), (-1, 2)]:
+        with pytest.raises(ValueError, match="spans must be"):
+            redact("abcd", np.array([start]), np.array([end]), np.array([0]), ("x",), one * 0, one * 4)
+    with pytest.raises(ValueError, match="spans must be"):
+        redact("abcdef", np.array([0, 1]), np.array([2, 3]), np.array([0, 0]), ("x",), one * 0, one * 6)
