@@ -207,6 +207,15 @@ def redact_texts(
 ) -> tuple[list[str | None], Counter[str]]:
     """Each text with every span replaced by its `<ENTITY>` tag, and how many spans of each entity the texts
     hold (a text that occurs twice counts twice)."""
+    redacted, found = redact_column(texts, entities)
+    return redacted.tolist(), found
+
+
+def redact_column(
+    texts: Sequence[str | None], entities: Iterable[str] | None = None
+) -> tuple[np.ndarray, Counter[str]]:
+    """redact_texts, the texts as an array of objects (what a pandas column holds), each row's text picked from
+    the distinct ones by numpy."""
     recs = _wanted(entities, None)
     spans = _scan_distinct(texts, recs)
     out = _redacted_distinct(spans, [f"<{r.ENTITY}>" for r in recs])
@@ -216,4 +225,9 @@ def redact_texts(
     for rec, count in zip(recs, counts.tolist(), strict=True):
         if count:
             found[rec.ENTITY] += count
-    return [out[code] if code >= 0 else text for code, text in zip(spans.codes.tolist(), texts, strict=True)], found
+    distinct = np.empty(len(out) + 1, dtype=object)
+    distinct[:-1] = out
+    redacted = distinct[spans.codes]
+    for row in np.flatnonzero(spans.codes < 0).tolist():  # None, "" (and what is no text) as they came
+        redacted[row] = texts[row]
+    return redacted, found
