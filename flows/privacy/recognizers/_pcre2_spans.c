@@ -48,6 +48,8 @@ typedef struct {
     uint8_t *first;     /* bitmap of the code points a match starts with (bit c & 7 of byte c >> 3), or NULL */
     uint8_t *not_after; /* bitmap of the code points a match never follows, or NULL: none */
     uint8_t *second;    /* bitmap of the code points a match's second character is, or NULL: any or none */
+    /* inner and required are bitmaps of the BMP; every code point beyond counts as held by both (supersets of
+     * both sets are as good: a run is then only judged less often) */
     uint8_t *inner;     /* bitmap of the code points a match consumes, or NULL: any */
     uint8_t *required;  /* bitmap of code points one of which every match consumes, or NULL: no such rule */
     Py_ssize_t min_width; /* the fewest code points a match consumes */
@@ -99,8 +101,8 @@ static uint32_t set_bits(PyObject *patterns, uint32_t c, int which) {
         uint32_t in = which == FIRST       ? bit(p->first, c)
                       : which == NOT_AFTER ? bit(p->not_after, c)
                       : which == SECOND    ? p->second == NULL || bit(p->second, c)
-                      : which == INNER     ? p->inner == NULL || bit(p->inner, c)
-                                           : bit(p->required, c);
+                      : which == INNER     ? p->inner == NULL || c >= BMP || bit(p->inner, c)
+                                           : p->required != NULL && (c >= BMP || bit(p->required, c));
         bits |= in << i;
     }
     return bits;
@@ -415,27 +417,30 @@ static void pattern_dealloc(PatternObject *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* A copy of a bitmap argument (NULL for None); -1 with an exception set when it is not BITMAP_BYTES long. */
-static int bitmap_copy(Py_buffer *given, uint8_t **copy) {
+/* A copy of a bitmap argument of `bytes` bytes (NULL for None); -1 with an exception set when it is not as long. */
+static int bitmap_copy_of(Py_buffer *given, uint8_t **copy, Py_ssize_t bytes) {
     if (given->buf == NULL) return 0;
-    if (given->len != BITMAP_BYTES) {
-        PyErr_Format(PyExc_ValueError, "a character set must be a bitmap of %d bytes", BITMAP_BYTES);
+    if (given->len != bytes) {
+        PyErr_Format(PyExc_ValueError, "a character set must be a bitmap of %zd bytes", bytes);
         return -1;
     }
-    *copy = PyMem_Malloc(BITMAP_BYTES);
+    *copy = PyMem_Malloc(bytes);
     if (*copy == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    memcpy(*copy, given->buf, BITMAP_BYTES);
+    memcpy(*copy, given->buf, bytes);
     return 0;
 }
+
+static int bitmap_copy(Py_buffer *given, uint8_t **copy) { return bitmap_copy_of(given, copy, BITMAP_BYTES); }
 
 /* Pattern(pattern, group, first=None, not_after=None, second=None, inner=None, required=None, min_width=0): the
  * pattern compiled for both widths, with the characters its matches start with, those they never follow and
  * those their second character is, for a PatternSet (bitmaps of CODE_POINTS bits; no second: one character or
  * none can be a match), and the characters they consume, one of which they all consume, and their least width
- * (no inner: any; no required: no such rule). ValueError if PCRE2 refuses the pattern. */
+ * (no inner: any; no required: no such rule; these two are bitmaps of the BMP, BMP / 8 bytes, beyond which every
+ * code point counts as held by both). ValueError if PCRE2 refuses the pattern. */
 static PyObject *pattern_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
     static char *keywords[] = {"pattern", "group", "first", "not_after", "second", "inner", "required", "min_width",
                                NULL};
@@ -457,8 +462,8 @@ static PyObject *pattern_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     }
     self = (PatternObject *)type->tp_alloc(type, 0);
     if (self == NULL || bitmap_copy(&sets[0], &self->first) < 0 || bitmap_copy(&sets[1], &self->not_after) < 0 ||
-        bitmap_copy(&sets[2], &self->second) < 0 || bitmap_copy(&sets[3], &self->inner) < 0 ||
-        bitmap_copy(&sets[4], &self->required) < 0)
+        bitmap_copy(&sets[2], &self->second) < 0 || bitmap_copy_of(&sets[3], &self->inner, BMP / 8) < 0 ||
+        bitmap_copy_of(&sets[4], &self->required, BMP / 8) < 0)
         goto fail;
     self->min_width = min_width < 0 ? 0 : min_width;
     if (compile_32(ascii, (size_t)n, self->code32, self->jit32, &error, &at) < 0) {
@@ -536,11 +541,7 @@ static PyObject *set_spans(PatternSetObject *self, PyObject *text) {
 
 static void set_dealloc(PatternSetObject *self) {
     Py_XDECREF(self->patterns);
-    PyMem_Free(self->first);
-    PyMem_Free(self->not_after);
-    PyMem_Free(self->second);
-    PyMem_Free(self->inner);
-    PyMem_Free(self->required);
+    PyMem_Free(self->first); /* the block of all five tables */
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -566,16 +567,15 @@ static PyObject *set_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
         return NULL;
     }
     self->patterns = patterns;
-    self->first = PyMem_Malloc(BMP * sizeof(uint32_t));
-    self->not_after = PyMem_Malloc(BMP * sizeof(uint32_t));
-    self->second = PyMem_Malloc(BMP * sizeof(uint32_t));
-    self->inner = PyMem_Malloc(BMP * sizeof(uint32_t));
-    self->required = PyMem_Malloc(BMP * sizeof(uint32_t));
-    if (self->first == NULL || self->not_after == NULL || self->second == NULL || self->inner == NULL ||
-        self->required == NULL) {
+    self->first = PyMem_Malloc(5 * BMP * sizeof(uint32_t)); /* the five tables in one block */
+    if (self->first == NULL) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
+    self->not_after = self->first + BMP;
+    self->second = self->first + 2 * BMP;
+    self->inner = self->first + 3 * BMP;
+    self->required = self->first + 4 * BMP;
     for (uint32_t c = 0; c < BMP; c++) {
         self->first[c] = set_bits(patterns, c, FIRST);
         self->not_after[c] = set_bits(patterns, c, NOT_AFTER);

@@ -30,6 +30,7 @@ LONG_TEXT = 2048  # characters from which PCRE2's one call beats the Python engi
 # need (pcre2_starts.py); the patterns of a column share that pass. A broad start without a look-behind (\d: 660
 # digits) is left to PCRE2's search.
 LATIN1 = 256
+BMP = 0x10000  # the extension's run rule reads its sets over the BMP (a superset beyond)
 FEW_STARTS = 64
 MAX_SET = 32  # patterns one PatternSet holds
 
@@ -68,7 +69,8 @@ def _pcre2(engine: ModuleType, pattern: str, flags: int, group: int | str) -> _C
         first, second, not_after = translation.starts.first, translation.starts.second, translation.starts.not_after
         skips = first is not None and (not_after is not None or (first[LATIN1:].any() and first.sum() <= FEW_STARTS))
         starts = translation.starts
-        sets = [_bitmap(chars) for chars in (first, not_after, second, starts.inner, starts.required)] if skips else []
+        sets = [_bitmap(chars) for chars in (first, not_after, second)] if skips else []
+        sets += [_bitmap(None if c is None else c[:BMP]) for c in (starts.inner, starts.required)] if skips else []
         runs = {"min_width": starts.min_width} if skips else {}
         compiled = extension.Pattern(translation.pattern, translation.group, *sets, **runs)
     except (Untranslatable, ValueError) as exc:  # ValueError: PCRE2 refuses what it was given
