@@ -22,7 +22,8 @@ from presidio_analyzer import AnalyzerEngine, RecognizerRegistry
 from presidio_analyzer.nlp_engine import NlpEngineProvider
 
 from flows.errors import ConfigError
-from flows.privacy.normalize import halfwidth
+from flows.privacy.normalize import halfwidth_points
+from flows.privacy.recognizers import pattern_spans
 from flows.privacy.recognizers.base import CnPatternRecognizer
 from flows.privacy.recognizers.pattern_spans import spans_of
 
@@ -122,9 +123,9 @@ def _scan_distinct(texts: Sequence[str | None], recs: list[CnPatternRecognizer])
     codes = np.fromiter(map(index.get, texts, repeat(-1)), dtype=np.int64, count=len(texts))
     widths = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct))
     offsets = np.r_[0, np.cumsum(widths + len(SEPARATOR))]
-    joined = halfwidth(SEPARATOR.join(distinct))
+    joined, points = halfwidth_points(SEPARATOR.join(distinct))
     matched = iter(spans_of(joined, [matcher for rec in recs for matcher in rec.pattern_matchers]))
-    found = [rec.span_arrays(joined, [next(matched) for _ in rec.pattern_matchers]) for rec in recs]
+    found = [rec.span_arrays(joined, [next(matched) for _ in rec.pattern_matchers], points) for rec in recs]
     start, end, score = (np.concatenate([np.zeros(0, dtype=np.int64), *(f[i] for f in found)]) for i in range(3))
     rank = np.repeat(np.arange(len(recs)), [len(f.start) for f in found])
     row = np.searchsorted(offsets, start, side="right") - 1
@@ -184,23 +185,49 @@ def _replaced(text: str, start: np.ndarray, end: np.ndarray, tags: list[str], ra
     return str(source[at], "utf-32-le", "surrogatepass")
 
 
+def _redacted_distinct(spans: _Spans, tags: list[str]) -> list[str]:
+    """Each distinct text with its spans replaced by their tags: copied piece by piece by the C extension where it
+    was built, else gathered with numpy from the texts joined and cut apart again (the same strings)."""
+    joined = SEPARATOR.join(spans.distinct)
+    extension = pattern_spans._extension()
+    if extension is not None:
+        begin, widths = spans.offsets[:-1], np.diff(spans.offsets) - len(SEPARATOR)
+        arrays = (np.ascontiguousarray(a, dtype=np.int64) for a in (spans.start, spans.end, spans.rank, begin, widths))
+        start, end, rank, begin, widths = arrays
+        return extension.redact(joined, start, end, rank, tuple(tags), begin, widths)  # type: ignore[no-any-return]
+    redacted = _replaced(joined, spans.start, spans.end, tags, spans.rank)
+    change = np.array([len(t) for t in tags], dtype=np.int64)[spans.rank] - (spans.end - spans.start)
+    shift = np.r_[0, np.cumsum(np.bincount(spans.row, weights=change, minlength=len(spans.distinct)))].astype(np.int64)
+    begin, stop = spans.offsets[:-1] + shift[:-1], spans.offsets[1:] - len(SEPARATOR) + shift[1:]
+    return [redacted[b:e] for b, e in zip(begin.tolist(), stop.tolist(), strict=True)]
+
+
 def redact_texts(
     texts: Sequence[str | None], entities: Iterable[str] | None = None
 ) -> tuple[list[str | None], Counter[str]]:
     """Each text with every span replaced by its `<ENTITY>` tag, and how many spans of each entity the texts
     hold (a text that occurs twice counts twice)."""
+    redacted, found = redact_column(texts, entities)
+    return redacted.tolist(), found
+
+
+def redact_column(
+    texts: Sequence[str | None], entities: Iterable[str] | None = None
+) -> tuple[np.ndarray, Counter[str]]:
+    """redact_texts, the texts as an array of objects (what a pandas column holds), each row's text picked from
+    the distinct ones by numpy."""
     recs = _wanted(entities, None)
     spans = _scan_distinct(texts, recs)
-    tags = [f"<{r.ENTITY}>" for r in recs]
-    redacted = _replaced(SEPARATOR.join(spans.distinct), spans.start, spans.end, tags, spans.rank)
-    change = np.array([len(t) for t in tags], dtype=np.int64)[spans.rank] - (spans.end - spans.start)
-    shift = np.r_[0, np.cumsum(np.bincount(spans.row, weights=change, minlength=len(spans.distinct)))].astype(np.int64)
-    begin, stop = spans.offsets[:-1] + shift[:-1], spans.offsets[1:] - len(SEPARATOR) + shift[1:]
-    out = [redacted[b:e] for b, e in zip(begin.tolist(), stop.tolist(), strict=True)]
+    out = _redacted_distinct(spans, [f"<{r.ENTITY}>" for r in recs])
     times = np.bincount(spans.codes[spans.codes >= 0], minlength=len(spans.distinct))
     counts = np.bincount(spans.rank, weights=times[spans.row], minlength=len(recs)).astype(np.int64)
     found: Counter[str] = Counter()
     for rec, count in zip(recs, counts.tolist(), strict=True):
         if count:
             found[rec.ENTITY] += count
-    return [out[code] if code >= 0 else text for code, text in zip(spans.codes.tolist(), texts, strict=True)], found
+    distinct = np.empty(len(out) + 1, dtype=object)
+    distinct[:-1] = out
+    redacted = distinct[spans.codes]
+    for row in np.flatnonzero(spans.codes < 0).tolist():  # None, "" (and what is no text) as they came
+        redacted[row] = texts[row]
+    return redacted, found

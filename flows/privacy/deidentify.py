@@ -15,7 +15,7 @@ from datetime import date
 import pandas as pd
 
 from flows.privacy import operators as ops
-from flows.privacy.analyzer import redact_texts, scan_texts
+from flows.privacy.analyzer import redact_column, scan_texts
 from flows.privacy.bloom import BloomEncoder
 from flows.privacy.keys import Keys
 from flows.privacy.policy import DEID_TABLES, ColumnPolicy, OperatorSpec, Policy, load_policy
@@ -105,7 +105,7 @@ def deidentify(
         if col not in df:
             continue
         texts = [v if isinstance(v, str) else None for v in df[col].tolist()]
-        redacted, found = redact_texts(texts, fp.entities)
+        redacted, found = redact_column(texts, fp.entities)
         out[fp.to] = pd.Series(redacted, index=df.index, dtype=object)
         inventory.extend(InventoryRow(source, col, e, n, fp.operator, False) for e, n in sorted(found.items()))
     declared = set(ep.columns) | set(ep.free_text) | LINEAGE

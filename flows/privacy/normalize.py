@@ -52,15 +52,38 @@ def halfwidth(text: str) -> str:
         return text
     if len(text) < LONG_TEXT:
         return _WIDE.sub(_narrow, text)
+    return _halfwidth_long(text)[0]
+
+
+def _halfwidth_long(text: str) -> tuple[str, np.ndarray | None]:
+    """halfwidth of a long text through the table, and its UTF-16 code units where they are its code points."""
     units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype="<u2")
-    narrow = str(_WIDTH_UNITS[units], "utf-16-le", "surrogatepass")
+    narrow_units = np.take(_WIDTH_UNITS, units)
+    narrow = str(narrow_units, "utf-16-le", "surrogatepass")
     if len(narrow) == len(text):
-        return narrow
+        return narrow, narrow_units if len(narrow_units) == len(narrow) else None
     # two lone surrogates in a row, which UTF-16 reads back as one character: by code point instead
     points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4").copy()
     bmp = points < len(_WIDTH_UNITS)
     points[bmp] = _WIDTH_UNITS[points[bmp]]
-    return str(points, "utf-32-le", "surrogatepass")
+    return str(points, "utf-32-le", "surrogatepass"), None
+
+
+def code_points(text: str) -> np.ndarray:
+    """The code points of text as an array, an index per character (UTF-16 code units where all are in the BMP)."""
+    units = np.frombuffer(text.encode("utf-16-le", "surrogatepass"), dtype="<u2")
+    if len(units) == len(text):
+        return units
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+
+
+def halfwidth_points(text: str) -> tuple[str, np.ndarray]:
+    """halfwidth(text) and its code_points, the table's output reused for them where it went through the table."""
+    if len(text) >= LONG_TEXT and _WIDE.search(text):
+        narrow, points = _halfwidth_long(text)
+        return narrow, points if points is not None else code_points(narrow)
+    narrow = halfwidth(text)
+    return narrow, code_points(narrow)
 
 
 def halfwidth_many(texts: list[str]) -> list[str]:

@@ -212,9 +212,17 @@ FINDITER_CASES = [
     (r"(?<!\n)\d+|(?<![a])文", 0),
     (r"(?<![a])[中文]\d?", 0),  # one character can be a match: no second-character rule
     (r"(?<!x)中(?:\d|文{2,})", 0),  # two at least: not at the last character
+    # not where the run of characters a match consumes is too short or lacks one every match needs
+    (r"(?<![0-9])\d{3,}", 0),
+    (r"(?<![a-z])[a-z\d]+(?:@|中文)[a-z]+", 0),
+    (r"(?<![.])(?:\d{1,3}\.){2}\d", 0),
+    (r"(?<!x)(?:a|\d+)(?:b|1)\d{66,}", 0),  # a run still going after 64 characters is tried
+    (r"(?<!x)a(?=\d)|a\d{2}", 0),  # what a look-ahead looks at is not consumed
 ]
 FINDITER_TEXTS = ["", "a", "aaa", "a\nb\n", "\n\n", "xaxbx", "ab abc  abbc\n", "中文\n文", "a\x00😀😀b", "\na\n"]
 FINDITER_TEXTS += ["中中文a中1\n23", "a12文中文文", "中文文x中", "中"]
+FINDITER_TEXTS += ["1 12 123 1234", "a1@b ab@ 1@ @a a中文b a中b", "1.2.3 1.2. 12.3.4.5", "xa1 a a12 a😀12"]
+FINDITER_TEXTS += ["a" + "1" * 70, "1" * 68, "a1" + "1" * 66, "1" * 63 + "b", "b" + "1" * 61, "😀" * 3 + "1.2.3😀"]
 
 
 @built
@@ -299,3 +307,27 @@ def test_without_the_extension_the_same_redaction_and_one_log_line():
     redacted, found, logged = pickle.loads(run.stdout)
     assert (redacted, found) == redact_texts(notes)
     assert len(logged) == 1 and logged[0][0] == "INFO" and "not built" in logged[0][1]
+
+
+@built
+def test_redaction_copied_by_the_extension_equals_numpys_gather(monkeypatch):
+    """The extension's redact (one copy per distinct text) writes the strings numpy's gather writes: on the
+    fixture, the demo-like hostile strings (astral characters, lone surrogates, Latin-1 and ASCII-only texts) and
+    tags wider than the text; it refuses spans that are not ordered, apart and inside their text."""
+    from flows.privacy.analyzer import _redacted_distinct, _scan_distinct, _wanted
+    from flows.privacy.recognizers.pattern_spans import _extension
+
+    texts = [item.text for item in labelled_notes(1500)] + HOSTILE + ["café 13800138000", "a@b.com", "x", ""]
+    spans = _scan_distinct(texts, _wanted(None, None))
+    for tags in ([f"<{e}>" for e in "ABCDEFGHIJ"], ["<人名>", "", "<😀>", "x"] * 3):
+        fast = _redacted_distinct(spans, tags)
+        with monkeypatch.context() as patched:
+            patched.setattr(pattern_spans, "_extension", lambda: None)
+            assert fast == _redacted_distinct(spans, tags)
+    redact = _extension().redact
+    one = np.array([0], dtype=np.int64)
+    for start, end in [(2, 1), (1, 1), (0, 9), (-1, 2)]:
+        with pytest.raises(ValueError, match="spans must be"):
+            redact("abcd", np.array([start]), np.array([end]), np.array([0]), ("x",), one * 0, one * 4)
+    with pytest.raises(ValueError, match="spans must be"):
+        redact("abcdef", np.array([0, 1]), np.array([2, 3]), np.array([0, 0]), ("x",), one * 0, one * 6)

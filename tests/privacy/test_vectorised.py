@@ -92,6 +92,16 @@ def test_halfwidth_of_a_long_text_maps_each_character_like_the_table():
     assert halfwidth_many(["a\0１", "２"]) == ["a\x001", "2"]
 
 
+def test_halfwidth_points_are_the_code_points_of_halfwidth():
+    from flows.privacy.normalize import code_points, halfwidth_points
+
+    wide = "客户１３８－００１３－８０００，邮箱ＡＢＣ＠ｑｑ．ｃｏｍ\u3000\u2014x"
+    for text in ["", "１", "abc", wide, wide * 40, (wide + "😀") * 40, "\ud800\udc00１" * 300, "plain ascii" * 300]:
+        narrow, points = halfwidth_points(text)
+        assert narrow == halfwidth(text)
+        assert points.tolist() == [ord(ch) for ch in narrow] == code_points(narrow).tolist()
+
+
 def test_normalising_many_values_equals_normalising_each():
     values = [
         "+86 138-0013-8000",
@@ -137,6 +147,11 @@ def test_bank_card_and_credit_code_checks_many_equal_one_by_one():
         values.append(body + (uscc_check_char(body) if rng.random() < 0.7 else rng.choice(alphabet)))
     assert codes.validate_many(values) == [codes.validate_result(v) for v in values]
     assert 100 < sum(bool(v) for v in codes.validate_many(values)) < len(values)
+    # all of 18 ASCII characters: the one-matrix path, with letters outside the alphabet and lower case too
+    ascii18 = [v for v in values if len(v) == 18] + ["91350100M000100IOZ", "9135 100M000100Y43", "n1350100m000100y43"]
+    ascii18 += [v[:5] + rng.choice("ioszvISZV-@a") + v[6:] for v in ascii18[:300]]
+    assert codes.validate_many(ascii18) == [codes.validate_result(v) for v in ascii18]
+    assert 100 < sum(bool(v) for v in codes.validate_many(ascii18)) < len(ascii18)
 
 
 def test_first_character_guards_change_no_match():
@@ -170,3 +185,47 @@ def test_overlaps_resolved_in_rounds_keep_what_one_by_one_keeps():
             if all(end[i] <= start[k] or start[i] >= end[k] for k in kept):
                 kept.append(i)
         assert np.flatnonzero(_best_of_overlaps(start, end, score, rank)).tolist() == sorted(kept)
+
+
+def test_candidates_read_from_code_points_get_the_verdicts_of_their_strings():
+    """verdicts() of the recognizers that check many candidates with numpy (ID, USCC, bank card, person) equal the
+    checks of the candidates as strings: on the spans their patterns find in the fixture, and on random spans of
+    random text (ASCII and other digits, spaces, dashes, letters, CJK, astral characters)."""
+    from flows.privacy.analyzer import SEPARATOR
+    from flows.privacy.normalize import code_points, halfwidth
+    from flows.privacy.recognizers.base import CnPatternRecognizer
+
+    rng = random.Random(17)
+    fixture = halfwidth(SEPARATOR.join(item.text for item in labelled_notes(1500)))
+    pieces = list("0123456789") * 6 + list(" -xXaAZz") + ["٣", "１", "张", "伟", "路", "花园", "小区", "高兴", "😀"]
+    values = ["110105194912310021", "11010519491231002x", "91350100M000100Y43", "91350100m000100y43"]
+    values += ["6222021234567890128", "6222 0212 3456 7890 128", "4111-1111-1111-1111", "440306199003071232"]
+    pieces += values
+    noise = "".join(rng.choice(pieces) for _ in range(6000))
+    checked = 0
+    for rec in load_recognizers():
+        if type(rec).verdicts is CnPatternRecognizer.verdicts:
+            continue
+        for text in (fixture, noise, noise.replace("😀", "")):
+            points = code_points(text)
+            found = np.concatenate([m(text) for m in rec.pattern_matchers])
+            spans = [(a, a + rng.choice(WIDTHS)) for a in (rng.randrange(0, len(text) - 40) for _ in range(3000))]
+            spans += [m.span() for value in values for m in re.finditer(re.escape(value), text)]  # whole values
+            spans = np.array([(a, b) for a, b in spans if _checkable(rec, text[a:b])], dtype=np.int64)
+            for start, end in ((found[:, 0], found[:, 1]), (spans[:, 0], spans[:, 1])):
+                expected = CnPatternRecognizer.verdicts(rec, text, start, end)
+                assert np.array_equal(rec.verdicts(text, start, end, points), expected), rec.ENTITY
+                checked += int((expected > 0).sum())
+    assert checked > 1000
+
+
+WIDTHS = [1, 2, 3, 4, 16, 17, 18, 19, 20, 23, 32, 33]
+
+
+def _checkable(rec, value: str) -> bool:
+    """Whether the string check takes the value (a validator may raise on what its pattern never matches)."""
+    try:
+        rec._checks([value])
+    except ValueError:
+        return False
+    return True

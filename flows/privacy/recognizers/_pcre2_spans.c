@@ -11,7 +11,11 @@
  * match. A PatternSet instead goes over the text once for all its patterns, each given as the characters its
  * matches start with, the characters their second one is, and those they never follow (a leading negative
  * look-behind), and tries each pattern, compiled as anchored, only where these allow a match: one pass for
- * several patterns, and no try inside a run of digits for a pattern that cannot start there.
+ * several patterns, and no try inside a run of digits for a pattern that cannot start there. A pattern may also
+ * give the characters its matches consume (`inner`), those one of which every match consumes (`required`) and
+ * the fewest characters a match consumes (`min_width`): it is then not tried where the run of `inner`
+ * characters from the start is too short or ends before a `required` one (looked at for up to RUN_LIMIT
+ * characters; a run that goes on longer is tried), e.g. an 18-digit pattern at a run of 6 digits.
  *
  * Patterns must be in PCRE2 syntax and ASCII (flows/privacy/recognizers/pcre2_syntax.py writes them).
  */
@@ -30,6 +34,7 @@
 #define BITMAP_BYTES (CODE_POINTS / 8)
 #define BMP 0x10000
 #define MAX_SET 32
+#define RUN_LIMIT 64
 #define NO_MATCH (-1)
 
 typedef struct {
@@ -43,6 +48,11 @@ typedef struct {
     uint8_t *first;     /* bitmap of the code points a match starts with (bit c & 7 of byte c >> 3), or NULL */
     uint8_t *not_after; /* bitmap of the code points a match never follows, or NULL: none */
     uint8_t *second;    /* bitmap of the code points a match's second character is, or NULL: any or none */
+    /* inner and required are bitmaps of the BMP; every code point beyond counts as held by both (supersets of
+     * both sets are as good: a run is then only judged less often) */
+    uint8_t *inner;     /* bitmap of the code points a match consumes, or NULL: any */
+    uint8_t *required;  /* bitmap of code points one of which every match consumes, or NULL: no such rule */
+    Py_ssize_t min_width; /* the fewest code points a match consumes */
 } PatternObject;
 
 typedef struct {
@@ -52,6 +62,11 @@ typedef struct {
     uint32_t *not_after;
     uint32_t *second;
     uint32_t any_second; /* the patterns without `second`: one character or none can be a match */
+    uint32_t *inner;     /* BMP code point -> bit i when pattern i's matches can consume it */
+    uint32_t *required;  /* BMP code point -> bit i when it is one of pattern i's required characters */
+    uint32_t runs;       /* the patterns whose run of inner characters is looked at */
+    uint32_t no_required; /* the patterns without required characters */
+    uint32_t reached[RUN_LIMIT + 1]; /* k -> bit i when pattern i's matches can be k characters long */
 } PatternSetObject;
 
 typedef struct {
@@ -75,7 +90,7 @@ static inline uint32_t bit(const uint8_t *set, uint32_t c) {
     return set != NULL && c < CODE_POINTS ? (set[c >> 3] >> (c & 7)) & 1 : 0;
 }
 
-enum { FIRST, NOT_AFTER, SECOND };
+enum { FIRST, NOT_AFTER, SECOND, INNER, REQUIRED };
 
 /* The patterns of a set whose matches can start with c (FIRST), never follow it (NOT_AFTER), or can have it
  * second (SECOND: all patterns without `second`), as bits. */
@@ -83,9 +98,11 @@ static uint32_t set_bits(PyObject *patterns, uint32_t c, int which) {
     uint32_t bits = 0;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(patterns); i++) {
         PatternObject *p = (PatternObject *)PyTuple_GET_ITEM(patterns, i);
-        uint32_t in = which == FIRST ? bit(p->first, c)
+        uint32_t in = which == FIRST       ? bit(p->first, c)
                       : which == NOT_AFTER ? bit(p->not_after, c)
-                                           : p->second == NULL || bit(p->second, c);
+                      : which == SECOND    ? p->second == NULL || bit(p->second, c)
+                      : which == INNER     ? p->inner == NULL || c >= BMP || bit(p->inner, c)
+                                           : p->required != NULL && (c >= BMP || bit(p->required, c));
         bits |= in << i;
     }
     return bits;
@@ -195,6 +212,23 @@ static uint32_t set_bits(PyObject *patterns, uint32_t c, int which) {
         return rc;                                                                                             \
     }                                                                                                          \
                                                                                                                \
+    /* Of the patterns `pending` (with runs), those whose run of inner characters from offset can hold a match: \
+     * at least min_width long and with a required character. A run still going at RUN_LIMIT is not judged. */  \
+    static uint32_t runs_##W(PatternSetObject *set, PCRE2_SPTR##W subject, PCRE2_SIZE length, PCRE2_SIZE offset, \
+                             uint32_t pending) {                                                               \
+        uint32_t accepted = 0, seen = pending & set->no_required;                                              \
+        PCRE2_SIZE end = length - offset > RUN_LIMIT ? offset + RUN_LIMIT : length;                            \
+        for (PCRE2_SIZE at = offset; pending && at < end; at++) {                                              \
+            uint32_t c = subject[at];                                                                          \
+            pending &= c < BMP ? set->inner[c] : set_bits(set->patterns, c, INNER);                            \
+            seen |= (c < BMP ? set->required[c] : set_bits(set->patterns, c, REQUIRED)) & pending;             \
+            uint32_t done = pending & seen & set->reached[at - offset + 1];                                    \
+            accepted |= done;                                                                                  \
+            pending &= ~done;                                                                                  \
+        }                                                                                                      \
+        return accepted | (end < length ? pending : 0); /* at the text's end a run is over */                 \
+    }                                                                                                          \
+                                                                                                               \
     /* One pass over the text: for each pattern of the set, the offsets where it can start. */                 \
     static int candidates_##W(PatternSetObject *set, PCRE2_SPTR##W subject, PCRE2_SIZE length, Offsets *each) { \
         uint32_t after = 0; /* the patterns the previous character rules out */                                \
@@ -215,6 +249,7 @@ static uint32_t set_bits(PyObject *patterns, uint32_t c, int which) {
                 uint32_t next = subject[offset + 1];                                                           \
                 can &= next < BMP ? set->second[next] : set_bits(set->patterns, next, SECOND);                 \
             }                                                                                                  \
+            if (can & set->runs) can = (can & ~set->runs) | runs_##W(set, subject, length, offset, can & set->runs); \
             for (; can; can &= can - 1)                                                                        \
                 if (offsets_add(&each[__builtin_ctz(can)], (int64_t)offset) < 0) return PCRE2_ERROR_NOMEMORY;   \
         }                                                                                                      \
@@ -377,37 +412,44 @@ static void pattern_dealloc(PatternObject *self) {
     PyMem_Free(self->first);
     PyMem_Free(self->not_after);
     PyMem_Free(self->second);
+    PyMem_Free(self->inner);
+    PyMem_Free(self->required);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* A copy of a bitmap argument (NULL for None); -1 with an exception set when it is not BITMAP_BYTES long. */
-static int bitmap_copy(Py_buffer *given, uint8_t **copy) {
+/* A copy of a bitmap argument of `bytes` bytes (NULL for None); -1 with an exception set when it is not as long. */
+static int bitmap_copy_of(Py_buffer *given, uint8_t **copy, Py_ssize_t bytes) {
     if (given->buf == NULL) return 0;
-    if (given->len != BITMAP_BYTES) {
-        PyErr_Format(PyExc_ValueError, "a character set must be a bitmap of %d bytes", BITMAP_BYTES);
+    if (given->len != bytes) {
+        PyErr_Format(PyExc_ValueError, "a character set must be a bitmap of %zd bytes", bytes);
         return -1;
     }
-    *copy = PyMem_Malloc(BITMAP_BYTES);
+    *copy = PyMem_Malloc(bytes);
     if (*copy == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    memcpy(*copy, given->buf, BITMAP_BYTES);
+    memcpy(*copy, given->buf, bytes);
     return 0;
 }
 
-/* Pattern(pattern, group, first=None, not_after=None, second=None): the pattern compiled for both widths, with
- * the characters its matches start with, those they never follow and those their second character is, for a
- * PatternSet (bitmaps of CODE_POINTS bits; no second: one character or none can be a match). ValueError if PCRE2
- * refuses the pattern. */
+static int bitmap_copy(Py_buffer *given, uint8_t **copy) { return bitmap_copy_of(given, copy, BITMAP_BYTES); }
+
+/* Pattern(pattern, group, first=None, not_after=None, second=None, inner=None, required=None, min_width=0): the
+ * pattern compiled for both widths, with the characters its matches start with, those they never follow and
+ * those their second character is, for a PatternSet (bitmaps of CODE_POINTS bits; no second: one character or
+ * none can be a match), and the characters they consume, one of which they all consume, and their least width
+ * (no inner: any; no required: no such rule; these two are bitmaps of the BMP, BMP / 8 bytes, beyond which every
+ * code point counts as held by both). ValueError if PCRE2 refuses the pattern. */
 static PyObject *pattern_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
-    static char *keywords[] = {"pattern", "group", "first", "not_after", "second", NULL};
+    static char *keywords[] = {"pattern", "group", "first", "not_after", "second", "inner", "required", "min_width",
+                               NULL};
     const char *ascii;
-    Py_ssize_t n;
+    Py_ssize_t n, min_width = 0;
     unsigned int group;
-    Py_buffer sets[3] = {{NULL}, {NULL}, {NULL}};
-    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s#I|z*z*z*", keywords, &ascii, &n, &group, &sets[0], &sets[1],
-                                     &sets[2]))
+    Py_buffer sets[5] = {{NULL}, {NULL}, {NULL}, {NULL}, {NULL}};
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s#I|z*z*z*z*z*n", keywords, &ascii, &n, &group, &sets[0],
+                                     &sets[1], &sets[2], &sets[3], &sets[4], &min_width))
         return NULL;
     PatternObject *self = NULL;
     int error;
@@ -420,8 +462,10 @@ static PyObject *pattern_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
     }
     self = (PatternObject *)type->tp_alloc(type, 0);
     if (self == NULL || bitmap_copy(&sets[0], &self->first) < 0 || bitmap_copy(&sets[1], &self->not_after) < 0 ||
-        bitmap_copy(&sets[2], &self->second) < 0)
+        bitmap_copy(&sets[2], &self->second) < 0 || bitmap_copy_of(&sets[3], &self->inner, BMP / 8) < 0 ||
+        bitmap_copy_of(&sets[4], &self->required, BMP / 8) < 0)
         goto fail;
+    self->min_width = min_width < 0 ? 0 : min_width;
     if (compile_32(ascii, (size_t)n, self->code32, self->jit32, &error, &at) < 0) {
         char text[ERROR_TEXT] = "out of memory";
         if (error) error_text(error, text);
@@ -441,11 +485,11 @@ static PyObject *pattern_new(PyTypeObject *type, PyObject *args, PyObject *kwarg
         goto fail;
     }
     self->group = group;
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 5; i++)
         if (sets[i].buf != NULL) PyBuffer_Release(&sets[i]);
     return (PyObject *)self;
 fail:
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < 5; i++)
         if (sets[i].buf != NULL) PyBuffer_Release(&sets[i]);
     Py_XDECREF(self);
     return NULL;
@@ -497,9 +541,7 @@ static PyObject *set_spans(PatternSetObject *self, PyObject *text) {
 
 static void set_dealloc(PatternSetObject *self) {
     Py_XDECREF(self->patterns);
-    PyMem_Free(self->first);
-    PyMem_Free(self->not_after);
-    PyMem_Free(self->second);
+    PyMem_Free(self->first); /* the block of all five tables */
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
@@ -525,20 +567,30 @@ static PyObject *set_new(PyTypeObject *type, PyObject *args, PyObject *kwargs) {
         return NULL;
     }
     self->patterns = patterns;
-    self->first = PyMem_Malloc(BMP * sizeof(uint32_t));
-    self->not_after = PyMem_Malloc(BMP * sizeof(uint32_t));
-    self->second = PyMem_Malloc(BMP * sizeof(uint32_t));
-    if (self->first == NULL || self->not_after == NULL || self->second == NULL) {
+    self->first = PyMem_Malloc(5 * BMP * sizeof(uint32_t)); /* the five tables in one block */
+    if (self->first == NULL) {
         Py_DECREF(self);
         return PyErr_NoMemory();
     }
+    self->not_after = self->first + BMP;
+    self->second = self->first + 2 * BMP;
+    self->inner = self->first + 3 * BMP;
+    self->required = self->first + 4 * BMP;
     for (uint32_t c = 0; c < BMP; c++) {
         self->first[c] = set_bits(patterns, c, FIRST);
         self->not_after[c] = set_bits(patterns, c, NOT_AFTER);
         self->second[c] = set_bits(patterns, c, SECOND);
+        self->inner[c] = set_bits(patterns, c, INNER);
+        self->required[c] = set_bits(patterns, c, REQUIRED);
     }
-    for (Py_ssize_t i = 0; i < n; i++)
-        self->any_second |= (uint32_t)(((PatternObject *)PyTuple_GET_ITEM(patterns, i))->second == NULL) << i;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PatternObject *p = (PatternObject *)PyTuple_GET_ITEM(patterns, i);
+        self->any_second |= (uint32_t)(p->second == NULL) << i;
+        self->no_required |= (uint32_t)(p->required == NULL) << i;
+        /* a run says something where it can end too soon (the first two characters are already looked at) */
+        self->runs |= (uint32_t)(p->min_width > 0 && (p->inner != NULL || p->required != NULL || p->min_width > 2)) << i;
+        for (Py_ssize_t k = 0; k <= RUN_LIMIT; k++) self->reached[k] |= (uint32_t)(k >= p->min_width) << i;
+    }
     return (PyObject *)self;
 }
 
@@ -558,8 +610,116 @@ static PyTypeObject PatternSetType = {
     .tp_new = set_new,
 };
 
+/* redact(text, start, end, rank, tags, offsets, widths) -> list of str: piece i is text[offsets[i]:offsets[i] +
+ * widths[i]] with every span [start[j], end[j]) inside it replaced by tags[rank[j]]. All but tags (a tuple of
+ * str) are native int64 arrays as bytes; pieces and spans ordered, apart, each span non-empty and inside a piece (else
+ * ValueError). What analyzer.redact_texts does with numpy, one copy of each piece instead of a gather. */
+static PyObject *redact(PyObject *module, PyObject *args) {
+    PyObject *text, *tags, *result = NULL;
+    Py_buffer bufs[5] = {{NULL}, {NULL}, {NULL}, {NULL}, {NULL}};
+    char *text_w = NULL, *tags_w = NULL, *piece = NULL;
+    Py_ssize_t *tag_at = NULL, *tag_len = NULL;
+    if (!PyArg_ParseTuple(args, "Uy*y*y*O!y*y*", &text, &bufs[0], &bufs[1], &bufs[2], &PyTuple_Type, &tags, &bufs[3],
+                          &bufs[4]))
+        return NULL;
+    const int64_t *start = bufs[0].buf, *end = bufs[1].buf, *rank = bufs[2].buf, *offset = bufs[3].buf,
+                  *width = bufs[4].buf;
+    Py_ssize_t n_spans = bufs[0].len / 8, n_pieces = bufs[3].len / 8, n_tags = PyTuple_GET_SIZE(tags);
+    Py_ssize_t length = PyUnicode_GET_LENGTH(text), total_tags = 0, longest = 0;
+    if (bufs[1].len / 8 != n_spans || bufs[2].len / 8 != n_spans || bufs[4].len / 8 != n_pieces) {
+        PyErr_SetString(PyExc_ValueError, "start, end and rank, and offsets and widths, must be as long");
+        goto done;
+    }
+    int kind = PyUnicode_KIND(text); /* the pieces are written in the widest kind of the text and the tags */
+    for (Py_ssize_t t = 0; t < n_tags; t++) {
+        PyObject *tag = PyTuple_GET_ITEM(tags, t);
+        if (!PyUnicode_Check(tag)) {
+            PyErr_SetString(PyExc_TypeError, "tags must be str");
+            goto done;
+        }
+        kind = PyUnicode_KIND(tag) > kind ? PyUnicode_KIND(tag) : kind;
+        total_tags += PyUnicode_GET_LENGTH(tag);
+    }
+    text_w = kind == PyUnicode_KIND(text) ? PyUnicode_DATA(text) : PyMem_Malloc((length ? length : 1) * kind);
+    tags_w = PyMem_Malloc((total_tags ? total_tags : 1) * kind);
+    tag_at = PyMem_Malloc((n_tags ? n_tags : 1) * sizeof(Py_ssize_t));
+    tag_len = PyMem_Malloc((n_tags ? n_tags : 1) * sizeof(Py_ssize_t));
+    if (text_w == NULL || tags_w == NULL || tag_at == NULL || tag_len == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    if (text_w != PyUnicode_DATA(text))
+        for (Py_ssize_t i = 0; i < length; i++) PyUnicode_WRITE(kind, text_w, i, PyUnicode_READ_CHAR(text, i));
+    for (Py_ssize_t t = 0, at = 0; t < n_tags; t++) {
+        PyObject *tag = PyTuple_GET_ITEM(tags, t);
+        tag_at[t] = at;
+        tag_len[t] = PyUnicode_GET_LENGTH(tag);
+        longest = tag_len[t] > longest ? tag_len[t] : longest;
+        for (Py_ssize_t i = 0; i < tag_len[t]; i++) PyUnicode_WRITE(kind, tags_w, at++, PyUnicode_READ_CHAR(tag, i));
+    }
+    /* a piece is at most as long as its text with each character replaced by the longest tag */
+    Py_ssize_t room = 0;
+    for (Py_ssize_t i = 0; i < n_pieces; i++) {
+        if (offset[i] < 0 || width[i] < 0 || offset[i] > length - width[i] || (i && offset[i] < offset[i - 1] + width[i - 1])) {
+            PyErr_SetString(PyExc_ValueError, "pieces must be ordered, apart and inside the text");
+            goto done;
+        }
+        room = width[i] * (longest > 1 ? longest : 1) > room ? width[i] * (longest > 1 ? longest : 1) : room;
+    }
+    piece = PyMem_Malloc((room ? room : 1) * kind);
+    result = PyList_New(n_pieces);
+    if (piece == NULL || result == NULL) {
+        if (piece == NULL) PyErr_NoMemory();
+        goto fail;
+    }
+    Py_ssize_t j = 0;
+    for (Py_ssize_t i = 0; i < n_pieces; i++) {
+        Py_ssize_t from = (Py_ssize_t)offset[i], stop = from + (Py_ssize_t)width[i], out = 0;
+        for (; j < n_spans && start[j] < stop; j++) {
+            if (start[j] < from || end[j] > stop || start[j] >= end[j] || (j && start[j] < end[j - 1]) || rank[j] < 0 ||
+                rank[j] >= n_tags) {
+                PyErr_SetString(PyExc_ValueError, "spans must be ordered, apart, inside a piece, with a tag each");
+                goto fail;
+            }
+            memcpy(piece + out * kind, text_w + from * kind, (size_t)(start[j] - from) * kind);
+            out += (Py_ssize_t)start[j] - from;
+            memcpy(piece + out * kind, tags_w + tag_at[rank[j]] * kind, (size_t)tag_len[rank[j]] * kind);
+            out += tag_len[rank[j]];
+            from = (Py_ssize_t)end[j];
+        }
+        memcpy(piece + out * kind, text_w + from * kind, (size_t)(stop - from) * kind);
+        out += stop - from;
+        PyObject *made = PyUnicode_FromKindAndData(kind, piece, out); /* the str's own (narrowest) kind */
+        if (made == NULL) goto fail;
+        PyList_SET_ITEM(result, i, made);
+    }
+    if (j < n_spans) {
+        PyErr_SetString(PyExc_ValueError, "spans must be ordered, apart, inside a piece, with a tag each");
+        goto fail;
+    }
+    goto done;
+fail:
+    Py_CLEAR(result);
+done:
+    if (text_w != NULL && text_w != PyUnicode_DATA(text)) PyMem_Free(text_w);
+    PyMem_Free(tags_w);
+    PyMem_Free(tag_at);
+    PyMem_Free(tag_len);
+    PyMem_Free(piece);
+    for (int i = 0; i < 5; i++)
+        if (bufs[i].buf != NULL) PyBuffer_Release(&bufs[i]);
+    return result;
+}
+
+static PyMethodDef module_methods[] = {
+    {"redact", (PyCFunction)redact, METH_VARARGS,
+     "redact(text, start, end, rank, tags, offsets, widths) -> list of str: each piece of text, spans replaced by tags"},
+    {NULL, NULL, 0, NULL},
+};
+
 static struct PyModuleDef module = {
     PyModuleDef_HEAD_INIT, "_pcre2_spans", "All matches of PCRE2 patterns in a str as (start, end) arrays.", -1,
+    module_methods,
 };
 
 PyMODINIT_FUNC PyInit__pcre2_spans(void) {

@@ -36,7 +36,23 @@ class SpanArrays(NamedTuple):
             return self
         more = np.array(spans, dtype=np.float64).reshape(-1, 3)
         start, end = more[:, 0].astype(np.int64), more[:, 1].astype(np.int64)
-        return SpanArrays(np.r_[self.start, start], np.r_[self.end, end], np.r_[self.score, more[:, 2]])
+        return self.extend(SpanArrays(start, end, more[:, 2]))
+
+    def extend(self, more: SpanArrays) -> SpanArrays:
+        """These spans and those of `more`."""
+        if not len(more.start):
+            return self
+        return SpanArrays(*(np.concatenate((mine, theirs)) for mine, theirs in zip(self, more, strict=True)))
+
+
+def ascii_rows(points: np.ndarray, start: np.ndarray, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """The `width` code points from each start (all inside points) as rows of uint8, and which rows are ASCII
+    throughout (the others' bytes mean nothing)."""
+    chars = points[start[:, None] + np.arange(width)]
+    return chars.astype(np.uint8), (chars < 128).all(axis=1)
+
+
+NO_SPANS = SpanArrays(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 CELL_SEPARATOR = "\n\n"  # between the cells of a column scanned as one text
 # a candidate's verdict: False dropped, None (not validated) kept at its pattern's score, True kept at the top score
 _VERDICT = {False: 0, None: 1, True: 2}
@@ -106,21 +122,41 @@ class CnPatternRecognizer(PatternRecognizer):
     def pattern_matchers(self) -> list[PatternSpans]:
         return [matcher for _, matcher in self._matchers]
 
-    def span_arrays(self, text: str, matched: Sequence[np.ndarray] | None = None) -> SpanArrays:
+    def span_arrays(
+        self, text: str, matched: Sequence[np.ndarray] | None = None, points: np.ndarray | None = None
+    ) -> SpanArrays:
         """spans() of a column's texts joined, as arrays: each pattern's matches found in one call (by PCRE2 where
         the extension was built), no Python object per match. `matched`: what pattern_matchers found in text
-        (spans_of, for all recognizers together), else they are run here."""
+        (spans_of, for all recognizers together), else they are run here; `points`: code_points(text), for
+        validators that check many candidates with numpy."""
         found = list(matched) if matched is not None else [matcher(text) for _, matcher in self._matchers]
         found = [f[(f[:, 0] >= 0) & (f[:, 0] < f[:, 1])] for f in found]
         pairs = np.concatenate(found)
         scores = np.repeat([p.score for p, _ in self._matchers], [len(f) for f in found]).astype(np.float64)
         if self._validates or self._invalidates:
-            bounds = zip(pairs[:, 0].tolist(), pairs[:, 1].tolist(), strict=True)
-            checks = self._checks([text[s:e] for s, e in bounds])
-            verdict = np.fromiter(map(_VERDICT.__getitem__, checks), dtype=np.int8, count=len(checks))
+            verdict = self.verdicts(text, pairs[:, 0], pairs[:, 1], points)
             keep, best = verdict > 0, verdict == 2
             pairs, scores = pairs[keep], np.where(best, EntityRecognizer.MAX_SCORE, scores)[keep]
-        return SpanArrays(pairs[:, 0], pairs[:, 1], scores).plus(self.more_spans(text))
+        return SpanArrays(pairs[:, 0], pairs[:, 1], scores).extend(self.more_span_arrays(text))
+
+    def verdicts(
+        self, text: str, start: np.ndarray, end: np.ndarray, points: np.ndarray | None = None
+    ) -> np.ndarray:
+        """_checks' verdict on the candidates text[start:end] as int8: 0 dropped, 1 kept at its pattern's score, 2
+        kept at the top score. A recognizer may read many candidates from `points` (code_points(text)) with numpy
+        instead, where it gives what _checks gives; here each candidate is checked as a string."""
+        bounds = zip(start.tolist(), end.tolist(), strict=True)
+        checks = self._checks([text[s:e] for s, e in bounds])
+        return np.fromiter(map(_VERDICT.__getitem__, checks), dtype=np.int8, count=len(checks))
+
+    def verdicts_of_the_rest(
+        self, text: str, start: np.ndarray, end: np.ndarray, verdict: np.ndarray, done: np.ndarray
+    ) -> np.ndarray:
+        """verdict where done, the strings' verdicts (CnPatternRecognizer.verdicts) elsewhere."""
+        rest = np.flatnonzero(~done)
+        if len(rest):
+            verdict[rest] = CnPatternRecognizer.verdicts(self, text, start[rest], end[rest])
+        return verdict
 
     def _checks(self, values: list[str]) -> list[bool | None]:
         """validate_many's verdict on the texts of candidate spans, False also where invalidate_result rejects one."""
@@ -133,6 +169,10 @@ class CnPatternRecognizer(PatternRecognizer):
     def more_spans(self, text: str) -> list[Span]:
         """Spans a recognizer finds besides its patterns' matches (already checked): none here."""
         return []
+
+    def more_span_arrays(self, text: str) -> SpanArrays:
+        """more_spans as arrays, for a column's texts joined (a recognizer may find them without a tuple each)."""
+        return NO_SPANS.plus(self.more_spans(text))
 
     def validate_many(self, values: Sequence[str]) -> list[bool | None]:
         """validate_result for each value; recognizers with a checksum override it with a vectorised one."""

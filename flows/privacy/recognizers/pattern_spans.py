@@ -26,9 +26,11 @@ LONG_TEXT = 2048  # characters from which PCRE2's one call beats the Python engi
 # PCRE2 skips by itself over characters below 256 that cannot start a match, but tries every other position. A
 # pattern that opens with a negative look-behind (the character before a match), or starts with one of a few
 # characters beyond (CJK words), is instead tried by a PatternSet only where its first two characters and the one
-# before allow a match (pcre2_starts.py); the patterns of a column share that pass. A broad start without a
-# look-behind (\d: 660 digits) is left to PCRE2's search.
+# before allow a match, and where the run of characters its matches consume is long enough and holds one they all
+# need (pcre2_starts.py); the patterns of a column share that pass. A broad start without a look-behind (\d: 660
+# digits) is left to PCRE2's search.
 LATIN1 = 256
+BMP = 0x10000  # the extension's run rule reads its sets over the BMP (a superset beyond)
 FEW_STARTS = 64
 MAX_SET = 32  # patterns one PatternSet holds
 
@@ -66,8 +68,11 @@ def _pcre2(engine: ModuleType, pattern: str, flags: int, group: int | str) -> _C
         translation = translate(engine, pattern, flags, group)
         first, second, not_after = translation.starts.first, translation.starts.second, translation.starts.not_after
         skips = first is not None and (not_after is not None or (first[LATIN1:].any() and first.sum() <= FEW_STARTS))
+        starts = translation.starts
         sets = [_bitmap(chars) for chars in (first, not_after, second)] if skips else []
-        compiled = extension.Pattern(translation.pattern, translation.group, *sets)
+        sets += [_bitmap(None if c is None else c[:BMP]) for c in (starts.inner, starts.required)] if skips else []
+        runs = {"min_width": starts.min_width} if skips else {}
+        compiled = extension.Pattern(translation.pattern, translation.group, *sets, **runs)
     except (Untranslatable, ValueError) as exc:  # ValueError: PCRE2 refuses what it was given
         log.debug("pattern %r stays with %s: %s", pattern, engine.__name__, exc)
         return None

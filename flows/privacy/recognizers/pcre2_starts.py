@@ -1,9 +1,13 @@
 """Where a match of a pattern can start, read from re's parse of it, for the extension's PatternSet, which tries a
-pattern only where its first two characters and the one before allow a match.
+pattern only where its first two characters and the one before allow a match, and where the run of characters
+from there can hold a match.
 
 Each set is the engine's: the first and second characters are supersets of what a match can start with (a
 pattern that can match one character or none has no second), the characters before a subset of those a match
-never follows (its leading negative look-behinds of one character), so no match is ever skipped.
+never follows (its leading negative look-behinds of one character), so no match is ever skipped. Likewise every
+character a match consumes is one of `inner` (a superset), a match is at least `min_width` characters long, and
+it consumes at least one of `required` (where every match must): a start whose run of `inner` characters is
+shorter, or ends before one of `required`, cannot start a match.
 """
 
 from __future__ import annotations
@@ -31,6 +35,9 @@ class StartSets:
     first: np.ndarray | None  # the characters a match starts with
     second: np.ndarray | None  # the characters a match's second character is
     not_after: np.ndarray | None  # the characters a match never follows
+    inner: np.ndarray | None = None  # the characters a match consumes; None: any
+    required: np.ndarray | None = None  # one of these is in every match; None: no such rule
+    min_width: int = 0  # the fewest characters a match consumes
 
 
 @dataclass(frozen=True)
@@ -70,7 +77,15 @@ def start_sets(engine: ModuleType, nodes: list[Node], flags: int) -> StartSets:
     first, required = reader.starts(nodes, flags)
     shape = reader.shape(nodes, flags)
     second = None if shape.empty or shape.single else shape.second
-    return StartSets(first if required else None, second, reader.not_after(nodes, flags))
+    inner = reader.inner(nodes, flags)
+    return StartSets(
+        first if required else None,
+        second,
+        reader.not_after(nodes, flags),
+        None if inner.all() else inner,
+        reader.required(nodes, flags),
+        reader.min_width(nodes, flags),
+    )
 
 
 class _Reader:
@@ -138,6 +153,69 @@ class _Reader:
         if op is sre.ASSERT or op is sre.ATOMIC_GROUP:  # a lookahead: what it looks at starts the match
             return self.starts(av[1] if op is sre.ASSERT else av, flags)
         return np.ones(CODE_POINTS, dtype=bool), False
+
+    def inner(self, nodes: Iterable[Node], flags: int) -> np.ndarray:
+        """Every character these nodes can consume (look-arounds consume none); all for what is not read here."""
+        held = _none()
+        for op, av in nodes:
+            chars = self.one_char(op, av, flags, (0, 1))
+            if chars is not None:
+                held |= chars
+            elif op is sre.BRANCH:
+                for alternative in av[1]:
+                    held |= self.inner(alternative, flags)
+            elif op is sre.SUBPATTERN:
+                held |= self.inner(av[3], (flags | av[1]) & ~av[2])
+            elif op is sre.ATOMIC_GROUP:
+                held |= self.inner(av, flags)
+            elif op in _REPEATS:
+                if av[1] > 0:
+                    held |= self.inner(av[2], flags)
+            elif op not in _ZERO_WIDTH:
+                return np.ones(CODE_POINTS, dtype=bool)
+        return held
+
+    def required(self, nodes: Iterable[Node], flags: int) -> np.ndarray | None:
+        """Characters one of which every match of these nodes consumes (the fewest such a sequence offers);
+        None where there is no such rule."""
+        best = None
+        for op, av in nodes:
+            chars = self.node_required(op, av, flags)
+            if chars is not None and (best is None or chars.sum() < best.sum()):
+                best = chars
+        return best
+
+    def node_required(self, op: Any, av: Any, flags: int) -> np.ndarray | None:
+        chars = self.one_char(op, av, flags, (0, 1))
+        if chars is not None:
+            return chars
+        if op is sre.BRANCH:
+            found = [self.required(alternative, flags) for alternative in av[1]]
+            return None if any(f is None for f in found) else np.logical_or.reduce(found)
+        if op is sre.SUBPATTERN:
+            return self.required(av[3], (flags | av[1]) & ~av[2])
+        if op is sre.ATOMIC_GROUP:
+            return self.required(av, flags)
+        if op in _REPEATS and av[0] > 0:
+            return self.required(av[2], flags)
+        return None
+
+    def min_width(self, nodes: Iterable[Node], flags: int) -> int:
+        """The fewest characters a match of these nodes consumes (0 for what is not read here)."""
+        return sum(self.node_min_width(op, av, flags) for op, av in nodes)
+
+    def node_min_width(self, op: Any, av: Any, flags: int) -> int:
+        if self.one_char(op, av, flags, (0,)) is not None:
+            return 1
+        if op is sre.BRANCH:
+            return min(self.min_width(alternative, flags) for alternative in av[1])
+        if op is sre.SUBPATTERN:
+            return self.min_width(av[3], (flags | av[1]) & ~av[2])
+        if op is sre.ATOMIC_GROUP:
+            return self.min_width(av, flags)
+        if op in _REPEATS:
+            return av[0] * self.min_width(av[2], flags)
+        return 0
 
     def shape(self, nodes: Iterable[Node], flags: int) -> _Shape:
         whole = _Shape(_none(), _none(), True, False)

@@ -13,11 +13,12 @@ import numpy as np
 from presidio_analyzer import Pattern
 
 from flows.privacy.recognizers.base import CnPatternRecognizer
-from flows.privacy.recognizers.cn.cn_id_card_recognizer import CnIdCardRecognizer
+from flows.privacy.recognizers.cn.cn_id_card_recognizer import CnIdCardRecognizer, valid_digit_rows
 
 # Luhn's doubling of every second digit from the right, as a lookup: d -> 2d - 9 if 2d > 9 else 2d
 _DOUBLED = np.array([0, 2, 4, 6, 8, 1, 3, 5, 7, 9], dtype=np.int64)
 WIDTH = 19
+SPAN = 32  # characters of a candidate read as one matrix row (the pattern's are at most 23)
 
 
 def luhn_ok_many(numbers: Sequence[str]) -> np.ndarray:
@@ -72,3 +73,27 @@ class CnBankCardRecognizer(CnPatternRecognizer):
         for i, is_id in zip(ids, CnIdCardRecognizer().validate_many([numbers[i] for i in ids]), strict=True):
             ok[i] = not is_id
         return ok
+
+    def verdicts(
+        self, text: str, start: np.ndarray, end: np.ndarray, points: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Candidates of ASCII digits, spaces and dashes checked as one matrix, right-aligned: Luhn over their
+        digits, and the ID check of those with 18; the others as strings."""
+        verdict, done = np.zeros(len(start), dtype=np.int8), np.zeros(len(start), dtype=bool)
+        if points is not None:
+            rows = np.flatnonzero(end - start <= SPAN)
+            at = end[rows, None] - SPAN + np.arange(SPAN)
+            inside = at >= start[rows, None]
+            chars = np.where(inside, points[np.maximum(at, 0)], ord("0"))
+            digit = inside & (chars >= ord("0")) & (chars <= ord("9"))
+            plain = (digit | ~inside | (chars == ord(" ")) | (chars == ord("-"))).all(axis=1)
+            count = digit.sum(axis=1)
+            from_right = np.cumsum(digit[:, ::-1], axis=1)[:, ::-1] - 1  # a digit's place, counted from the right
+            values = np.where(digit, chars.astype(np.int64) - ord("0"), 0)
+            total = np.where(digit & (from_right % 2 == 1), _DOUBLED[values], values).sum(axis=1)
+            ok = (count >= 16) & (count <= WIDTH) & (total % 10 == 0)
+            ids = np.flatnonzero(plain & ok & (count == 18))
+            ok[ids] = ~valid_digit_rows(chars[ids][digit[ids]].astype(np.uint8).reshape(-1, 18))
+            rows, ok = rows[plain], ok[plain]
+            verdict[rows], done[rows] = np.where(ok, 2, 0), True
+        return self.verdicts_of_the_rest(text, start, end, verdict, done)

@@ -8,7 +8,7 @@ from datetime import date
 import numpy as np
 from presidio_analyzer import Pattern
 
-from flows.privacy.recognizers.base import CnPatternRecognizer
+from flows.privacy.recognizers.base import CnPatternRecognizer, ascii_rows
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _WEIGHTS = np.array(WEIGHTS, dtype=np.int64)
@@ -60,13 +60,33 @@ class CnIdCardRecognizer(CnPatternRecognizer):
         if not numbers:
             return []
         shaped = "".join(n if p else "0" * 18 for n, p in zip(numbers, plain, strict=True))
-        digits = np.frombuffer(shaped.encode("ascii"), dtype=np.uint8).reshape(-1, 18)
-        checks = np.frombuffer(CHECK_CHARS.encode("ascii"), dtype=np.uint8)
-        body = digits[:, :17].astype(np.int64) - ord("0")
-        region = body[:, 0] * 10 + body[:, 1]
-        ok = (checks[body @ _WEIGHTS % 11] == digits[:, 17]) & _real_dates(body[:, 6:14]) & _PROVINCE_CODES[region]
+        ok = valid_digit_rows(np.frombuffer(shaped.encode("ascii"), dtype=np.uint8).reshape(-1, 18))
         rows = zip(ok.tolist(), plain, values, strict=True)
         return [good if p else self.validate_result(v) for good, p, v in rows]
+
+    def verdicts(
+        self, text: str, start: np.ndarray, end: np.ndarray, points: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Candidates of 17 ASCII digits and one ASCII character (no space) checked as one matrix; the others as
+        strings."""
+        verdict, done = np.zeros(len(start), dtype=np.int8), np.zeros(len(start), dtype=bool)
+        if points is not None:
+            rows = np.flatnonzero(end - start == 18)
+            chars, ascii = ascii_rows(points, start[rows], 18)
+            plain = ascii & ((chars[:, :17] >= ord("0")) & (chars[:, :17] <= ord("9"))).all(axis=1)
+            rows, chars = rows[plain], chars[plain]
+            last = chars[:, 17]
+            chars[:, 17] = np.where((last >= ord("a")) & (last <= ord("z")), last - 32, last)
+            verdict[rows], done[rows] = np.where(valid_digit_rows(chars), 2, 0), True
+        return self.verdicts_of_the_rest(text, start, end, verdict, done)
+
+
+def valid_digit_rows(digits: np.ndarray) -> np.ndarray:
+    """validate_result of numbers given as rows of 18 ASCII codes, the first 17 digits, the last upper case."""
+    checks = np.frombuffer(CHECK_CHARS.encode("ascii"), dtype=np.uint8)
+    body = digits[:, :17].astype(np.int64) - ord("0")
+    region = body[:, 0] * 10 + body[:, 1]
+    return (checks[body @ _WEIGHTS % 11] == digits[:, 17]) & _real_dates(body[:, 6:14]) & _PROVINCE_CODES[region]
 
 
 _PROVINCE_CODES = np.isin(np.arange(100), [int(p) for p in PROVINCES])

@@ -10,9 +10,11 @@ these names (it split surname + rare given name: 李甜宣 -> 李甜) at a tenth
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import regex
 from presidio_analyzer import Pattern
 
@@ -103,6 +105,21 @@ class CnPersonRecognizer(CnPatternRecognizer):
     def invalidate_result(self, pattern_text: str) -> bool:
         return pattern_text[:2] in NOT_NAMES or pattern_text.endswith(LOCATION_SUFFIXES)
 
+    def verdicts(
+        self, text: str, start: np.ndarray, end: np.ndarray, points: np.ndarray | None = None
+    ) -> np.ndarray:
+        """invalidate_result of many candidates from their first two and last two code points."""
+        if points is None:
+            return super().verdicts(text, start, end)
+        width = end - start
+        two = width >= 2
+        first, second = points[start].astype(np.int64), points[np.where(two, start + 1, start)].astype(np.int64)
+        last, before = points[end - 1].astype(np.int64), points[np.where(two, end - 2, end - 1)].astype(np.int64)
+        word, tail = (first << 21) | second, (before << 21) | last
+        invalid = (two & np.isin(word, _NOT_NAME_KEYS)) | np.isin(last, _SUFFIX_CHARS)
+        invalid |= two & np.isin(tail, _SUFFIX_KEYS)
+        return np.where(invalid, 0, 1).astype(np.int8)
+
     def more_spans(self, text: str) -> list[Span]:
         """Names in front of a title (王小明先生)."""
         named: list[Span] = []
@@ -111,3 +128,14 @@ class CnPersonRecognizer(CnPatternRecognizer):
             if start is not None and not self.invalidate_result(text[start:title]):
                 named.append((start, title, 0.7))
         return named
+
+
+def _keys(words: Iterable[str]) -> np.ndarray:
+    """Words of two characters as (first code point << 21) | second."""
+    return np.array(sorted((ord(w[0]) << 21) | ord(w[1]) for w in words), dtype=np.int64)
+
+
+_NOT_NAME_KEYS = _keys(w for w in NOT_NAMES if len(w) == 2)
+_SUFFIX_CHARS = np.array(sorted(ord(s) for s in LOCATION_SUFFIXES if len(s) == 1), dtype=np.int64)
+_SUFFIX_KEYS = _keys(s for s in LOCATION_SUFFIXES if len(s) == 2)
+assert all(len(w) == 2 for w in NOT_NAMES) and all(len(s) <= 2 for s in LOCATION_SUFFIXES)

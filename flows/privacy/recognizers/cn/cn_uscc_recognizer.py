@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 from presidio_analyzer import Pattern
 
-from flows.privacy.recognizers.base import CnPatternRecognizer
+from flows.privacy.recognizers.base import CnPatternRecognizer, ascii_rows
 from flows.privacy.recognizers.cn.cn_id_card_recognizer import PROVINCES
 
 CHARSET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -51,6 +51,17 @@ _CHARSET_CODES = np.frombuffer(CHARSET.encode("ascii"), dtype=np.uint8)
 _ALPHABET = frozenset(CHARSET)
 
 
+def _pairs(pairs: frozenset[str]) -> np.ndarray:
+    """(ASCII code, ASCII code) -> whether the two characters are one of these pairs."""
+    table = np.zeros((128, 128), dtype=bool)
+    for pair in pairs:
+        table[ord(pair[0]), ord(pair[1])] = True
+    return table
+
+
+_PAIR_VALUE, _REGION_VALUE = _pairs(AUTHORITY_TYPES), _pairs(PROVINCES)
+
+
 class CnUsccRecognizer(CnPatternRecognizer):
     ENTITY = "CN_USCC"
     PATTERNS = [Pattern("cn_uscc", rf"(?<![0-9A-Za-z])(?P<pii>[1-9ANY][1-59]\d{{6}}{C}{{10}})(?![0-9A-Za-z])", 0.5)]
@@ -69,7 +80,11 @@ class CnUsccRecognizer(CnPatternRecognizer):
 
     def validate_many(self, values: Sequence[str]) -> list[bool | None]:
         """validate_result over many candidates, the two check characters computed with numpy for codes of 18
-        characters of CHARSET (anything else is checked one by one)."""
+        characters of CHARSET (anything else is checked one by one). Candidates of ASCII characters, 18 each (what
+        the pattern matches but for other scripts' digits), are read as one matrix, every rule with numpy."""
+        joined = "".join(values)
+        if values and joined.isascii() and len(joined) == 18 * len(values):
+            return self._valid_rows(np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 18)).tolist()
         codes = [v.upper() for v in values]
         plain = [len(c) == 18 and set(c) <= _ALPHABET for c in codes]
         picked = [c for c, p in zip(codes, plain, strict=True) if p]
@@ -79,12 +94,37 @@ class CnUsccRecognizer(CnPatternRecognizer):
             for v, c, p in zip(values, codes, plain, strict=True)
         ]
 
+    def verdicts(
+        self, text: str, start: np.ndarray, end: np.ndarray, points: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Candidates of 18 ASCII characters checked as one matrix; the others as strings."""
+        verdict, done = np.zeros(len(start), dtype=np.int8), np.zeros(len(start), dtype=bool)
+        if points is not None:
+            rows = np.flatnonzero(end - start == 18)
+            chars, ascii = ascii_rows(points, start[rows], 18)
+            rows = rows[ascii]
+            verdict[rows], done[rows] = np.where(self._valid_rows(chars[ascii]), 2, 0), True
+        return self.verdicts_of_the_rest(text, start, end, verdict, done)
+
+    @classmethod
+    def _valid_rows(cls, chars: np.ndarray) -> np.ndarray:
+        """validate_result of codes given as rows of 18 ASCII codes."""
+        chars = np.where((chars >= ord("a")) & (chars <= ord("z")), chars - 32, chars).astype(np.uint8)
+        plain = (_CHARSET_VALUE[chars] >= 0).all(axis=1)  # a code of CHARSET's characters; else not valid
+        pairs = _PAIR_VALUE[chars[:, 0], chars[:, 1]] & _REGION_VALUE[chars[:, 2], chars[:, 3]]
+        return plain & pairs & cls._checks_many(chars)
+
     @staticmethod
-    def _checks_many(codes: list[str]) -> np.ndarray:
-        """Both check characters of 18-character codes of CHARSET's characters."""
-        if not codes:
+    def _checks_many(codes: list[str] | np.ndarray) -> np.ndarray:
+        """Both check characters of 18-character codes of CHARSET's characters (or their ASCII codes, one row
+        each; a row of other characters gets some verdict)."""
+        if not len(codes):
             return np.zeros(0, dtype=bool)
-        chars = np.frombuffer("".join(codes).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        chars = (
+            codes
+            if isinstance(codes, np.ndarray)
+            else np.frombuffer("".join(codes).encode("ascii"), dtype=np.uint8).reshape(-1, 18)
+        )
         org = _ORG_VALUE[chars[:, 8:16]]
         check = 11 - (org * np.array(ORG_WEIGHTS)).sum(axis=1) % 11
         org_char = np.where(check == 10, ord("X"), np.where(check == 11, ord("0"), check + ord("0")))
