@@ -21,7 +21,9 @@ class ChurnSettings(BaseSettings):
     max_brier: float = Field(default=0.25, description="refuse above this held-out Brier score")
     random_state: int = 42
     regularisation_c: float = Field(default=0.03, gt=0, description="inverse L2 strength of the logistic model")
-    max_train_rows: int = Field(default=2_000_000, ge=1000, description="deterministic subsample above this")
+    # a logistic model of a few dozen terms: at profile L (1.45 M training rows) 250k, 500k, 1M and 2M rows gave AUC
+    # 0.7418-0.7419, the same precision and Brier; fitting 500k takes 5 s, 2M 17 s (twice a night)
+    max_train_rows: int = Field(default=500_000, ge=1000, description="deterministic subsample above this")
     top_factors: int = Field(default=3, ge=1, le=3)
 
 
