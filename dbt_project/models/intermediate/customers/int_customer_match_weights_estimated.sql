@@ -109,11 +109,16 @@ birth_u as (
 
 ),
 
+{# A pseudo-random order of the records (by a hash of the key; not records_encoded's record_number, which follows
+   the key, so neighbours in it are records of one source with adjacent ids). -#}
 numbered as (
 
     select
-        *,
-        row_number() over (order by {{ dbt.hash('customer_record_key') }}, customer_record_key) as record_number,
+        {%- for filter in ['name', 'pinyin', 'given', 'family', 'address'] %}
+        {{ filter }}_bits,
+        {{ filter }}_bit_count,
+        {%- endfor %}
+        row_number() over (order by {{ dbt.hash('customer_record_key') }}, customer_record_key) as sample_number,
         count(*) over () as record_count
     from records
 
@@ -135,9 +140,9 @@ random_pairs as (
         {%- endfor %}
     from numbered as left_record
     inner join numbered as right_record
-        on right_record.record_number = mod(left_record.record_number + {{ offset }} - 1, left_record.record_count) + 1
+        on right_record.sample_number = mod(left_record.sample_number + {{ offset }} - 1, left_record.record_count) + 1
     where
-        left_record.record_number <= {{ (model['random_pairs'] / offsets | length) | int }}
+        left_record.sample_number <= {{ (model['random_pairs'] / offsets | length) | int }}
         and left_record.record_count > {{ offset }}
     {% if not loop.last %}union all{% endif %}
     {% endfor %}
