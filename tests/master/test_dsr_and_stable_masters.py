@@ -11,26 +11,17 @@ import csv
 import json
 import stat
 from datetime import date, timedelta
-from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.demo import generate_demo
 from flows.workdir import Workdir
+from tests.warehouse_queries import columns_holding_master, q
 
 NIGHT_1 = date(2026, 11, 20)
 NIGHTS = [NIGHT_1 + timedelta(days=i) for i in range(3)]
 NEW_MOBILE = "13912345678"
 CUSTOMER_SOURCES = ("crm_accounts", "ecom_members", "pos_members")
-
-
-def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def xref(wd: Workdir) -> dict[tuple[str, str], str]:
@@ -109,13 +100,7 @@ def test_erasure_removes_the_person_everywhere_and_keeps_them_out(nights) -> Non
     master = nights["first"][("crm", crm_id)]
     assert not any(k in nights["second"] or k in nights["third"] for k in records)
     # warehouse: no built table names the master id or the records
-    for schema, table, column in q(
-        wd.warehouse_db,
-        "select table_schema, table_name, column_name from information_schema.columns where column_name in "
-        "('master_id', 'from_master_id', 'to_master_id', 'left_master_id', 'right_master_id')",
-    ):
-        hits = q(wd.warehouse_db, f'select count(*) from "{schema}"."{table}" where "{column}" = ?', [master])
-        assert hits == [(0,)], f"{schema}.{table}.{column} still holds the erased master"
+    assert columns_holding_master(wd.warehouse_db, master) == []
     ids = [r for _, r in records]
     deid = q(wd.warehouse_db, "select count(*) from deid.customers where record_id in ?", [ids])
     assert deid == [(0,)]
