@@ -15,6 +15,7 @@ from flows.canonical import field_names
 from flows.ingest.config import Source
 from flows.ingest.raw_store import LINEAGE, landed_columns
 from flows.sql import column_slug, ident, safe_name
+from flows.stages import table_exists
 
 # What source systems and spreadsheets write for "no value": a canonical field holding one of these is missing
 # (null), so quality counts it as missing and privacy pseudonymises nothing; unmapped x_ columns keep them.
@@ -45,7 +46,7 @@ def build_current(con: duckdb.DuckDBPyConnection, src: Source, run_date: date) -
     columns = landed_columns(con, src.name)
     if not columns:
         return 0, 0
-    previous = _table_exists(con, name)
+    previous = table_exists(con, "current", name)
     if previous:
         con.execute(f"create or replace temp table _previous_keys as select distinct record_id from current.{name}")
     source_cols = [c for c in columns if c not in LINEAGE]
@@ -139,9 +140,3 @@ def _canonical_select(src: Source, source_cols: list[str]) -> str:
         used.add(slug)
         parts.append(f"{ident(col)} as {slug}")
     return ", ".join(parts)
-
-
-def _table_exists(con: duckdb.DuckDBPyConnection, name: str) -> bool:
-    return con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'current' and table_name = ?", [name]
-    ).fetchone()[0] > 0
