@@ -35,6 +35,11 @@ class ScaleoutSettings(BaseSettings):
     privacy_partition_rows: int = Field(
         default=100_000, ge=1000, description="a source is de-identified in slices of at most this many validated rows"
     )
+    carry_over: bool = Field(
+        default=True,
+        description="quality and privacy reuse their previous work on rows that have not changed (flows/carryover.py); "
+        "false: every row is judged and de-identified again (the same result, slower)",
+    )
     # the same variables dbt's `postgres` target reads (dbt_project/profiles.yml)
     pg_host: str = Field(default="localhost", description="PostgreSQL host of the second warehouse target")
     pg_port: int = 5432
