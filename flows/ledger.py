@@ -14,7 +14,7 @@ import duckdb
 
 from flows import duck
 
-SCHEMA_VERSION = 2  # flows/migrations.py brings older workdirs here; bump only together with a migration
+SCHEMA_VERSION = 3  # flows/migrations.py brings older workdirs here; bump only together with a migration
 
 DDL = [
     "create schema if not exists governance",
@@ -28,7 +28,7 @@ DDL = [
     """create table if not exists governance.source_counts (
         run_id varchar, run_date date, source_name varchar, stage varchar, file varchar, rows_read bigint,
         rows_landed bigint, rows_quarantined bigint, rows_passed bigint, rows_masked bigint, status varchar,
-        message varchar)""",
+        message varchar, rows_carried bigint)""",
 ]
 
 COUNT_COLUMNS = [
@@ -41,6 +41,7 @@ COUNT_COLUMNS = [
     "rows_masked",
     "status",
     "message",
+    "rows_carried",
 ]
 
 
@@ -123,7 +124,9 @@ def record_counts(db: Path, run_id: str, run_date: date, stage: str, rows: Itera
     with governance(db) as con:
         con.execute("delete from governance.source_counts where run_id = ? and stage = ?", [run_id, stage])
         con.executemany(
-            "insert into governance.source_counts values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "insert into governance.source_counts (run_id, run_date, source_name, stage, file, rows_read, rows_landed, "
+            "rows_quarantined, rows_passed, rows_masked, status, message, rows_carried) "
+            "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 [
                     run_id,
@@ -138,6 +141,7 @@ def record_counts(db: Path, run_id: str, run_date: date, stage: str, rows: Itera
                     r.get("rows_masked"),
                     r.get("status", "ok"),
                     r.get("message"),
+                    r.get("rows_carried"),
                 ]
                 for r in rows
             ],

@@ -53,8 +53,20 @@ def _v2_schema_info_release(con: duckdb.DuckDBPyConnection) -> None:
         con.execute("alter table governance.schema_info add column release varchar")
 
 
+def _v3_source_counts_rows_carried(con: duckdb.DuckDBPyConnection) -> None:
+    """source_counts says how many of a stage's rows were carried over from the previous night (flows/carryover.py)
+    instead of being judged or de-identified again; null on the runs before."""
+    columns = {r[0] for r in con.execute(
+        "select column_name from information_schema.columns "
+        "where table_schema = 'governance' and table_name = 'source_counts'").fetchall()}
+    if columns and "rows_carried" not in columns:
+        con.execute("alter table governance.source_counts add column rows_carried bigint")
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(2, "governance.schema_info records the release that reached each version", _v2_schema_info_release),
+    Migration(3, "governance.source_counts has rows_carried (rows a stage carried over unchanged)",
+              _v3_source_counts_rows_carried),
 )
 
 

@@ -37,16 +37,16 @@ def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
 RUN_COLUMNS = {"_run_id", "_landed_run_id", "_loaded_at", "run_id", "model_run_id"}
 
 
-def table_checksums(db: Path, schema: str | None = "marts") -> dict[str, str]:
+def table_checksums(db: Path, schema: str | None = "marts", leave_out: frozenset[str] = frozenset()) -> dict[str, str]:
     """An order-independent checksum of every table's contents (of one schema, or of the whole file), run ids and
-    load times left out."""
+    load times (and the `leave_out` columns) left out."""
     where = "where table_schema = ?" if schema else ""
     out = {}
     for sch, table in q(db, f"select table_schema, table_name from information_schema.tables {where}",
                         [schema] if schema else []):
         cols = [c for (c,) in q(db, "select column_name from information_schema.columns where table_schema = ? "
                                     "and table_name = ? order by ordinal_position", [sch, table])
-                if c not in RUN_COLUMNS]
+                if c not in RUN_COLUMNS and c not in leave_out]
         if not cols:
             continue
         rows = sorted(repr(r) for r in q(db, f'select {", ".join(chr(34) + c + chr(34) for c in cols)} '

@@ -22,6 +22,7 @@ def as_version_1(wd: Workdir) -> None:
         con.execute("drop table governance.schema_info")
         con.execute("create table governance.schema_info (version integer, migrated_at timestamp)")
         con.execute("insert into governance.schema_info values (1, timestamp '2026-11-01 00:00:00')")
+        con.execute("alter table governance.source_counts drop column rows_carried")  # came with version 3
     finally:
         con.close()
 
@@ -44,14 +45,16 @@ def test_the_migrations_end_at_the_current_version():
 
 def test_an_older_workdir_is_migrated_and_keeps_its_data(old: Workdir):
     before = {k: v for k, v in table_checksums(old.warehouse_db, None).items() if k != "governance.schema_info"}
-    assert upgrade(old) == [2]
+    assert upgrade(old) == [2, 3]
     assert warehouse_version(old.warehouse_db) == ledger.SCHEMA_VERSION
-    after = {k: v for k, v in table_checksums(old.warehouse_db, None).items() if k != "governance.schema_info"}
+    added = frozenset({"rows_carried"})
+    after = {k: v for k, v in table_checksums(old.warehouse_db, None, added).items() if k != "governance.schema_info"}
     assert after == before
     con = duckdb.connect(str(old.warehouse_db), read_only=True)
     try:
+        assert con.execute("select count(rows_carried) from governance.source_counts").fetchall() == [(0,)]
         assert con.execute("select version, release from governance.schema_info order by version").fetchall() == [
-            (1, None), (2, ledger.release())]
+            (1, None), (2, ledger.release()), (3, ledger.release())]
     finally:
         con.close()
     assert upgrade(old) == []  # idempotent

@@ -110,11 +110,12 @@ def _governance_for(con: duckdb.DuckDBPyConnection, di: int, day: date) -> None:
         rows = 1000 + 100 * si + 10 * di
         quarantined = [3, 0, 12, 1][si] + di
         con.execute(
-            "insert into governance.source_counts values (?, ?, ?, 'ingest', null, ?, ?, 0, null, null, 'ok', null)",
+            "insert into governance.source_counts values "
+            "(?, ?, ?, 'ingest', null, ?, ?, 0, null, null, 'ok', null, null)",
             [run_id, day, source, rows, rows],
         )
         con.execute(
-            "insert into governance.source_counts values (?, ?, ?, 'quality', null, ?, null, ?, ?, null, ?, null)",
+            "insert into governance.source_counts values (?, ?, ?, 'quality', null, ?, null, ?, ?, null, ?, null, 0)",
             [run_id, day, source, rows, quarantined, rows - quarantined, "ok" if si != 2 or di < 2 else "failed"],
         )
         scores = _scores(di, si)
