@@ -216,6 +216,16 @@ def redact_column(
 ) -> tuple[np.ndarray, Counter[str]]:
     """redact_texts, the texts as an array of objects (what a pandas column holds), each row's text picked from
     the distinct ones by numpy."""
+    redacted, found, _ = redact_column_rows(texts, entities, per_row=False)
+    return redacted, found
+
+
+def redact_column_rows(
+    texts: Sequence[str | None], entities: Iterable[str] | None = None, *, per_row: bool = True
+) -> tuple[np.ndarray, Counter[str], np.ndarray | None]:
+    """redact_column, and (per_row) what was found in each row as `ENTITY=n;ENTITY=n` (None where nothing was):
+    the privacy stage keeps it with a carried row, so the PII inventory of a night that carries the row counts
+    what a full night would."""
     recs = _wanted(entities, None)
     spans = _scan_distinct(texts, recs)
     out = _redacted_distinct(spans, [f"<{r.ENTITY}>" for r in recs])
@@ -230,4 +240,19 @@ def redact_column(
     redacted = distinct[spans.codes]
     for row in np.flatnonzero(spans.codes < 0).tolist():  # None, "" (and what is no text) as they came
         redacted[row] = texts[row]
-    return redacted, found
+    return redacted, found, (_findings_per_row(spans, recs) if per_row else None)
+
+
+def _findings_per_row(spans: _Spans, recs: list[CnPatternRecognizer]) -> np.ndarray:
+    """`ENTITY=n;...` of each row's text (its distinct text's spans counted per recognizer), None if none."""
+    labels = np.full(len(spans.distinct) + 1, None, dtype=object)  # code -1 (no text) picks the last entry
+    if len(spans.row):
+        pair, times = np.unique(spans.row * len(recs) + spans.rank, return_counts=True)
+        text, rank = np.divmod(pair, len(recs))
+        names = [r.ENTITY for r in recs]
+        parts: dict[int, list[str]] = {}
+        for t, r, n in zip(text.tolist(), rank.tolist(), times.tolist(), strict=True):
+            parts.setdefault(t, []).append(f"{names[r]}={n}")
+        for t, found in parts.items():
+            labels[t] = ";".join(found)
+    return labels[spans.codes]
