@@ -7,7 +7,8 @@
   Every run also deletes rows of listed records that a source delivered again. The night's requests are linked,
   exported and erased together (one read or delete per restricted table for all of them, not one per request);
   an erasure therefore also removes an access export of the same person made the same night.
-- `filter(source, frame)`: drops de-identified rows of erased persons (counted per source).
+- `drop_sql(source)` / `count_dropped`: which de-identified rows of erased persons the stage leaves out, counted
+  per source.
 - `after()`: in the warehouse, the audit, the corrections, the per-source drop counts, and the erasure of the
   person from every built table; raw rows of persons found again under a new record id are deleted.
 """
@@ -112,8 +113,12 @@ class PrivacyHook:
             claimed |= mine
             outcome.restricted_rows_erased = sum(per_record[r] for r in mine) + self._forget_exports(mine)
 
-    def filter(self, source: Source, frame: pd.DataFrame) -> pd.DataFrame:
-        return self.suppressed.filter(source.name, source.entity, frame)
+    def drop_sql(self, source: Source) -> str | None:
+        """SQL true for the de-identified rows (alias `b`) of erased persons, on a restricted-zone connection."""
+        return self.suppressed.drop_sql(source.entity)
+
+    def count_dropped(self, con: duckdb.DuckDBPyConnection, source: Source, table: str) -> None:
+        self.suppressed.count_dropped(con, source.name, source.entity, table)
 
     def after(self) -> None:
         again = self.suppressed.matched - self.suppressed.records

@@ -75,6 +75,20 @@ def _tables(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> list[tuple
     return out
 
 
+def _carried(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> list[tuple[str, tuple[str, str]]]:
+    """The privacy stage's carry-over caches (flows/privacy/carry.py): de-identified copies of the validated
+    rows, with their record ids and tokens. They go with the person's raw rows, but are not raw rows held about
+    them (not exported, not counted)."""
+    from flows.privacy.carry import SCHEMA, cache_table
+
+    out = []
+    for src in sources:
+        key = _key(src, "validated")  # the cache has the canonical record and customer columns
+        if key is not None and table_exists(con, SCHEMA, cache_table(src.name)):
+            out.append((f"{SCHEMA}.{cache_table(src.name)}", key))
+    return out
+
+
 def _where(key: tuple[str, str]) -> str:
     return f"({key[0]}, {key[1]}) in (select source_system, record_id from _dsr_keys)"
 
@@ -142,10 +156,11 @@ def erase_rows(
     validated: dict[str, int] | None = None,
     per_record: Counter | None = None,
 ) -> int:
-    """Delete the records' rows (and their facts) from landed / current / validated and the quarantine, in one
-    transaction and one delete per table for all records; returns the rows deleted, adds to `validated` per
-    source the validated rows among them (rows a source delivered again that would otherwise have reached
-    de-identification) and, with `per_record`, counts there the rows deleted per record."""
+    """Delete the records' rows (and their facts) from landed / current / validated, the quarantine and the
+    privacy stage's carry-over caches, in one transaction and one delete per table for all records; returns the
+    raw rows deleted, adds to `validated` per source the validated rows among them (rows a source delivered
+    again that would otherwise have reached de-identification) and, with `per_record`, counts there the raw rows
+    deleted per record."""
     if not records:
         return 0
     con = duckdb.connect(str(raw_db))
@@ -164,6 +179,8 @@ def erase_rows(
             source = label.split(".", 1)[1] if label.startswith("validated.") else None
             if source is not None and validated is not None and n:
                 validated[source] = validated.get(source, 0) + n
+        for table, key in _carried(con, sources):
+            con.execute(f"delete from {table} where {_where(key)}")
         con.execute("commit")
         con.execute("checkpoint")
     finally:

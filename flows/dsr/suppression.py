@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
-import pandas as pd
 
 DDL = [
     "create schema if not exists dsr_meta",
@@ -70,30 +69,44 @@ class SuppressionList:
         self.records |= records
         self.tokens |= stored
 
-    def filter(self, source_name: str, entity: str, df: pd.DataFrame) -> pd.DataFrame:
-        """The de-identified rows of one source without those of erased persons; counts what it dropped."""
-        if df.empty or not (self.records or self.tokens):
-            return df
+    def drop_sql(self, entity: str) -> str | None:
+        """SQL (over the de-identified rows as `b`, on a connection to the restricted zone, which holds the list)
+        that is true for the rows of erased persons; None when nobody is listed."""
+        if not (self.records or self.tokens):
+            return None
         if entity == "customer":
-            keys = pd.Series(list(zip(df["source_system"], df["record_id"], strict=True)), index=df.index)
-            listed = keys.isin(self.records)
-            strong = pd.Series(False, index=df.index)
-            for kind in STRONG:
-                strong |= df[kind].isin({v for k, v in self.tokens if k == kind})
-            names = df["name_bloom"].map(lambda v: digest(v) if isinstance(v, str) else None)
-            same_name = names.isin({v for k, v in self.tokens if k == "name_bloom"})
-            contact = pd.Series(False, index=df.index)
-            for kind in CONTACT:
-                contact |= df[kind].isin({v for k, v in self.tokens if k == kind})
-            drop = listed | strong | (contact & same_name)
-            self.matched |= set(keys[drop & ~listed])
-        else:
-            keys = pd.Series(list(zip(df["customer_system"], df["customer_id"], strict=True)), index=df.index)
-            drop = keys.isin(self.records)
-            if entity == "dsr":
-                drop &= df["request_type"].astype(str).str.lower().ne("erasure")
-        self.dropped[source_name] = self.dropped.get(source_name, 0) + int(drop.sum())
-        return df[~drop].reset_index(drop=True)
+            strong = " or ".join(_token_in(f"b.{kind}", kind) for kind in STRONG)
+            contact = " or ".join(_token_in(f"b.{kind}", kind) for kind in CONTACT)
+            same_name = _token_in("sha256(b.name_bloom)", "name_bloom")
+            return f"({_listed('b.source_system', 'b.record_id')} or {strong} or (({contact}) and {same_name}))"
+        drop = _listed("b.customer_system", "b.customer_id")
+        if entity == "dsr":
+            drop = f"({drop} and coalesce(lower(b.request_type), 'none') <> 'erasure')"
+        return drop
+
+    def count_dropped(self, con: duckdb.DuckDBPyConnection, source_name: str, entity: str, table: str) -> None:
+        """Count what `drop_sql` leaves out of `table` for the source, and note the customer records it found
+        only by token (erased persons delivered again under a new record id)."""
+        drop = self.drop_sql(entity)
+        if drop is None:
+            return
+        n = con.execute(f"select count(*) from {table} as b where coalesce({drop}, false)").fetchall()[0][0]
+        self.dropped[source_name] = self.dropped.get(source_name, 0) + int(n)
+        if entity == "customer" and n:
+            listed = _listed("b.source_system", "b.record_id")
+            self.matched |= set(con.execute(
+                f"select b.source_system, b.record_id from {table} as b "
+                f"where coalesce({drop}, false) and not coalesce({listed}, false)"
+            ).fetchall())
+
+
+def _listed(system: str, record_id: str) -> str:
+    return f"({system}, {record_id}) in (select source_system, record_id from dsr_meta.suppressed_records)"
+
+
+def _token_in(value: str, kind: str) -> str:
+    # the kinds are this module's constants, safe to inline
+    return f"{value} in (select token from dsr_meta.suppressed_tokens where kind = '{kind}')"
 
 
 def record_request(con: duckdb.DuckDBPyConnection, request: dict, run_date: date, run_id: str) -> None:
