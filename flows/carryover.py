@@ -2,8 +2,9 @@
 
 On an incremental night most current rows are the ones the previous night already judged and de-identified. The
 quality and privacy stages keep, in the restricted zone, what they made of each row under a row key: the record
-id with a 64-bit hash of the whole row (every column, names included, so a changed value, a new column or a
-re-landed line changes it). A row whose key is found again is not worked on again.
+id with a 64-bit hash of the columns the work reads (names included, so a changed value or a new field changes
+it; the same record delivered again in tomorrow's snapshot does not). A row whose key is found again is not
+worked on again.
 
 What a stage made of a row also depends on what is not in the row: its suites or policy, the keys, the code that did
 the work (`source_digest` of its packages) and DuckDB's hash. That is the stage's `fingerprint`; a stage drops its
@@ -24,9 +25,21 @@ import duckdb
 CARRY_FORMAT = "1"
 
 
-def row_hash_sql(alias: str) -> str:
-    """SQL of the 64-bit hash of the whole row of table alias `alias` (DuckDB's row value: every column)."""
-    return f"hash({alias})"
+def row_hash_sql(alias: str, columns: list[str] | None = None) -> str:
+    """SQL of the 64-bit hash of the row of table alias `alias`: of the named columns (names and values), else of
+    every column (DuckDB's row value)."""
+    if columns is None:
+        return f"hash({alias})"
+    from flows.sql import ident
+
+    return f"hash(struct_pack({', '.join(f'{ident(c)} := {alias}.{ident(c)}' for c in columns)}))"
+
+
+def worked_columns(columns: list[str]) -> list[str]:
+    """The columns a stage's work on a row reads: the canonical fields and source names, not the lineage of the
+    landed line (`_file`, `_row_number`, `_landed_run_id`, `_warn_rules`, which change when a snapshot source
+    delivers the same record again) nor the unmapped `x_*` columns (only counted, from the table itself)."""
+    return [c for c in columns if not c.startswith(("_", "x_"))]
 
 
 def key_digest(key: bytes | None) -> str:
@@ -52,17 +65,22 @@ def _package_version() -> str:
         return "source"
 
 
-def source_digest(*packages: str) -> str:
-    """A digest of the Python and C sources of the named packages (e.g. "flows.privacy", "expectations"): an edit
-    to the code that did a row's work invalidates what was carried, not only a release."""
+def source_digest(*names: str) -> str:
+    """A digest of the sources (Python, C, YAML) of the named packages and modules (e.g. "flows.privacy",
+    "flows.vocabulary"): an edit to the code that did a row's work invalidates what was carried, not only a
+    release."""
     from importlib.util import find_spec
 
     digest = hashlib.sha256()
-    for name in packages:
+    for name in names:
         spec = find_spec(name)
-        if spec is None or not spec.submodule_search_locations:
-            raise ValueError(f"{name} is not a package")
-        root = Path(next(iter(spec.submodule_search_locations)))
-        for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".c", ".yml", ".yaml")):
-            digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
+        if spec is None or spec.origin is None and not spec.submodule_search_locations:
+            raise ValueError(f"no module or package {name}")
+        if spec.submodule_search_locations:
+            root = Path(next(iter(spec.submodule_search_locations)))
+            files = sorted(p for p in root.rglob("*") if p.suffix in (".py", ".c", ".yml", ".yaml"))
+        else:
+            root, files = Path(str(spec.origin)).parent, [Path(str(spec.origin))]
+        for path in files:
+            digest.update(f"{name}/{path.relative_to(root)}".encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+import numpy as np
 import pandas as pd
 from prefect import flow, task
 from prefect.futures import PrefectFuture
@@ -19,20 +20,21 @@ from prefect.logging import get_run_logger
 
 from flows import duck, faults
 from flows.canonical import ENTITIES
-from flows.ingest.config import Source, load_sources
+from flows.ingest.config import load_sources
 from flows.ledger import governance
+from flows.privacy.carry import SourceCarry
 from flows.privacy.policy import DEID_TABLES
 from flows.scaleout.partitions import merge_inventory
 from flows.scaleout.settings import load_scaleout_settings
 from flows.scaleout.window import Handoff, bounded_map
 from flows.settings import load_settings
 from flows.sql import ident
-from flows.stages import building, insert_frame, read_slice, replace_table, row_slices, swap_in_building, table_exists
-from flows.workdir import Workdir
+from flows.stages import building, replace_table, swap_in_building, table_exists
+from flows.workdir import Workdir, secure_tree
 
 if TYPE_CHECKING:
     from flows.dsr.hook import PrivacyHook
-    from flows.privacy.deidentify import Keys, Policy
+    from flows.privacy.deidentify import Deidentified, Keys, Policy
 
 # slices of a source in flight at once (read, queued or being de-identified)
 SLICE_WINDOW = 2
@@ -43,12 +45,12 @@ INVENTORY_DDL = """create table if not exists governance.pii_inventory (
 
 @task(name="deidentify-slice", persist_result=False)
 def deidentify_task(
-    entity: str, df: pd.DataFrame, policy: Policy, keys: Keys, as_of: date
-) -> Handoff[tuple[pd.DataFrame, list]]:
+    entity: str, df: pd.DataFrame, policy: Policy, keys: Keys, as_of: date, row_keys: np.ndarray
+) -> Handoff[tuple[np.ndarray, Deidentified]]:
     """De-identify one slice of a source's validated rows; its input is raw, so nothing is persisted."""
-    from flows.privacy.deidentify import deidentify
+    from flows.privacy.deidentify import deidentify_rows
 
-    return Handoff(deidentify(entity, df, policy, keys, as_of=as_of))
+    return Handoff((row_keys, deidentify_rows(entity, df, policy, keys, as_of=as_of)))
 
 
 @flow(name="privacy")
@@ -75,6 +77,7 @@ def privacy_stage(workdir: str, run_id: str, run_date: date, sources_file: str, 
     tables = {entity: policy.entities[entity].table for entity in ENTITIES}
     inventory: list = []
     counts: list[dict] = []
+    carry_over = load_scaleout_settings().carry_over
     with governance(wd.warehouse_db) as out:
         out.execute(INVENTORY_DDL)
         out.execute("create schema if not exists deid")
@@ -83,51 +86,49 @@ def privacy_stage(workdir: str, run_id: str, run_date: date, sources_file: str, 
         for table in tables.values():
             columns = ", ".join(f"{ident(c)} varchar" for c in DEID_TABLES[table])
             out.execute(f"create or replace table deid.{building(table)} ({columns})")
+        raw = duck.connect(wd.raw_db)
+        carries: list[tuple[SourceCarry, list]] = []
         try:
-            raw = duck.connect(wd.raw_db, read_only=True)
-            try:
-                for src in sources.sources:
-                    if table_exists(raw, "validated", src.name):
-                        count, found = _deidentify_source(raw, out, src, tables[src.entity], policy, keys, run_date,
-                                                          dsr_hook)
-                        counts.append(count)
-                        inventory += found
-                        logger.info("privacy %-18s rows=%d values_masked=%d", src.name, count["rows_read"],
-                                    count["rows_masked"])
-            finally:
-                raw.close()
+            for src in sources.sources:
+                if table_exists(raw, "validated", src.name):
+                    carry = SourceCarry(raw, src, policy, keys, run_date, carry_over)
+                    count, found = _deidentify_source(carry, out, tables[src.entity], dsr_hook)
+                    counts.append(count)
+                    inventory += found
+                    carries.append((carry, found))
+                    logger.info("privacy %-18s rows=%d carried=%d de-identified=%d values_masked=%d", src.name,
+                                count["rows_read"], carry.carried, carry.new, count["rows_masked"])
             _swap_in(out, run_id, run_date, tables, inventory)
+            _keep_carried(raw, carries)
         finally:
             for table in tables.values():
                 out.execute(f"drop table if exists deid.{building(table)}")
+            for carry, _ in carries:
+                raw.execute(f"drop table if exists {carry.building}")
+            raw.close()
+            secure_tree(wd.restricted)
     dsr_hook.after()
     return counts
 
 
-def _deidentify_source(
-    raw: duckdb.DuckDBPyConnection,
-    out: duckdb.DuckDBPyConnection,
-    src: Source,
-    table: str,
-    policy: Policy,
-    keys: Keys,
-    as_of: date,
-    dsr_hook: PrivacyHook,
-) -> tuple[dict, list]:
-    """Every slice of one source de-identified (one task each, on the flow's task runner) and appended in order."""
-    submit = partial(_submit_slice, raw, src, policy, keys, as_of)
-    rows_read = rows_written = 0
+def _deidentify_source(carry: SourceCarry, out: duckdb.DuckDBPyConnection, table: str, dsr_hook: PrivacyHook
+                       ) -> tuple[dict, list]:
+    """One source: its new and changed rows de-identified slice by slice (one task each, on the flow's task
+    runner), the others carried over (flows/privacy/carry.py), all written to the warehouse in validated order
+    without the rows of erased persons."""
+    src = carry.src
     found: list[list] = []
-    for frame, inv in bounded_map(submit, row_slices(raw, "validated", src.name, _slice_rows()), SLICE_WINDOW):
-        rows_read += len(frame)
-        frame = dsr_hook.filter(src, frame)
-        rows_written += len(frame)
-        insert_frame(out, f"deid.{building(table)}", frame)
-        found.append(inv)
+    for row_keys, done in bounded_map(partial(_submit_slice, carry), carry.plan(_slice_rows()), SLICE_WINDOW):
+        carry.add(row_keys, done)
+        found.append(done.inventory)
+    carry.finish_rows()
+    found.insert(0, carry.inventory())  # the carried rows' share first, as a full night would see them
+    dsr_hook.count_dropped(carry.con, src, carry.building)
+    rows_written = carry.copy_to(out, f"deid.{building(table)}", dsr_hook.drop_sql(src))
     inventory = merge_inventory(found)
     masked = sum(r.count for r in inventory if not r.proposed)
-    count = {"source_name": src.name, "rows_read": rows_read, "rows_passed": rows_written, "rows_masked": masked,
-             "status": "ok"}
+    count = {"source_name": src.name, "rows_read": carry.carried + carry.new, "rows_passed": rows_written,
+             "rows_masked": masked, "rows_carried": carry.carried, "status": "ok"}
     return count, inventory
 
 
@@ -135,12 +136,22 @@ def _slice_rows() -> int:
     return load_scaleout_settings().privacy_partition_rows
 
 
-def _submit_slice(
-    raw: duckdb.DuckDBPyConnection, src: Source, policy: Policy, keys: Keys, as_of: date, rows: tuple[int, int]
-) -> PrefectFuture:
-    _, df = read_slice(raw, "validated", src.name, rows)
-    return deidentify_task.submit(src.entity, df, policy, keys, as_of)
+def _submit_slice(carry: SourceCarry, rows: tuple[int, int]) -> PrefectFuture:
+    row_keys, df = carry.read(rows)
+    return deidentify_task.submit(carry.src.entity, df, carry.policy, carry.keys, carry.as_of, row_keys)
 
+
+def _keep_carried(raw: duckdb.DuckDBPyConnection, carries: list[tuple[SourceCarry, list]]) -> None:
+    """Tonight's carry-over caches replace the last ones, together (after the warehouse's swap: a cache holds
+    what its rows' de-identification gives whatever the warehouse holds, so either order is safe)."""
+    raw.execute("begin transaction")
+    try:
+        for carry, found in carries:
+            carry.keep(merge_inventory([found]))
+        raw.execute("commit")
+    except BaseException:
+        raw.execute("rollback")
+        raise
 
 
 def _swap_in(

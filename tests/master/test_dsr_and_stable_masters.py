@@ -113,6 +113,9 @@ def test_erasure_removes_the_person_everywhere_and_keeps_them_out(nights) -> Non
             assert q(wd.raw_db, f"select count(*) from {zone}.{source} where record_id in ?", [ids]) == [(0,)]
         assert q(wd.raw_db, f'select count(*) from landed.{source} where "{id_column[source]}" in ?', [ids]) == [(0,)]
     assert q(wd.raw_db, "select count(*) from quality_meta.quarantine where record_id in ?", [ids]) == [(0,)]
+    # nor the privacy stage's carry-over cache (de-identified copies, with record ids and tokens)
+    for source in CUSTOMER_SOURCES:
+        assert q(wd.raw_db, f"select count(*) from privacy_meta.carry__{source} where record_id in ?", [ids]) == [(0,)]
     # the CRM snapshot delivers the record again on night 3: dropped and counted, never linked again
     dropped = q(wd.warehouse_db, "select run_date, rows_dropped from governance.dsr_suppressed "
                                  "where source_name = 'crm_accounts' order by run_date")
