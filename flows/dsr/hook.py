@@ -113,12 +113,17 @@ class PrivacyHook:
             claimed |= mine
             outcome.restricted_rows_erased = sum(per_record[r] for r in mine) + self._forget_exports(mine)
 
+    def load_into(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The suppression list into `con` (temp tables), for `drop_sql`."""
+        self.suppressed.load_into(con)
+
     def drop_sql(self, source: Source) -> str | None:
-        """SQL true for the de-identified rows (alias `b`) of erased persons, on a restricted-zone connection."""
+        """SQL true for the de-identified rows (alias `b`) of erased persons."""
         return self.suppressed.drop_sql(source.entity)
 
-    def count_dropped(self, con: duckdb.DuckDBPyConnection, source: Source, table: str) -> None:
-        self.suppressed.count_dropped(con, source.name, source.entity, table)
+    def count_dropped(self, con: duckdb.DuckDBPyConnection, source: Source, table: str, carried: bool = False) -> int:
+        """The source's rows of erased persons in `table`, counted for the audit."""
+        return self.suppressed.count_dropped(con, source.name, source.entity, table, carried)
 
     def after(self) -> None:
         again = self.suppressed.matched - self.suppressed.records

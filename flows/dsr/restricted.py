@@ -76,15 +76,16 @@ def _tables(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> list[tuple
 
 
 def _carried(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> list[tuple[str, tuple[str, str]]]:
-    """The privacy stage's carry-over caches (flows/privacy/carry.py): de-identified copies of the validated
-    rows, with their record ids and tokens. They go with the person's raw rows, but are not raw rows held about
-    them (not exported, not counted)."""
+    """The privacy stage's carry-over caches of customer sources (flows/privacy/carry.py): the record ids of
+    the validated rows, with a hash of each row. A person's go with their raw rows, but are not rows held about
+    them (not exported, not counted). A fact source's cache names no customer; the night's privacy stage drops
+    the erased rows from it, as they are no longer validated."""
     from flows.privacy.carry import SCHEMA, cache_table
 
     out = []
     for src in sources:
-        key = _key(src, "validated")  # the cache has the canonical record and customer columns
-        if key is not None and table_exists(con, SCHEMA, cache_table(src.name)):
+        key = _key(src, "validated")
+        if src.entity == "customer" and key is not None and table_exists(con, SCHEMA, cache_table(src.name)):
             out.append((f"{SCHEMA}.{cache_table(src.name)}", key))
     return out
 

@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 DDL = [
     "create schema if not exists dsr_meta",
@@ -69,9 +70,21 @@ class SuppressionList:
         self.records |= records
         self.tokens |= stored
 
+    def load_into(self, con: duckdb.DuckDBPyConnection) -> None:
+        """The list as temp tables `_dsr_records` / `_dsr_tokens` of `con`, for `drop_sql` (keyed tokens and record
+        ids only: no raw value)."""
+        records = pd.DataFrame(sorted(self.records), columns=["source_system", "record_id"], dtype=object)
+        tokens = pd.DataFrame(sorted(self.tokens), columns=["kind", "token"], dtype=object)
+        for name, frame in (("_dsr_records", records), ("_dsr_tokens", tokens)):
+            con.register("_dsr_frame", frame)
+            try:
+                con.execute(f"create or replace temp table {name} as select * from _dsr_frame")
+            finally:
+                con.unregister("_dsr_frame")
+
     def drop_sql(self, entity: str) -> str | None:
-        """SQL (over the de-identified rows as `b`, on a connection to the restricted zone, which holds the list)
-        that is true for the rows of erased persons; None when nobody is listed."""
+        """SQL (over the de-identified rows as `b`, with the list loaded by `load_into`) that is true for the rows
+        of erased persons; None when nobody is listed."""
         if not (self.records or self.tokens):
             return None
         if entity == "customer":
@@ -84,29 +97,40 @@ class SuppressionList:
             drop = f"({drop} and coalesce(lower(b.request_type), 'none') <> 'erasure')"
         return drop
 
-    def count_dropped(self, con: duckdb.DuckDBPyConnection, source_name: str, entity: str, table: str) -> None:
-        """Count what `drop_sql` leaves out of `table` for the source, and note the customer records it found
-        only by token (erased persons delivered again under a new record id)."""
+    def count_dropped(
+        self, con: duckdb.DuckDBPyConnection, source_name: str, entity: str, table: str, carried: bool = False
+    ) -> int:
+        """Count the source's rows in `table` that `drop_sql` names (adding them to `dropped`), and note the
+        customer records it found only by token (erased persons delivered again under a new record id).
+
+        `carried`: rows the privacy stage carried over from an earlier night, of which only token matches count:
+        a listed record's rows (and its facts) left the validated rows before the stage, so a night that
+        de-identifies every row never meets them."""
         drop = self.drop_sql(entity)
-        if drop is None:
-            return
-        n = con.execute(f"select count(*) from {table} as b where coalesce({drop}, false)").fetchall()[0][0]
+        if drop is None or (carried and entity != "customer"):
+            return 0
+        where = f"b.source_name = ? and coalesce({drop}, false)"
+        if carried:
+            where += f" and not coalesce({_listed('b.source_system', 'b.record_id')}, false)"
+        n = con.execute(f"select count(*) from {table} as b where {where}", [source_name]).fetchall()[0][0]
         self.dropped[source_name] = self.dropped.get(source_name, 0) + int(n)
         if entity == "customer" and n:
             listed = _listed("b.source_system", "b.record_id")
             self.matched |= set(con.execute(
                 f"select b.source_system, b.record_id from {table} as b "
-                f"where coalesce({drop}, false) and not coalesce({listed}, false)"
+                f"where {where} and not coalesce({listed}, false)",
+                [source_name],
             ).fetchall())
+        return int(n)
 
 
 def _listed(system: str, record_id: str) -> str:
-    return f"({system}, {record_id}) in (select source_system, record_id from dsr_meta.suppressed_records)"
+    return f"({system}, {record_id}) in (select source_system, record_id from _dsr_records)"
 
 
 def _token_in(value: str, kind: str) -> str:
     # the kinds are this module's constants, safe to inline
-    return f"{value} in (select token from dsr_meta.suppressed_tokens where kind = '{kind}')"
+    return f"{value} in (select token from _dsr_tokens where kind = '{kind}')"
 
 
 def record_request(con: duckdb.DuckDBPyConnection, request: dict, run_date: date, run_id: str) -> None:

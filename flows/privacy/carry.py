@@ -1,19 +1,21 @@
-"""The privacy stage's carry-over (flows/carryover.py): de-identify only the validated rows that changed.
+"""The privacy stage's carry-over (flows/carryover.py): de-identify only the validated rows that changed, and
+change the warehouse's `deid.*` tables in place by that delta.
 
-`privacy_meta.carry__<source>` (restricted zone) holds every validated row of the last night under its row key
-(record id, whole-row hash): its de-identified columns and what its free text held. A night de-identifies the
-validated rows whose key is not there (new and changed rows), takes the others from the cache with their
-run-date dependent outputs (age bands) made again, and keeps the whole as the next night's cache.
+`privacy_meta.carry__<source>` (restricted zone) keeps, per validated row of the last night, its row key (record
+id, hash of the worked columns) and what its free text held. On a night whose caches are usable for every source
+of a deid table (same fingerprint, and made by the run whose output `deid.*` holds), the table is changed in
+place: rows of records that changed or left are deleted, the night's new and changed rows (de-identified as
+usual) are inserted, carried rows whose run-date dependent outputs (age bands) moved are updated, and carried rows
+of persons erased since are deleted. Otherwise the table is rebuilt from every row, as without carry-over.
 
-Everything about the carried rows is done in SQL: which rows, their copy to the warehouse with the erased
-persons' rows left out (`flows/dsr/suppression.py`), and their share of the PII inventory (value counts of the
-validated rows, the free-text findings kept per row, the proposal kept per undeclared column).
+What a carried row contributes to the counts and the PII inventory comes from SQL: value counts of the validated
+rows, the free-text findings kept per row, and the proposal kept per undeclared column.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 
 import duckdb
@@ -33,19 +35,17 @@ from flows.privacy.deidentify import (
     propose,
     redo_dated,
 )
-from flows.privacy.policy import DEID_TABLES
 from flows.sql import ident, safe_name
 from flows.stages import building, insert_frame, table_exists
 
 SCHEMA = "privacy_meta"
 DDL = [
     f"create schema if not exists {SCHEMA}",
-    f"create table if not exists {SCHEMA}.carry_meta (source_name varchar primary key, fingerprint varchar, "
-    "as_of date)",
-    f"create table if not exists {SCHEMA}.carry_proposals (source_name varchar, column_name varchar, "
-    "entity varchar)",
+    f"""create table if not exists {SCHEMA}.carry_state (source_name varchar primary key, fingerprint varchar,
+        as_of date, run_id varchar)""",
+    f"create table if not exists {SCHEMA}.carry_proposals (source_name varchar, column_name varchar, entity varchar)",
 ]
-KEYS = "_carry_keys"  # temp: every validated row's rowid (_k) and key
+KEYS = "_carry_keys"  # temp: every validated row of the source: rowid (_k) and key
 NEW = "_carry_new"  # temp: the rowids to de-identify tonight
 
 
@@ -64,32 +64,53 @@ def privacy_fingerprint(policy: Policy, keys: Keys, entity: str) -> str:
     )
 
 
+def ensure(con: duckdb.DuckDBPyConnection) -> None:
+    for ddl in DDL:
+        con.execute(ddl)
+
+
+def deid_run_id(out: duckdb.DuckDBPyConnection) -> str | None:
+    """The run whose output the warehouse's `deid.*` tables hold."""
+    if not table_exists(out, "deid", "run_context"):
+        return None
+    rows = out.execute("select run_id from deid.run_context").fetchall()
+    return rows[0][0] if rows else None
+
+
 @dataclass
 class SourceCarry:
-    """One source's carry-over for one night, on a read-write connection to the restricted zone."""
+    """One source's carry-over for one night, on a read-write connection to the restricted zone.
+
+    `in_place`: the source's deid table is changed in place tonight (else rebuilt, every row de-identified)."""
 
     con: duckdb.DuckDBPyConnection
     src: Source
     policy: Policy
     keys: Keys
     as_of: date
-    enabled: bool
+    in_place: bool
     carried: int = 0
     new: int = 0
-    columns: tuple[str, ...] = field(init=False)
 
     def __post_init__(self) -> None:
-        self.columns = DEID_TABLES[self.policy.entities[self.src.entity].table]
         self.fingerprint = privacy_fingerprint(self.policy, self.keys, self.src.entity)
         self.validated = f"validated.{safe_name(self.src.name)}"
         self.cache = f"{SCHEMA}.{cache_table(self.src.name)}"
         self.building = f"{SCHEMA}.{building(cache_table(self.src.name))}"
 
+    @staticmethod
+    def usable(con: duckdb.DuckDBPyConnection, src: Source, policy: Policy, keys: Keys, deid_run: str | None) -> bool:
+        """Whether the source's cache may be carried: made under this fingerprint, by the run `deid.*` holds."""
+        if deid_run is None or not table_exists(con, SCHEMA, cache_table(src.name)):
+            return False
+        rows = con.execute(f"select fingerprint, run_id from {SCHEMA}.carry_state where source_name = ?",
+                           [src.name]).fetchall()
+        return bool(rows) and rows[0] == (privacy_fingerprint(policy, keys, src.entity), deid_run)
+
     def plan(self, slice_rows: int) -> list[tuple[int, int]]:
         """Key every validated row, find those to de-identify, and start tonight's cache; returns the rowid
         ranges [lo, hi) of the slices to de-identify (each holding at most `slice_rows` of them)."""
-        for ddl in DDL:
-            self.con.execute(ddl)
+        ensure(self.con)
         self.present = list(self.con.execute(f"select * from {self.validated} limit 0").df().columns)
         self.row_hash = row_hash_sql("v", worked_columns(self.present))
         self.con.execute(
@@ -97,18 +118,17 @@ class SourceCarry:
             f"{self.row_hash} as _row_hash from {self.validated} as v"
         )
         total = self.con.execute(f"select count(*) from {KEYS}").fetchall()[0][0]
-        cols = ", ".join(f"{ident(c)} varchar" for c in self.columns)
-        self.con.execute(
-            f"create or replace table {self.building} (_k bigint, _row_hash ubigint, {cols}, _found varchar)"
-        )
-        if self._usable():
-            # a key twice tonight (two identical rows) is de-identified anew and never cached
+        self.con.execute(f"create or replace table {self.building} (_k bigint, record_id varchar, _row_hash ubigint, "
+                         "_found varchar)")
+        if self.in_place:
+            # a record id twice (tonight or in the cache) is de-identified anew: the warehouse's rows are found by
+            # source and record id, so all of its rows there are replaced
             self.con.execute(
                 f"create or replace temp table {NEW} as select k._k from {KEYS} as k "
                 f"where not exists (select 1 from {self.cache} as c where c.record_id = k.record_id "
                 "and c._row_hash = k._row_hash) "
-                f"or (k.record_id, k._row_hash) in (select record_id, _row_hash from {KEYS} group by all "
-                "having count(*) > 1)"
+                f"or k.record_id in (select record_id from {KEYS} group by record_id having count(*) > 1) "
+            f"or k.record_id in (select record_id from {self.cache} group by record_id having count(*) > 1)"
             )
         else:
             self.con.execute(f"create or replace temp table {NEW} as select _k from {KEYS}")
@@ -132,83 +152,82 @@ class SourceCarry:
             f"where v.rowid >= ? and v.rowid < ?{only} order by v.rowid",
             list(rows),
         ).df()
-        keys = np.rec.fromarrays([df.pop("_slice_rowid").to_numpy(np.int64), df.pop("_slice_hash").to_numpy(np.uint64)],
-                                 names="_k,_row_hash")
+        keys = np.rec.fromarrays(
+            [df.pop("_slice_rowid").to_numpy(np.int64), df.pop("_slice_hash").to_numpy(np.uint64)],
+            names="_k,_row_hash",
+        )
         return keys, df
 
     def add(self, keys: np.ndarray, done: Deidentified) -> None:
-        """A de-identified slice into tonight's cache, with its rows' keys (from `read`)."""
-        frame = done.frame.copy()
-        frame.insert(0, "_k", keys["_k"])
-        frame.insert(1, "_row_hash", keys["_row_hash"])
-        frame["_found"] = done.findings
+        """A de-identified slice's keys and free-text findings into tonight's cache."""
+        frame = pd.DataFrame({"_k": keys["_k"], "record_id": done.frame["record_id"].to_numpy(object),
+                              "_row_hash": keys["_row_hash"], "_found": done.findings})
         insert_frame(self.con, self.building, frame)
 
     def finish_rows(self) -> None:
-        """The carried rows (their dated outputs made again) into tonight's cache."""
-        if not self.carried:
-            return
-        dated = self._redo_dated()
-        picks = []
-        for c in self.columns:
-            picks.append(f"d.{ident(c)}" if dated is not None and c in dated.columns else f"c.{ident(c)}")
-        join = ""
-        if dated is not None:
-            self.con.register("_carry_dated", dated)
-            join = " left join _carry_dated as d on d._k = k._k"
-        try:
+        """The carried rows' keys and findings into tonight's cache."""
+        if self.carried:
             self.con.execute(
-                f"insert into {self.building} select k._k, k._row_hash, {', '.join(picks)}, c._found "
-                f"from {KEYS} as k join {self.cache} as c on c.record_id = k.record_id and c._row_hash = k._row_hash"
-                f"{join} where k._k not in (select _k from {NEW})"
+                f"insert into {self.building} select k._k, k.record_id, k._row_hash, c._found from {KEYS} as k "
+                f"join {self.cache} as c on c.record_id = k.record_id and c._row_hash = k._row_hash "
+                f"where k._k not in (select _k from {NEW})"
             )
-        finally:
-            if dated is not None:
-                self.con.unregister("_carry_dated")
 
-    def _usable(self) -> bool:
-        if not self.enabled or not table_exists(self.con, SCHEMA, cache_table(self.src.name)):
-            return False
-        rows = self.con.execute(
-            f"select fingerprint from {SCHEMA}.carry_meta where source_name = ?", [self.src.name]
-        ).fetchall()
-        return bool(rows) and rows[0][0] == self.fingerprint
+    def gone(self) -> pd.DataFrame:
+        """(source_name, record_id) of the cached records not carried tonight (changed, deleted or erased): their
+        rows leave the warehouse's deid table."""
+        if not self.in_place:
+            return pd.DataFrame({"source_name": [], "record_id": []}, dtype=object)
+        df = self.con.execute(
+            f"select record_id from {self.cache} as c where not exists (select 1 from {self.building} as b "
+            "where b.record_id = c.record_id and b._row_hash = c._row_hash "
+            f"and b._k not in (select _k from {NEW}))"
+        ).df()
+        df.insert(0, "source_name", self.src.name)
+        return df.astype(object)
 
-    def _redo_dated(self) -> pd.DataFrame | None:
-        """The carried rows' run-date dependent outputs as of tonight (unless the cache was made for tonight)."""
+    def dated(self) -> pd.DataFrame | None:
+        """(source_name, record_id, outputs) of carried rows whose run-date dependent outputs differ tonight
+        from those of the night their row was written; None if there are none."""
         outputs = dated_outputs(self.policy, self.src.entity)
-        made = self.con.execute(
-            f"select as_of from {SCHEMA}.carry_meta where source_name = ?", [self.src.name]
-        ).fetchall()
-        if not outputs or (made and made[0][0] == self.as_of):
+        made = self.con.execute(f"select as_of from {SCHEMA}.carry_state where source_name = ?",
+                                [self.src.name]).fetchall()
+        if not self.in_place or not self.carried or not outputs or not made or made[0][0] == self.as_of:
             return None
         inputs = [
             col for col, cp in self.policy.entities[self.src.entity].columns.items()
             if any(spec.to in outputs for spec in cp.operators)
         ]
         df = self.con.execute(
-            f"select rowid as _k, {', '.join(ident(c) for c in inputs)} from {self.validated} "
+            f"select record_id, {', '.join(ident(c) for c in inputs)} from {self.validated} "
             f"where rowid not in (select _k from {NEW})"
         ).df()
-        redone = redo_dated(self.src.entity, df, self.policy, self.keys, self.as_of)
-        redone.insert(0, "_k", df["_k"].to_numpy())
-        return redone
+        then = redo_dated(self.src.entity, df, self.policy, self.keys, made[0][0])
+        now = redo_dated(self.src.entity, df, self.policy, self.keys, self.as_of)
+        moved = np.zeros(len(df), dtype=bool)
+        for col in now.columns:
+            moved |= (now[col].fillna("\0") != then[col].fillna("\0")).to_numpy()
+        if not moved.any():
+            return None
+        out = now[moved].copy()
+        out.insert(0, "record_id", df["record_id"].to_numpy(object)[moved])
+        out.insert(0, "source_name", self.src.name)
+        return out.reset_index(drop=True).astype(object)
 
     def inventory(self) -> list[InventoryRow]:
         """The carried rows' share of the source's PII inventory."""
         if not self.carried:
             return []
         ep = self.policy.entities[self.src.entity]
-        present = self.present
-        counted = [c for c, cp in ep.columns.items() if cp.entity and c in present]
-        undeclared = [c for c in present if c not in declared_columns(ep)]
+        counted = [c for c, cp in ep.columns.items() if cp.entity and c in self.present]
+        undeclared = [c for c in self.present if c not in declared_columns(ep)]
         wanted = counted + undeclared
         values = self.con.execute(
-            f"select {', '.join(f'count({ident(c)})' for c in wanted) or '0'} from {self.validated} "
+            f"select {', '.join(f'count({ident(c)})' for c in wanted)} from {self.validated} "
             f"where rowid not in (select _k from {NEW})"
         ).fetchall()[0] if wanted else ()
         counts = dict(zip(wanted, (int(v) for v in values), strict=True))
-        found: dict[str, Counter[str]] = {col: Counter() for col in ep.free_text if col in present}
+        found: dict[str, Counter[str]] = {col: Counter() for col in ep.free_text if col in self.present}
         rows = self.con.execute(
             "select split_part(item, '=', 1) as what, sum(cast(split_part(item, '=', 2) as bigint)) "
             f"from (select unnest(string_split(_found, ';')) as item from {self.building} "
@@ -233,33 +252,14 @@ class SourceCarry:
         ).df()[col]
         return propose(sample)
 
-    def copy_to(self, out: duckdb.DuckDBPyConnection, table: str, drop: str | None) -> int:
-        """Tonight's rows of the source, in validated order, into the warehouse's `table`, less those the
-        suppression condition `drop` (SQL over alias b) names; returns the rows written."""
-        where = f" where not coalesce({drop}, false)" if drop else ""
-        cols = ", ".join(f"b.{ident(c)}" for c in self.columns)
-        reader = self.con.sql(f"select {cols} from {self.building} as b{where} order by b._k").to_arrow_reader(100_000)
-        out.register("_carry_rows", reader)
-        try:
-            # fetchall: DuckDB refuses to unregister while a result is unfinished
-            before = out.execute(f"select count(*) from {table}").fetchall()[0][0]
-            out.execute(f"insert into {table} select * from _carry_rows")
-            return out.execute(f"select count(*) from {table}").fetchall()[0][0] - before
-        finally:
-            out.unregister("_carry_rows")
-
-    def keep(self, inventory: list[InventoryRow]) -> None:
-        """Tonight's cache replaces the last (inside the caller's transaction), with its fingerprint, run date
-        and the proposals of the undeclared columns."""
+    def keep(self, run_id: str, inventory: list[InventoryRow]) -> None:
+        """Tonight's cache replaces the last (inside the caller's transaction), with its fingerprint, run date, the
+        run whose `deid.*` holds its rows, and the proposals of the undeclared columns."""
         self.con.execute(f"drop table if exists {self.cache}")
         self.con.execute(f"alter table {self.building} rename to {cache_table(self.src.name)}")
-        self.con.execute(
-            f"delete from {self.cache} where (record_id, _row_hash) in (select record_id, _row_hash from "
-            f"{self.cache} group by all having count(*) > 1)"
-        )
-        self.con.execute(f"delete from {SCHEMA}.carry_meta where source_name = ?", [self.src.name])
-        self.con.execute(f"insert into {SCHEMA}.carry_meta values (?, ?, ?)",
-                         [self.src.name, self.fingerprint, self.as_of])
+        self.con.execute(f"delete from {SCHEMA}.carry_state where source_name = ?", [self.src.name])
+        self.con.execute(f"insert into {SCHEMA}.carry_state values (?, ?, ?, ?)",
+                         [self.src.name, self.fingerprint, self.as_of, run_id])
         self.con.execute(f"delete from {SCHEMA}.carry_proposals where source_name = ?", [self.src.name])
         proposals = [[self.src.name, r.column, r.entity] for r in inventory if r.proposed and r.entity]
         if proposals:

@@ -20,16 +20,17 @@ from prefect.logging import get_run_logger
 
 from flows import duck, faults
 from flows.canonical import ENTITIES
-from flows.ingest.config import load_sources
+from flows.ingest.config import Source, load_sources
 from flows.ledger import governance
-from flows.privacy.carry import SourceCarry
+from flows.privacy.carry import SourceCarry, deid_run_id
+from flows.privacy.carry import ensure as ensure_carry
 from flows.privacy.policy import DEID_TABLES
 from flows.scaleout.partitions import merge_inventory
 from flows.scaleout.settings import load_scaleout_settings
 from flows.scaleout.window import Handoff, bounded_map
 from flows.settings import load_settings
 from flows.sql import ident
-from flows.stages import building, replace_table, swap_in_building, table_exists
+from flows.stages import building, insert_frame, replace_table, swap_in_building, table_exists
 from flows.workdir import Workdir, secure_tree
 
 if TYPE_CHECKING:
@@ -77,29 +78,32 @@ def privacy_stage(workdir: str, run_id: str, run_date: date, sources_file: str, 
     tables = {entity: policy.entities[entity].table for entity in ENTITIES}
     inventory: list = []
     counts: list[dict] = []
-    carry_over = load_scaleout_settings().carry_over
     with governance(wd.warehouse_db) as out:
         out.execute(INVENTORY_DDL)
         out.execute("create schema if not exists deid")
-        # built beside deid.* one slice after another, each insert committed (DuckDB keeps a transaction's new
-        # rows in memory until it commits), then swapped in by one short transaction
-        for table in tables.values():
-            columns = ", ".join(f"{ident(c)} varchar" for c in DEID_TABLES[table])
-            out.execute(f"create or replace table deid.{building(table)} ({columns})")
         raw = duck.connect(wd.raw_db)
         carries: list[tuple[SourceCarry, list]] = []
         try:
-            for src in sources.sources:
-                if table_exists(raw, "validated", src.name):
-                    carry = SourceCarry(raw, src, policy, keys, run_date, carry_over)
-                    count, found = _deidentify_source(carry, out, tables[src.entity], dsr_hook)
-                    counts.append(count)
-                    inventory += found
-                    carries.append((carry, found))
-                    logger.info("privacy %-18s rows=%d carried=%d de-identified=%d values_masked=%d", src.name,
-                                count["rows_read"], carry.carried, carry.new, count["rows_masked"])
-            _swap_in(out, run_id, run_date, tables, inventory)
-            _keep_carried(raw, carries)
+            present = [src for src in sources.sources if table_exists(raw, "validated", src.name)]
+            in_place = _in_place_tables(raw, out, present, policy, keys, tables)
+            # tonight's rows (all of a rebuilt table's, the new and changed ones of a table changed in place) are
+            # written beside deid.* one slice after another, each insert committed (DuckDB keeps a transaction's
+            # new rows in memory until it commits), then swapped or merged in by one short transaction
+            for table in tables.values():
+                columns = ", ".join(f"{ident(c)} varchar" for c in DEID_TABLES[table])
+                out.execute(f"create or replace table deid.{building(table)} ({columns})")
+            out.execute("create or replace temp table _deid_gone (source_name varchar, record_id varchar)")
+            dsr_hook.load_into(out)
+            for src in present:
+                carry = SourceCarry(raw, src, policy, keys, run_date, tables[src.entity] in in_place)
+                count, found = _deidentify_source(carry, out, tables[src.entity], dsr_hook)
+                counts.append(count)
+                inventory += found
+                carries.append((carry, found))
+                logger.info("privacy %-18s rows=%d carried=%d de-identified=%d values_masked=%d", src.name,
+                            count["rows_read"], carry.carried, carry.new, count["rows_masked"])
+            _swap_in(out, run_id, run_date, tables, inventory, in_place, carries, dsr_hook)
+            _keep_carried(raw, run_id, carries)
         finally:
             for table in tables.values():
                 out.execute(f"drop table if exists deid.{building(table)}")
@@ -111,25 +115,53 @@ def privacy_stage(workdir: str, run_id: str, run_date: date, sources_file: str, 
     return counts
 
 
+def _in_place_tables(raw: duckdb.DuckDBPyConnection, out: duckdb.DuckDBPyConnection, present: list[Source],
+                     policy: Policy, keys: Keys, tables: dict[str, str]) -> set[str]:
+    """The deid tables changed in place tonight: carry-over is on, the table exists, and every source feeding it
+    has a usable cache (flows/privacy/carry.py); the others are rebuilt from every row."""
+    if not load_scaleout_settings().carry_over:
+        return set()
+    ensure_carry(raw)
+    run = deid_run_id(out)
+    usable = {src.name: SourceCarry.usable(raw, src, policy, keys, run) for src in present}
+    return {
+        table for entity, table in tables.items()
+        if table_exists(out, "deid", table)
+        and all(usable[src.name] for src in present if src.entity == entity)
+    }
+
+
 def _deidentify_source(carry: SourceCarry, out: duckdb.DuckDBPyConnection, table: str, dsr_hook: PrivacyHook
                        ) -> tuple[dict, list]:
-    """One source: its new and changed rows de-identified slice by slice (one task each, on the flow's task
-    runner), the others carried over (flows/privacy/carry.py), all written to the warehouse in validated order
-    without the rows of erased persons."""
+    """One source: its new and changed rows (every row, for a table rebuilt tonight) de-identified slice by slice
+    (one task each, on the flow's task runner) and written beside its deid table without the rows of erased
+    persons; the others carried over (flows/privacy/carry.py)."""
     src = carry.src
+    delta = f"deid.{building(table)}"
     found: list[list] = []
     for row_keys, done in bounded_map(partial(_submit_slice, carry), carry.plan(_slice_rows()), SLICE_WINDOW):
         carry.add(row_keys, done)
+        insert_frame(out, delta, done.frame)
         found.append(done.inventory)
     carry.finish_rows()
     found.insert(0, carry.inventory())  # the carried rows' share first, as a full night would see them
-    dsr_hook.count_dropped(carry.con, src, carry.building)
-    rows_written = carry.copy_to(out, f"deid.{building(table)}", dsr_hook.drop_sql(src))
+    dropped = dsr_hook.count_dropped(out, src, delta)
+    drop = dsr_hook.drop_sql(src)
+    if drop is not None:
+        out.execute(f"delete from {delta} as b where b.source_name = ? and coalesce({drop}, false)", [src.name])
+    if carry.in_place:
+        insert_frame(out, "_deid_gone", carry.gone())
+        # carried rows of persons erased since (found by token): left out at the swap
+        dropped += dsr_hook.count_dropped(out, src, f"(select * from deid.{table} where {_NOT_GONE})", carried=True)
     inventory = merge_inventory(found)
     masked = sum(r.count for r in inventory if not r.proposed)
-    count = {"source_name": src.name, "rows_read": carry.carried + carry.new, "rows_passed": rows_written,
-             "rows_masked": masked, "rows_carried": carry.carried, "status": "ok"}
+    count = {"source_name": src.name, "rows_read": carry.carried + carry.new,
+             "rows_passed": carry.carried + carry.new - dropped, "rows_masked": masked,
+             "rows_carried": carry.carried, "status": "ok"}
     return count, inventory
+
+
+_NOT_GONE = "(source_name, record_id) not in (select source_name, record_id from _deid_gone)"
 
 
 def _slice_rows() -> int:
@@ -141,13 +173,14 @@ def _submit_slice(carry: SourceCarry, rows: tuple[int, int]) -> PrefectFuture:
     return deidentify_task.submit(carry.src.entity, df, carry.policy, carry.keys, carry.as_of, row_keys)
 
 
-def _keep_carried(raw: duckdb.DuckDBPyConnection, carries: list[tuple[SourceCarry, list]]) -> None:
-    """Tonight's carry-over caches replace the last ones, together (after the warehouse's swap: a cache holds
-    what its rows' de-identification gives whatever the warehouse holds, so either order is safe)."""
+def _keep_carried(raw: duckdb.DuckDBPyConnection, run_id: str, carries: list[tuple[SourceCarry, list]]) -> None:
+    """Tonight's carry-over caches replace the last ones, together, after the warehouse's swap: a run killed
+    between the two leaves caches that name an older run than `deid.*` does, which the next night does not
+    carry (it rebuilds)."""
     raw.execute("begin transaction")
     try:
         for carry, found in carries:
-            carry.keep(merge_inventory([found]))
+            carry.keep(run_id, merge_inventory([found]))
         raw.execute("commit")
     except BaseException:
         raw.execute("rollback")
@@ -155,12 +188,33 @@ def _keep_carried(raw: duckdb.DuckDBPyConnection, carries: list[tuple[SourceCarr
 
 
 def _swap_in(
-    con: duckdb.DuckDBPyConnection, run_id: str, run_date: date, tables: dict[str, str], inventory: list
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    run_date: date,
+    tables: dict[str, str],
+    inventory: list,
+    in_place: set[str],
+    carries: list[tuple[SourceCarry, list]],
+    dsr_hook: PrivacyHook,
 ) -> None:
-    """One transaction: the night's tables replace `deid.*`, with the run context and the PII inventory."""
+    """One transaction: the night's tables replace `deid.*` (or change them in place), with the run context and
+    the PII inventory."""
     con.execute("begin transaction")
     try:
-        _replace_deid(con, run_id, run_date, tables, inventory)
+        for entity, table in tables.items():
+            if table in in_place:
+                _merge_in(con, table, [c for c, _ in carries if c.src.entity == entity], dsr_hook)
+            else:
+                swap_in_building(con, "deid", table)
+        replace_table(con, "deid", "run_context", pd.DataFrame({"run_id": [run_id], "run_date": [run_date]}))
+        con.execute("delete from governance.pii_inventory where run_date = ?", [run_date])
+        con.executemany(
+            "insert into governance.pii_inventory values (?, ?, ?, ?, ?, ?, ?, ?)",
+            [
+                [run_id, run_date, r.source_name, r.column, r.entity, int(r.count), r.operator, bool(r.proposed)]
+                for r in inventory
+            ],
+        )
         faults.point("privacy")
         con.execute("commit")
     except BaseException:
@@ -168,17 +222,28 @@ def _swap_in(
         raise
 
 
-def _replace_deid(
-    con: duckdb.DuckDBPyConnection, run_id: str, run_date: date, tables: dict[str, str], inventory: list
-) -> None:
-    for table in tables.values():
-        swap_in_building(con, "deid", table)
-    replace_table(con, "deid", "run_context", pd.DataFrame({"run_id": [run_id], "run_date": [run_date]}))
-    con.execute("delete from governance.pii_inventory where run_date = ?", [run_date])
-    con.executemany(
-        "insert into governance.pii_inventory values (?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [run_id, run_date, r.source_name, r.column, r.entity, int(r.count), r.operator, bool(r.proposed)]
-            for r in inventory
-        ],
-    )
+def _merge_in(con: duckdb.DuckDBPyConnection, table: str, carries: list[SourceCarry], dsr_hook: PrivacyHook) -> None:
+    """A deid table changed in place by tonight's delta: rows of sources no longer validated, of records changed
+    or gone, and of persons erased since leave; the new and changed rows come in; carried rows whose run-date
+    dependent outputs moved are updated."""
+    target = f"deid.{table}"
+    names = [c.src.name for c in carries]
+    con.execute(f"delete from {target} where source_name not in (select unnest(?::varchar[]))", [names])
+    con.execute(f"delete from {target} where {_NOT_GONE.replace(' not in ', ' in ')} or record_id is null")
+    for carry in carries:
+        drop = dsr_hook.drop_sql(carry.src)
+        if drop is not None:
+            con.execute(f"delete from {target} as b where b.source_name = ? and coalesce({drop}, false)",
+                        [carry.src.name])
+    con.execute(f"insert into {target} select * from deid.{building(table)}")
+    for carry in carries:
+        dated = carry.dated()
+        if dated is None:
+            continue
+        con.register("_deid_dated", dated)
+        try:
+            sets = ", ".join(f"{ident(c)} = u.{ident(c)}" for c in dated.columns[2:])
+            con.execute(f"update {target} as d set {sets} from _deid_dated as u "
+                        "where d.source_name = u.source_name and d.record_id = u.record_id")
+        finally:
+            con.unregister("_deid_dated")

@@ -49,7 +49,7 @@ def _warehouse(wd: Workdir) -> dict[str, list]:
     try:
         tables = [t for (t,) in con.execute("select table_name from information_schema.tables where "
                                             "table_schema = 'deid' and table_name <> 'run_context'").fetchall()]
-        out = {t: con.execute(f"select * from deid.{t}").fetchall() for t in tables}  # in the order written
+        out = {t: con.execute(f"select * from deid.{t} order by all").fetchall() for t in tables}
         out["pii_inventory"] = con.execute("select * exclude (run_id) from governance.pii_inventory order by all"
                                            ).fetchall()
         return out
@@ -107,9 +107,9 @@ def test_age_bands_of_carried_customers_follow_the_run_date(nights) -> None:
     assert moved  # three years on, some customers are in an older band
 
 
-def test_a_new_key_or_policy_carries_nothing(nights) -> None:
+def test_a_new_key_policy_or_warehouse_state_carries_nothing(nights) -> None:
     from flows.ingest.config import load_sources
-    from flows.privacy.carry import SourceCarry
+    from flows.privacy.carry import SourceCarry, deid_run_id
     from flows.privacy.deidentify import Keys, load_policy
     from flows.privacy.keys import load_pseudonym_key
     from flows.settings import load_settings
@@ -119,19 +119,19 @@ def test_a_new_key_or_policy_carries_nothing(nights) -> None:
     policy = load_policy(settings.policy_dir)
     key = load_pseudonym_key(settings, wd, demo=True)
     src = next(s for s in load_sources(wd.inbox / "sources.yml").sources if s.name == "crm_accounts")
-    con = duckdb.connect(str(wd.raw_db))
+    wh = duckdb.connect(str(wd.warehouse_db), read_only=True)
     try:
-        def carried(policy, keys) -> int:
-            carry = SourceCarry(con, src, policy, keys, NIGHTS[1], enabled=True)
-            carry.plan(1000)
-            con.execute(f"drop table {carry.building}")
-            return carry.carried
-
-        rows = con.execute("select count(*) from validated.crm_accounts").fetchall()[0][0]
-        assert carried(policy, Keys(key)) == rows
-        assert carried(policy, Keys(b"another key" + key)) == 0
+        run = deid_run_id(wh)
+    finally:
+        wh.close()
+    con = duckdb.connect(str(wd.raw_db), read_only=True)
+    try:
+        assert SourceCarry.usable(con, src, policy, Keys(key), run)
+        assert not SourceCarry.usable(con, src, policy, Keys(b"another key" + key), run)  # e.g. after rotation
         wider = policy.model_copy(update={"bloom": policy.bloom.model_copy(update={"hashes": policy.bloom.hashes + 1})})
-        assert carried(wider, Keys(key)) == 0
+        assert not SourceCarry.usable(con, src, wider, Keys(key), run)
+        # deid.* written by another run than the one that kept the cache (a run killed between the two commits)
+        assert not SourceCarry.usable(con, src, policy, Keys(key), "another-run")
     finally:
         con.close()
 
@@ -144,7 +144,7 @@ def test_the_cache_stays_in_the_restricted_zone(nights) -> None:
                                             "where table_schema = 'privacy_meta'").fetchall()}
     finally:
         con.close()
-    assert {"carry_meta", "carry__crm_accounts", "carry__orders"} <= cached
+    assert {"carry_state", "carry__crm_accounts", "carry__orders"} <= cached
     con = duckdb.connect(str(wd.warehouse_db), read_only=True)
     try:
         leaked = con.execute("select table_schema, table_name, column_name from information_schema.columns "
