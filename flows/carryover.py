@@ -53,15 +53,19 @@ def _package_version() -> str:
 
 
 def source_digest(*packages: str) -> str:
-    """A digest of the Python and C sources of the named packages (e.g. "flows.privacy", "expectations"): an edit
-    to the code that did a row's work invalidates what was carried, not only a release."""
+    """A digest of the Python and C sources of the named packages (e.g. "flows.privacy", "expectations") or modules
+    (e.g. "flows.canonical"): an edit to the code that did a row's work invalidates what was carried, not only a
+    release."""
     from importlib.util import find_spec
 
     digest = hashlib.sha256()
     for name in packages:
         spec = find_spec(name)
-        if spec is None or not spec.submodule_search_locations:
-            raise ValueError(f"{name} is not a package")
+        if spec is None or not (spec.submodule_search_locations or spec.origin):
+            raise ValueError(f"{name} is not a package or module")
+        if not spec.submodule_search_locations:
+            digest.update(name.encode() + b"\0" + Path(str(spec.origin)).read_bytes())
+            continue
         root = Path(next(iter(spec.submodule_search_locations)))
         for path in sorted(p for p in root.rglob("*") if p.suffix in (".py", ".c", ".yml", ".yaml")):
             digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes())
