@@ -15,18 +15,25 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
 import duckdb
 
+from flows.sql import ident
+
 # raise when what a cached row holds changes shape or meaning: every cache is dropped once
 CARRY_FORMAT = "1"
 
 
-def row_hash_sql(alias: str) -> str:
-    """SQL of the 64-bit hash of the whole row of table alias `alias` (DuckDB's row value: every column)."""
-    return f"hash({alias})"
+def row_hash_sql(alias: str, columns: Sequence[str] | None = None) -> str:
+    """SQL of the 64-bit hash of the whole row of table alias `alias` (DuckDB's row value: every column), or of
+    `columns` only, names included: the columns a stage's work reads, when lineage that changes with every delivery
+    (a snapshot's file and line) must not make an unchanged row look changed."""
+    if columns is None:
+        return f"hash({alias})"
+    return "hash(struct_pack(" + ", ".join(f"{ident(c)} := {alias}.{ident(c)}" for c in columns) + "))"
 
 
 def key_digest(key: bytes | None) -> str:

@@ -27,6 +27,7 @@ import pyarrow as pa
 
 from expectations.normalize import STRING as TEXT
 from expectations.normalize import KnownCustomers, known_reference
+from flows.canonical import field_names
 from flows.carryover import fingerprint, row_hash_sql, source_digest
 from flows.quality.carry import AGE, TABLE_PREFIX, CarriedRows, CarrySpec
 from flows.sql import safe_name
@@ -39,10 +40,12 @@ _ROW = "_carry_row"  # the alias of a current row in SQL: hash(_carry_row) is it
 
 @dataclass(frozen=True)
 class Stamp:
-    """What the new cache of a source is for: written beside it in `quality_meta.carry_meta`."""
+    """What a source's cache is for (written beside it in `quality_meta.carry_meta`), and the columns of its rows'
+    key hash."""
 
     fingerprint: str
     bounds: str
+    key_columns: tuple[str, ...]
 
 
 @dataclass
@@ -68,8 +71,11 @@ def code_digest() -> str:
     return source_digest("expectations", "flows.quality", "flows.canonical", "flows.vocabulary")
 
 
-def stage_fingerprint(con: duckdb.DuckDBPyConnection, source: str, entity: str, thresholds_json: str) -> str:
-    """What every entry of the source depends on besides its row (flows/carryover.py adds versions and format)."""
+def stamp_of(con: duckdb.DuckDBPyConnection, source: str, entity: str, thresholds_json: str, bounds: str) -> Stamp:
+    """The source's stamp tonight. Its fingerprint is what every entry depends on besides its row: suites,
+    thresholds, code and versions (flows/carryover.py adds DuckDB's and the cache format), and the table's columns.
+    Its key hashes the row's canonical fields, the only columns the rules read (`base_frame`): the file and line of
+    a snapshot delivered again every night must not make its unchanged rows look changed."""
     import great_expectations
 
     columns = con.execute(
@@ -77,8 +83,10 @@ def stage_fingerprint(con: duckdb.DuckDBPyConnection, source: str, entity: str, 
         "and table_name = ? order by ordinal_position",
         [source],
     ).fetchall()
-    return fingerprint(code_digest(), entity, thresholds_json, json.dumps(columns), great_expectations.__version__,
-                       pd.__version__, pa.__version__)
+    digest = fingerprint(code_digest(), entity, thresholds_json, json.dumps(columns), great_expectations.__version__,
+                         pd.__version__, pa.__version__)
+    fields = set(field_names(entity))
+    return Stamp(digest, bounds, tuple(c for c, _ in columns if c in fields))
 
 
 def plan_source(
@@ -95,7 +103,7 @@ def plan_source(
     """Which current rows of `source` to judge tonight, in slices of at most `slice_rows`, and which to carry."""
     whole = Plan(row_slices(con, "current", source, slice_rows), None, stamp)
     previous = _previous(con, source) if enabled and spec.rules is not None else None
-    if previous is None or previous[0] != stamp.fingerprint:
+    if previous is None or previous[0] != stamp.fingerprint or "record_id" not in stamp.key_columns:
         return whole
     loosened = _loosened(spec, json.loads(previous[2]), json.loads(stamp.bounds))
     if loosened is None:
@@ -103,7 +111,7 @@ def plan_source(
     rows = con.sql(
         f"select {_ROW}.rowid as _key, {_ROW}.record_id as _record_id, _entry.* exclude (record_id, row_hash) "
         f"from current.{safe_name(source)} as {_ROW} left join quality_meta.{cache_table(source)} as _entry "
-        f"on _entry.record_id = {_ROW}.record_id and _entry.row_hash = {row_hash_sql(_ROW)}"
+        f"on _entry.record_id = {_ROW}.record_id and _entry.row_hash = {row_hash_sql(_ROW, stamp.key_columns)}"
     ).to_arrow_table()
     if not rows.num_rows:
         return whole
@@ -128,18 +136,20 @@ def bounds_of(spec: CarrySpec, parameters: dict[str, object]) -> str:
     return json.dumps({n: _encode(parameters.get(n)) for n in names}, sort_keys=True)
 
 
-def build_cache(con: duckdb.DuckDBPyConnection, source: str, entries: pd.DataFrame) -> None:
+def build_cache(con: duckdb.DuckDBPyConnection, source: str, entries: pd.DataFrame, stamp: Stamp) -> None:
     """The source's new cache beside the old one (committed on its own, like the validated tables): one entry per
     distinct row key of its current rows; a row without a record id has none (it is judged every night)."""
+    if "record_id" not in stamp.key_columns:
+        return
     frame = pa.Table.from_pandas(entries.rename_axis("_key").reset_index(), preserve_index=False)
+    key = row_hash_sql(_ROW, stamp.key_columns)
     con.register("_carry_entries", frame)
     try:
         con.execute(
             f"create or replace table quality_meta.{building(cache_table(source))} as "
-            f"select distinct on ({_ROW}.record_id, {row_hash_sql(_ROW)}) {_ROW}.record_id, "
-            f"{row_hash_sql(_ROW)} as row_hash, _entry.* exclude (_key) "
-            f"from current.{safe_name(source)} as {_ROW} join _carry_entries as _entry on _entry._key = {_ROW}.rowid "
-            f"where {_ROW}.record_id is not null"
+            f"select distinct on ({_ROW}.record_id, {key}) {_ROW}.record_id, {key} as row_hash, "
+            f"_entry.* exclude (_key) from current.{safe_name(source)} as {_ROW} "
+            f"join _carry_entries as _entry on _entry._key = {_ROW}.rowid where {_ROW}.record_id is not null"
         )
     finally:
         con.unregister("_carry_entries")

@@ -180,10 +180,8 @@ def _plan(con: duckdb.DuckDBPyConnection, run: SourceRun, slice_rows: int, carry
 
     with _GE_LOCK:
         validation = _validation(run)
-    stamp = carry_cache.Stamp(
-        carry_cache.stage_fingerprint(con, run.source_name, run.entity, validation.thresholds.model_dump_json()),
-        carry_cache.bounds_of(validation.carry, validation.parameters),
-    )
+    stamp = carry_cache.stamp_of(con, run.source_name, run.entity, validation.thresholds.model_dump_json(),
+                                 carry_cache.bounds_of(validation.carry, validation.parameters))
     return carry_cache.plan_source(
         con, run.source_name, validation.carry, stamp=stamp, run_date=run.run_date, known=run.known_customers,
         slice_rows=slice_rows, enabled=carry_over,
@@ -270,7 +268,7 @@ def _write_raw(
                 quarantined[name] = _cut_source(con, name, out)
                 summaries[name] = _quarantine_summary(quarantined[name])
                 if name in stamps and out.carry is not None:
-                    carry_cache.build_cache(con, name, out.carry)
+                    carry_cache.build_cache(con, name, out.carry, stamps[name])
             con.execute("begin transaction")
             try:
                 for name, out in outcomes.items():

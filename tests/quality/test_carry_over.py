@@ -86,13 +86,14 @@ def _sources() -> dict:
     return {"version": 1, "sources": [source(n, list(_night_1()[n][0])) for n in ENTITY]}
 
 
-def _deliver(wd: Workdir, night: dict[str, list[dict]]) -> None:
+def _deliver(wd: Workdir, night: dict[str, list[dict]], run_date: date) -> None:
     con = duckdb.connect(str(wd.raw_db))
     try:
         for name, rows in night.items():
             df = frame(ENTITY[name], rows, source_name=name)
-            # the line a record was landed from stays the same across nights, as with a delta delivery
-            df["_row_number"] = [int(r["record_id"][1:]) if r["record_id"] else 0 for r in rows]
+            # delivered again every night, as a snapshot is: its file and line change, not its rows
+            df["_file"] = f"inbox/{name}/{run_date.isoformat()}/{name}.csv"
+            df["_row_number"] = range(len(df), 0, -1)
             replace_table(con, "current", name, df)
     finally:
         con.close()
@@ -128,7 +129,7 @@ def nights(tmp_path_factory, prefect_harness) -> dict[str, Night]:
     wd = Workdir(root / "carried").ensure()
     wd.inbox.mkdir(parents=True, exist_ok=True)
     (wd.inbox / "sources.yml").write_text(yaml.safe_dump(_sources(), allow_unicode=True), encoding="utf-8")
-    _deliver(wd, _night_1())
+    _deliver(wd, _night_1(), NIGHT_1)
     first = _run(wd, NIGHT_1, "night-1")
     full = Workdir(root / "full")
     shutil.copytree(wd.root, full.root)
@@ -138,7 +139,7 @@ def nights(tmp_path_factory, prefect_harness) -> dict[str, Night]:
     with pytest.MonkeyPatch.context() as mp:
         for name, night_wd, carry in (("carried", wd, "true"), ("full", full, "false"), ("tampered", tampered, "true")):
             mp.setenv("CRMGOV_CARRY_OVER", carry)
-            _deliver(night_wd, _night_2())
+            _deliver(night_wd, _night_2(), NIGHT_2)
             if name == "tampered":  # as after an edit to a suite, a threshold or the stage's code
                 con = duckdb.connect(str(night_wd.raw_db))
                 con.execute("update quality_meta.carry_meta set fingerprint = 'an earlier suite'")
@@ -215,18 +216,18 @@ def test_the_cache_holds_no_personal_values(nights):
         assert f"{TABLE_PREFIX}{field}" not in columns or types[f"{TABLE_PREFIX}{field}"] == "BOOLEAN", field
 
 
-def test_thresholds_are_in_the_fingerprint():
-    from flows.quality.carry_cache import stage_fingerprint
+def test_thresholds_are_in_the_fingerprint_and_lineage_is_not_in_the_key():
+    from flows.quality.carry_cache import stamp_of
 
     con = duckdb.connect()
     con.execute("create schema current")
-    con.execute("create table current.s (record_id varchar)")
+    con.execute("create table current.s (record_id varchar, name varchar, _file varchar, _row_number bigint)")
     thresholds = load_thresholds()
     looser = thresholds.model_copy(update={"min_age_years": thresholds.min_age_years + 1})
-    assert stage_fingerprint(con, "s", "customer", thresholds.model_dump_json()) != stage_fingerprint(
-        con, "s", "customer", looser.model_dump_json())
-    assert stage_fingerprint(con, "s", "customer", thresholds.model_dump_json()) == stage_fingerprint(
-        con, "s", "customer", thresholds.model_dump_json())
+    stamp = stamp_of(con, "s", "customer", thresholds.model_dump_json(), "{}")
+    assert stamp == stamp_of(con, "s", "customer", thresholds.model_dump_json(), "{}")
+    assert stamp.fingerprint != stamp_of(con, "s", "customer", looser.model_dump_json(), "{}").fingerprint
+    assert stamp.key_columns == ("record_id", "name")
 
 
 @pytest.mark.parametrize("entity", ENTITIES)
