@@ -118,7 +118,7 @@ def plan_source(
     keys = rows.column("_key").to_numpy()
     found = rows.column("failed").is_valid().to_numpy(zero_copy_only=False)
     failed = rows.column("failed").fill_null(0).to_numpy()
-    judge = ~found | (failed & loosened != 0)
+    judge = ~found | ((failed & loosened) != 0)
     if "known" in rows.column_names and known is not None:
         judge |= found & _reference_changed(rows, known)
     if judge.all():

@@ -2,7 +2,9 @@
 
 Rows that fail an `error` rule stay in the restricted zone (`quality_meta.quarantine`) with the rules they failed;
 the warehouse only learns record ids, rule names and counts. A source that fails a table-level `error` rule keeps
-its previous validated rows (last good records carried forward).
+its previous validated rows (last good records carried forward). A row unchanged since the previous night keeps
+that night's verdicts instead of going through Great Expectations again (flows/quality/carry_cache.py), with the
+outcome a full validation gives.
 """
 
 from __future__ import annotations
@@ -245,18 +247,17 @@ def _write_raw(
     run_id: str,
     run_date: date,
     outcomes: dict[str, QualityOutcome],
-    stamps: dict[str, carry_cache.Stamp] | None = None,
+    stamps: dict[str, carry_cache.Stamp],
 ) -> dict[str, pd.DataFrame]:
     """`validated.<source>` cut from `current.<source>` by row key in SQL (the passed rows never pass through
-    Python), the quarantined rows, and the carry-over cache of each source stamped in `stamps`; returns each
-    source's quarantined record ids, files, lines and rules.
+    Python), the quarantined rows, and each source's carry-over cache (stamped with `stamps`); returns each source's
+    quarantined record ids, files, lines and rules.
 
     The new validated tables and caches are built beside the old ones, each committed on its own (DuckDB holds a
     transaction's new rows in memory until it commits), then swapped in with the quarantine in one transaction.
     """
     from flows.quality import carry_cache
 
-    stamps = stamps or {}
     summaries: dict[str, pd.DataFrame] = {}
     quarantined: dict[str, pd.DataFrame] = {}
     con = duck.connect(wd.raw_db)
@@ -267,7 +268,7 @@ def _write_raw(
             for name, out in outcomes.items():
                 quarantined[name] = _cut_source(con, name, out)
                 summaries[name] = _quarantine_summary(quarantined[name])
-                if name in stamps and out.carry is not None:
+                if out.carry is not None:
                     carry_cache.build_cache(con, name, out.carry, stamps[name])
             con.execute("begin transaction")
             try:
@@ -275,8 +276,7 @@ def _write_raw(
                     if table_exists(con, "validated", building(name)):
                         swap_in_building(con, "validated", name)
                     _quarantine(con, run_id, run_date, name, quarantined[name], summaries[name])
-                    if name in stamps:
-                        carry_cache.swap_cache(con, name, stamps[name] if out.carry is not None else None, run_date)
+                    carry_cache.swap_cache(con, name, stamps[name] if out.carry is not None else None, run_date)
                 faults.point("quality")
                 con.execute("commit")
             except BaseException:

@@ -145,6 +145,9 @@ def nights(tmp_path_factory, prefect_harness) -> dict[str, Night]:
                 con.execute("update quality_meta.carry_meta set fingerprint = 'an earlier suite'")
                 con.close()
             out[name] = _run(night_wd, NIGHT_2, f"night-2-{name}")
+        backfill = Workdir(root / "backfill")
+        shutil.copytree(wd.root, backfill.root)
+        out["backfill"] = _run(backfill, NIGHT_1, "night-1-again")  # the date bounds tighten: nothing is carried
     return out
 
 
@@ -195,6 +198,13 @@ def test_a_different_fingerprint_drops_the_cache(nights):
     assert _written(tampered) == _written(nights["full"])
     stamps = tampered.raw("select fingerprint from quality_meta.carry_meta")
     assert stamps and all(f != "an earlier suite" for (f,) in stamps)
+
+
+def test_a_backfill_judges_every_row(nights):
+    assert all(c["rows_carried"] == 0 for c in nights["backfill"].counts.values())
+    quarantined = dict(nights["backfill"].raw("select record_id, rules from quality_meta.quarantine "
+                                              "where run_id = 'night-1-again' and source_name = 'shop_orders'"))
+    assert quarantined["O9"] == "ordered_at_range"  # in the future again on that date
 
 
 def test_carry_over_off_still_writes_the_cache(nights):
