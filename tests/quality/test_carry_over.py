@@ -240,6 +240,15 @@ def test_thresholds_are_in_the_fingerprint_and_lineage_is_not_in_the_key():
     assert stamp.key_columns == ("record_id", "name")
 
 
+def test_a_long_source_name_gets_a_cache_table_name_that_fits():
+    from flows.quality.carry_cache import cache_table
+    from flows.stages import building
+
+    assert cache_table("orders") == "carry__orders"
+    long = "a" * 60
+    assert building(cache_table(long)) != building(cache_table("b" * 60))
+
+
 @pytest.mark.parametrize("entity", ENTITIES)
 def test_carried_rows_merge_into_the_verdicts_and_data_docs_of_one_pass(entity, defect_outcomes):
     """Half the rows judged, half carried from their entries: the outcome and every GE result field of one pass."""
