@@ -148,9 +148,10 @@ class SourceValidation:
     def finish(self, slices: Sequence[SliceResult], carried: CarriedRows | None = None) -> QualityOutcome:
         """The whole-table rules over every slice's columns and the carried rows' (`carried`: rows judged on an
         earlier night, see flows/quality/carry.py), and the outcome of the source as a whole."""
-        carried = carried if carried is not None and len(carried) and self.carry.rules is not None else None
-        if carried is not None and not slices:
-            raise ValueError("carried rows need at least one judged slice: its GE results are the carried ones' form")
+        carried = carried if carried is not None and len(carried) else None
+        if carried is not None and (not slices or self.carry.rules is None):
+            raise ValueError("carried rows need a carried entity's rules and at least one judged slice (its GE "
+                             "results are the form the carried rows' results take)")
         tables = [s.table_columns for s in slices]
         if carried is not None:
             tables.append(carried.table[list(tables[0].columns)].astype(tables[0].dtypes.to_dict()))
