@@ -16,22 +16,23 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from importlib import metadata
 from pathlib import Path
 
 import duckdb
 
+from flows.sql import ident
+
 # raise when what a cached row holds changes shape or meaning: every cache is dropped once
 CARRY_FORMAT = "1"
 
 
-def row_hash_sql(alias: str, columns: list[str] | None = None) -> str:
+def row_hash_sql(alias: str, columns: Sequence[str] | None = None) -> str:
     """SQL of the 64-bit hash of the row of table alias `alias`: of the named columns (names and values), else of
     every column (DuckDB's row value)."""
     if columns is None:
         return f"hash({alias})"
-    from flows.sql import ident
-
     return f"hash(struct_pack({', '.join(f'{ident(c)} := {alias}.{ident(c)}' for c in columns)}))"
 
 

@@ -44,6 +44,22 @@ def read_slice(
     return df.pop("_slice_rowid").to_numpy(dtype=np.int64), df
 
 
+def read_rows(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, keys: np.ndarray
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """The rows of the given rowids (ascending), in rowid order, as text columns; and their rowids."""
+    con.register("_read_rows_keys", pd.DataFrame({"key": np.asarray(keys, dtype=np.int64)}))
+    try:
+        df = con.execute(
+            f"select rowid as _slice_rowid, * from {safe_name(schema)}.{safe_name(table)} "
+            "where rowid >= ? and rowid <= ? and rowid in (select key from _read_rows_keys) order by rowid",
+            [int(keys[0]), int(keys[-1])],
+        ).df()
+    finally:
+        con.unregister("_read_rows_keys")
+    return df.pop("_slice_rowid").to_numpy(dtype=np.int64), df
+
+
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     """Append a DataFrame's rows to `table` (columns in table order) in one statement: executemany would run
     one statement per row, minutes for the 100,000s of rows a large night quarantines."""

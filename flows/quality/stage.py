@@ -2,7 +2,9 @@
 
 Rows that fail an `error` rule stay in the restricted zone (`quality_meta.quarantine`) with the rules they failed;
 the warehouse only learns record ids, rule names and counts. A source that fails a table-level `error` rule keeps
-its previous validated rows (last good records carried forward).
+its previous validated rows (last good records carried forward). A row unchanged since the previous night keeps
+that night's verdicts instead of going through Great Expectations again (flows/quality/carry_cache.py), with the
+outcome a full validation gives.
 """
 
 from __future__ import annotations
@@ -29,11 +31,13 @@ from flows.ledger import governance
 from flows.scaleout.settings import load_scaleout_settings
 from flows.scaleout.window import Handoff, bounded_map
 from flows.sql import safe_name
-from flows.stages import building, insert_frame, read_slice, row_slices, swap_in_building, table_exists
+from flows.stages import building, insert_frame, read_rows, read_slice, swap_in_building, table_exists
 from flows.workdir import Workdir, atomic_replace, secure_tree
 
 if TYPE_CHECKING:
     from expectations.normalize import KnownCustomers
+    from flows.quality import carry_cache
+    from flows.quality.carry import CarriedRows
     from flows.quality.validate import QualityOutcome, SliceResult, SourceValidation
 
 GOVERNANCE_DDL = [
@@ -81,9 +85,9 @@ def validate_slice_task(run: SourceRun, df: pd.DataFrame, keys: np.ndarray) -> H
 
 
 @task(name="judge-source", persist_result=False)
-def finish_source_task(run: SourceRun, slices: list[SliceResult]) -> QualityOutcome:
-    """The whole-table rules and the outcome of one source, from all of its slices."""
-    return _finish_source(run, slices)
+def finish_source_task(run: SourceRun, slices: list[SliceResult], carried: CarriedRows | None) -> QualityOutcome:
+    """The whole-table rules and the outcome of one source, from all of its slices and its carried rows."""
+    return _finish_source(run, slices, carried)
 
 
 # The task bodies live in module functions: Dask ships a task's function by value (the module's attribute of
@@ -97,9 +101,9 @@ def _validate_slice(run: SourceRun, df: pd.DataFrame, keys: np.ndarray) -> Slice
         return validation.judge(work, df)
 
 
-def _finish_source(run: SourceRun, slices: list[SliceResult]) -> QualityOutcome:
+def _finish_source(run: SourceRun, slices: list[SliceResult], carried: CarriedRows | None) -> QualityOutcome:
     with _GE_LOCK:
-        return _validation(run).finish(slices)
+        return _validation(run).finish(slices, carried)
 
 
 def _validation(run: SourceRun) -> SourceValidation:
@@ -116,13 +120,15 @@ def _validation(run: SourceRun) -> SourceValidation:
 
 @flow(name="quality")
 def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) -> list[dict]:
-    """Validate every source, slice by slice; returns per-source counts for the run ledger."""
+    """Validate every source, slice by slice, carrying over the verdicts of rows unchanged since the previous
+    night (flows/quality/carry_cache.py); returns per-source counts for the run ledger."""
     logger = get_run_logger()
     wd = Workdir(Path(workdir))
     sources = load_sources(Path(sources_file))
     history = _volume_history(wd.warehouse_db, run_date)
-    slice_rows = load_scaleout_settings().quality_partition_rows
+    settings = load_scaleout_settings()
     outcomes: dict[str, QualityOutcome] = {}
+    plans: dict[str, carry_cache.Plan] = {}
     con = duck.connect(wd.raw_db, read_only=True)
     try:
         known = _known_customers(con, sources)
@@ -132,13 +138,16 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
             run = SourceRun(
                 src.entity, src.name, run_date, None if src.entity == "customer" else known, history.get(src.name, [])
             )
+            plan = plans[src.name] = _plan(con, run, settings.quality_partition_rows, settings.carry_over)
             # one task per slice on the flow's task runner (flows/scaleout), gathered in slice order
             submit = partial(_submit_slice, con, run)
-            slices = list(bounded_map(submit, row_slices(con, "current", src.name, slice_rows), SLICE_WINDOW))
-            outcomes[src.name] = finish_source_task.submit(run, slices).result()
+            slices = list(bounded_map(submit, plan.slices, SLICE_WINDOW))
+            outcomes[src.name] = finish_source_task.submit(run, slices, plan.carried).result()
+            logger.info("quality %-18s carried=%d judged=%d", src.name, plan.rows_carried,
+                        outcomes[src.name].rows - plan.rows_carried)
     finally:
         con.close()
-    quarantined = _write_raw(wd, run_id, run_date, outcomes)
+    quarantined = _write_raw(wd, run_id, run_date, outcomes, {n: p.stamp for n, p in plans.items()})
     _write_governance(wd, run_id, run_date, outcomes, quarantined, sources)
     _build_docs(wd, outcomes)
     counts = []
@@ -149,6 +158,7 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
                 "rows_read": out.rows,
                 "rows_passed": out.rows_passed,
                 "rows_quarantined": out.rows_quarantined,
+                "rows_carried": plans[name].rows_carried,
                 "status": "failed" if out.source_failed else out.status,
                 "message": _failed_rules(out),
             }
@@ -165,8 +175,26 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
     return counts
 
 
-def _submit_slice(con: duckdb.DuckDBPyConnection, run: SourceRun, rows: tuple[int, int]) -> PrefectFuture:
-    keys, df = read_slice(con, "current", run.source_name, rows)
+def _plan(con: duckdb.DuckDBPyConnection, run: SourceRun, slice_rows: int, carry_over: bool) -> carry_cache.Plan:
+    """The source's rows to judge tonight and those carried over (every row is judged when `carry_over` is off;
+    its entries are still written, for the next night)."""
+    from flows.quality import carry_cache
+
+    with _GE_LOCK:
+        validation = _validation(run)
+    stamp = carry_cache.stamp_of(con, run.source_name, run.entity, validation.thresholds.model_dump_json(),
+                                 carry_cache.bounds_of(validation.carry, validation.parameters))
+    return carry_cache.plan_source(
+        con, run.source_name, validation.carry, stamp=stamp, run_date=run.run_date, known=run.known_customers,
+        slice_rows=slice_rows, enabled=carry_over,
+    )
+
+
+def _submit_slice(con: duckdb.DuckDBPyConnection, run: SourceRun, rows: tuple[int, int] | np.ndarray) -> PrefectFuture:
+    if isinstance(rows, np.ndarray):
+        keys, df = read_rows(con, "current", run.source_name, rows)
+    else:
+        keys, df = read_slice(con, "current", run.source_name, rows)
     # the known customers are Arrow arrays, which Prefect does not walk when it resolves a task's parameters (a
     # `quote` would, but Dask delivers a quoted value as a bare tuple)
     return validate_slice_task.submit(run, df, keys)
@@ -215,14 +243,21 @@ def _volume_history(db: Path, run_date: date) -> dict[str, list[int]]:
 
 
 def _write_raw(
-    wd: Workdir, run_id: str, run_date: date, outcomes: dict[str, QualityOutcome]
+    wd: Workdir,
+    run_id: str,
+    run_date: date,
+    outcomes: dict[str, QualityOutcome],
+    stamps: dict[str, carry_cache.Stamp],
 ) -> dict[str, pd.DataFrame]:
     """`validated.<source>` cut from `current.<source>` by row key in SQL (the passed rows never pass through
-    Python), and the quarantined rows; returns each source's quarantined record ids, files, lines and rules.
+    Python), the quarantined rows, and each source's carry-over cache (stamped with `stamps`); returns each source's
+    quarantined record ids, files, lines and rules.
 
-    The new validated tables are built beside the old ones, each committed on its own (DuckDB holds a
+    The new validated tables and caches are built beside the old ones, each committed on its own (DuckDB holds a
     transaction's new rows in memory until it commits), then swapped in with the quarantine in one transaction.
     """
+    from flows.quality import carry_cache
+
     summaries: dict[str, pd.DataFrame] = {}
     quarantined: dict[str, pd.DataFrame] = {}
     con = duck.connect(wd.raw_db)
@@ -233,12 +268,15 @@ def _write_raw(
             for name, out in outcomes.items():
                 quarantined[name] = _cut_source(con, name, out)
                 summaries[name] = _quarantine_summary(quarantined[name])
+                if out.carry is not None:
+                    carry_cache.build_cache(con, name, out.carry, stamps[name])
             con.execute("begin transaction")
             try:
-                for name in outcomes:
+                for name, out in outcomes.items():
                     if table_exists(con, "validated", building(name)):
                         swap_in_building(con, "validated", name)
                     _quarantine(con, run_id, run_date, name, quarantined[name], summaries[name])
+                    carry_cache.swap_cache(con, name, stamps[name] if out.carry is not None else None, run_date)
                 faults.point("quality")
                 con.execute("commit")
             except BaseException:
@@ -247,6 +285,7 @@ def _write_raw(
         finally:
             for name in outcomes:
                 con.execute(f"drop table if exists validated.{building(name)}")
+                carry_cache.drop_building(con, name)
     finally:
         con.close()
     secure_tree(wd.restricted)

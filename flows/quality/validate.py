@@ -21,6 +21,7 @@ import pandas as pd
 from great_expectations.core import ExpectationSuite, ExpectationSuiteValidationResult
 from great_expectations.core.expectation_validation_result import ExpectationValidationResult
 from great_expectations.data_context import AbstractDataContext
+from great_expectations.expectations.expectation import Expectation
 
 from expectations.normalize import STRING as TEXT
 from expectations.normalize import KnownCustomers
@@ -28,6 +29,7 @@ from expectations.prepare import PrepContext
 from expectations.rules import suite_parameters
 from expectations.suites import build_scoped_suites, entity_module, prepare, suite_name
 from expectations.thresholds import Thresholds, load_thresholds
+from flows.quality.carry import TABLE_PREFIX, CarriedRows, CarrySpec
 from flows.quality.gx_context import batch_definition, quality_context
 from flows.quality.sanitize import MAX_RECORD_IDS, RESULT_FORMAT, safe_exception, safe_result, sanitize
 from flows.quality.scoring import score, status_of
@@ -40,8 +42,9 @@ class QualityOutcome:
     `error_rules` / `warn_rules` name the failed row rules of each row that failed one (indexed by row key; a
     quarantined row has no warn entry). `passed` / `quarantined` hold raw rows (restricted zone only) and are
     filled by `validate_source`, which validates one in-memory frame; the stage cuts them from the raw table by
-    row key instead. `results`, `scores` and `validation` (the sanitised GE result, for Data Docs) carry record
-    ids and counts, never values.
+    row key instead. `carry` holds each row's carry-over entry (flows/quality/carry.py: restricted zone only; None
+    when a rule could not be evaluated, so nothing is carried to the next night). `results`, `scores` and
+    `validation` (the sanitised GE result, for Data Docs) carry record ids and counts, never values.
     """
 
     source_name: str
@@ -57,6 +60,7 @@ class QualityOutcome:
     validation: ExpectationSuiteValidationResult | None = field(default=None, repr=False)
     passed: pd.DataFrame | None = field(default=None, repr=False)
     quarantined: pd.DataFrame | None = field(default=None, repr=False)
+    carry: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def rows_quarantined(self) -> int:
@@ -79,13 +83,15 @@ class _RuleOutcome:
 @dataclass
 class SliceResult:
     """One slice's verdicts: failing row keys and GE's (value-free) result per row rule, and the columns the
-    whole-table rules read, indexed by row key."""
+    whole-table rules read, and the rows' carry-over entries (None when the entity's rules cannot be carried),
+    indexed by row key."""
 
     rows: int
     outcomes: dict[str, _RuleOutcome]
     items: dict[str, ExpectationValidationResult]
     table_columns: pd.DataFrame
     record_ids: pd.Series
+    bits: pd.DataFrame | None = None
 
 
 class SourceValidation:
@@ -110,6 +116,7 @@ class SourceValidation:
         self.context = context or quality_context()
         self.row_suite, self.table_suite = build_scoped_suites(self.context, entity, self.thresholds)
         self.rule_order = [e.meta["rule"] for e in entity_module(entity).expectations(self.thresholds)]
+        self.carry = CarrySpec.of(self.row_suite, self.table_suite)
         self.parameters = suite_parameters(run_date, volume_history, self.thresholds)
 
     def validate_slice(self, df: pd.DataFrame, keys: np.ndarray | None = None) -> SliceResult:
@@ -133,21 +140,38 @@ class SourceValidation:
             rows=len(df),
             outcomes=outcomes,
             items=items,
-            table_columns=_compact(work[[c for c in work.columns if c in _columns_used(self.table_suite)]]),
+            table_columns=_compact(self.carry.table_view(work)),
             record_ids=pd.Series(_record_ids(df), index=work.index, dtype=TEXT),
+            bits=None if self.carry.rules is None else self.carry.bits(work, {n: o.rows for n, o in outcomes.items()}),
         )
 
-    def finish(self, slices: Sequence[SliceResult]) -> QualityOutcome:
-        """The whole-table rules over every slice's columns, and the outcome of the source as a whole."""
-        table = pd.concat([s.table_columns for s in slices]) if slices else pd.DataFrame()
-        record_ids = pd.concat([s.record_ids for s in slices]) if slices else pd.Series(dtype=TEXT)
+    def finish(self, slices: Sequence[SliceResult], carried: CarriedRows | None = None) -> QualityOutcome:
+        """The whole-table rules over every slice's columns and the carried rows' (`carried`: rows judged on an
+        earlier night, see flows/quality/carry.py), and the outcome of the source as a whole."""
+        carried = carried if carried is not None and len(carried) else None
+        if carried is not None and (not slices or self.carry.rules is None):
+            raise ValueError("carried rows need a carried entity's rules and at least one judged slice (its GE "
+                             "results are the form the carried rows' results take)")
+        tables = [s.table_columns for s in slices]
+        if carried is not None:
+            tables.append(carried.table[list(tables[0].columns)].astype(tables[0].dtypes.to_dict()))
+        table = pd.concat(tables) if tables else pd.DataFrame()
+        ids = [s.record_ids for s in slices] + ([carried.record_ids] if carried is not None else [])
+        record_ids = pd.concat(ids) if ids else pd.Series(dtype=TEXT)
         whole = self._validate(self.table_suite, table)
         items = {_rule_name(r): r for r in whole.results}
         outcomes = {name: _rule_outcome(item) for name, item in items.items()}
-        for name in (e.meta["rule"] for e in self.row_suite.expectations):
-            outcomes[name] = _merge_outcomes([s.outcomes[name] for s in slices])
-            items[name] = _merge_items([s.items[name] for s in slices])
-        n_rows = sum(s.rows for s in slices)
+        for bit, expectation in enumerate(self.row_suite.expectations):
+            name = expectation.meta["rule"]
+            rule_outcomes = [s.outcomes[name] for s in slices]
+            rule_items = [s.items[name] for s in slices]
+            if carried is not None:
+                outcome, item = _carried(expectation, bit, carried, rule_items[0], self.carry)
+                rule_outcomes.append(outcome)
+                rule_items.append(item)
+            outcomes[name] = _merge_outcomes(rule_outcomes)
+            items[name] = _merge_items(rule_items)
+        n_rows = sum(s.rows for s in slices) + (len(carried) if carried is not None else 0)
         ordered = [outcomes[name] for name in self.rule_order]
         validation = _suite_result(whole, [items[name] for name in self.rule_order], suite_name(self.entity))
         sanitize(validation, {str(items[n].expectation_config.id): _sample_ids(record_ids, outcomes[n].rows)
@@ -171,7 +195,18 @@ class SourceValidation:
             status=status_of(scores, source_failed, self.thresholds),
             source_failed=source_failed,
             validation=validation,
+            carry=self._entries(slices, carried, table),
         )
+
+    def _entries(
+        self, slices: Sequence[SliceResult], carried: CarriedRows | None, table: pd.DataFrame
+    ) -> pd.DataFrame | None:
+        """Every row's carry-over entry, in the order of `table` (judged slices, then carried rows); None when a
+        row rule could not be evaluated (its verdicts are not per row) or the entity's rules cannot be carried."""
+        if self.carry.rules is None or any(o.raised for s in slices for o in s.outcomes.values()):
+            return None
+        bits = pd.concat([s.bits for s in slices] + ([carried.bits] if carried is not None else []))
+        return pd.concat([bits, table.add_prefix(TABLE_PREFIX)], axis=1)
 
     def _validate(self, suite: ExpectationSuite, work: pd.DataFrame) -> ExpectationSuiteValidationResult:
         batch = batch_definition(self.context, self.source_name).get_batch(batch_parameters={"dataframe": work})
@@ -217,16 +252,6 @@ def _rule_name(item: ExpectationValidationResult) -> str:
     return str(item.expectation_config.meta["rule"])
 
 
-def _columns_used(suite: ExpectationSuite) -> set[str]:
-    """Columns a suite reads: GE copies the checked frame per rule, so unused columns only cost time."""
-    used: set[str] = set()
-    for expectation in suite.expectations:
-        kwargs = expectation.configuration.kwargs
-        used.update(str(kwargs[k]) for k in ("column", "column_A", "column_B") if k in kwargs)
-        used.update(kwargs.get("column_list") or [])
-    return used
-
-
 def _compact(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns as Arrow strings (a few bytes per value instead of a Python object): the whole-table rules
     read every slice's columns at once."""
@@ -258,7 +283,7 @@ def _merge_outcomes(parts: list[_RuleOutcome]) -> _RuleOutcome:
         meta=(raised or first).meta,
         success=all(p.success for p in parts),
         raised=raised is not None,
-        rows=np.concatenate([p.rows for p in parts]) if len(parts) > 1 else first.rows,
+        rows=np.sort(np.concatenate([p.rows for p in parts])) if len(parts) > 1 else first.rows,
         message=raised.message if raised else None,
     )
 
@@ -272,18 +297,48 @@ def _merge_items(parts: list[ExpectationValidationResult]) -> ExpectationValidat
     raised = next((p for p in parts if (p.exception_info or {}).get("raised_exception")), None)
     if raised is not None:
         merged.exception_info = raised.exception_info
+        merged.result = dict(raised.result or {})
+        return merged
     sums = {k: sum(int((p.result or {}).get(k) or 0) for p in parts) for k in ("element_count", "unexpected_count",
                                                                                "missing_count")}
-    elements, unexpected, missing = sums["element_count"], sums["unexpected_count"], sums["missing_count"]
-    present = elements - missing
-    result = dict(sums)
-    if elements:
-        result["missing_percent"] = 100.0 * missing / elements
-        result["unexpected_percent_total"] = 100.0 * unexpected / elements
-    if present:
-        result["unexpected_percent"] = result["unexpected_percent_nonmissing"] = 100.0 * unexpected / present
-    merged.result = {k: v for k, v in result.items() if k in (parts[0].result or {})}
+    reports_missing = any("missing_count" in (p.result or {}) for p in parts)
+    merged.result = _map_result(sums["element_count"], sums["unexpected_count"], sums["missing_count"],
+                                reports_missing)
     return merged
+
+
+def _map_result(elements: int, unexpected: int, missing: int, reports_missing: bool) -> dict:
+    """The numeric result fields GE gives a row rule with these counts (its formulas, so that a merged result
+    equals the one a single pass gives); a share GE leaves undefined is left out, as `safe_result` does."""
+    result: dict[str, float | int] = {"element_count": elements, "unexpected_count": unexpected}
+    if not reports_missing:
+        if elements:
+            result["unexpected_percent"] = unexpected / elements * 100
+        return result
+    present = elements - missing
+    result["missing_count"] = missing
+    if elements:
+        result["missing_percent"] = missing / elements * 100
+        result["unexpected_percent_total"] = unexpected / elements * 100
+    if present:
+        result["unexpected_percent"] = result["unexpected_percent_nonmissing"] = unexpected / present * 100
+    return result
+
+
+def _carried(
+    expectation: Expectation, bit: int, carried: CarriedRows, template: ExpectationValidationResult, spec: CarrySpec
+) -> tuple[_RuleOutcome, ExpectationValidationResult]:
+    """The verdicts of one row rule on the carried rows, in the form of a judged slice's (`template`)."""
+    assert spec.rules is not None
+    rows = carried.failing(bit)
+    item = copy.deepcopy(template)
+    item.success = not len(rows)
+    item.exception_info = {"raised_exception": False, "exception_traceback": None, "exception_message": None}
+    item.result = {"element_count": len(carried), "unexpected_count": len(rows)}
+    if spec.rules[bit].reports_missing:
+        item.result["missing_count"] = carried.missing_count(bit)
+    outcome = _RuleOutcome(meta=dict(expectation.meta), success=not len(rows), raised=False, rows=rows, message=None)
+    return outcome, item
 
 
 def _suite_result(

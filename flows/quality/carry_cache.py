@@ -1,0 +1,237 @@
+"""The quality stage's carry-over cache in the restricted zone: which of tonight's rows to judge, and the new cache.
+
+`quality_meta.carry__<source>` holds one entry (flows/quality/carry.py) per distinct row key of the source's
+current rows, `quality_meta.carry_meta` the fingerprint and run date the entries are for, with the run-time bounds
+of the row rules. A row whose key is found is carried, unless its verdict may change while the row does not:
+
+- a row that failed a row rule whose bound moved with the run date (a date in the future yesterday may be valid
+  today) is judged again; a bound that tightened (a backfill: an earlier run date) judges every row again;
+- a fact whose customer reference resolves differently tonight (its customer deleted or delivered) is judged again;
+- a different fingerprint (suites, thresholds, code, versions, the table's columns) judges every row again.
+
+The cache is written in the stage's raw-zone transaction, so a killed run leaves the last good one; an entry is a
+function of its row and the fingerprint alone, apart from what is checked again above.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from expectations.normalize import STRING as TEXT
+from expectations.normalize import KnownCustomers, known_reference
+from flows.canonical import field_names
+from flows.carryover import fingerprint, row_hash_sql, source_digest
+from flows.quality.carry import AGE, TABLE_PREFIX, CarriedRows, CarrySpec
+from flows.sql import safe_name
+from flows.stages import building, row_slices, swap_in_building, table_exists
+
+META_DDL = """create table if not exists quality_meta.carry_meta (
+    source_name varchar, fingerprint varchar, run_date date, bounds varchar)"""
+MAX_NAME = 63 - len("carry__") - len("__building")  # DuckDB names of this project: plain, at most 63 characters
+_ROW = "_carry_row"  # the alias of a current row in SQL: hash(_carry_row) is its whole-row hash
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a source's cache is for (written beside it in `quality_meta.carry_meta`), and the columns of its rows'
+    key hash."""
+
+    fingerprint: str
+    bounds: str
+    key_columns: tuple[str, ...]
+
+
+@dataclass
+class Plan:
+    """One source's night: the slices to judge (rowid ranges, or the row keys of each slice) and the carried rows."""
+
+    slices: list[tuple[int, int]] | list[np.ndarray]
+    carried: CarriedRows | None
+    stamp: Stamp
+
+    @property
+    def rows_carried(self) -> int:
+        return len(self.carried) if self.carried is not None else 0
+
+
+def cache_table(source: str) -> str:
+    """`carry__<source>`; a source name too long for that and its building table is named by a digest instead."""
+    if len(source) > MAX_NAME:
+        return safe_name(f"carry__{hashlib.sha256(source.encode()).hexdigest()[:32]}")
+    return safe_name(f"carry__{source}")
+
+
+@lru_cache(maxsize=1)
+def code_digest() -> str:
+    """The code that judges a row: the suites, the stage, and the field lists and spellings they use."""
+    return source_digest("expectations", "flows.quality", "flows.canonical", "flows.vocabulary")
+
+
+def stamp_of(con: duckdb.DuckDBPyConnection, source: str, entity: str, thresholds_json: str, bounds: str) -> Stamp:
+    """The source's stamp tonight. Its fingerprint is what every entry depends on besides its row: suites,
+    thresholds, code and versions (flows/carryover.py adds DuckDB's and the cache format), and the table's columns.
+    Its key hashes the row's canonical fields, the only columns the rules read (`base_frame`): the file and line of
+    a snapshot delivered again every night must not make its unchanged rows look changed."""
+    import great_expectations
+
+    columns = con.execute(
+        "select column_name, data_type from information_schema.columns where table_schema = 'current' "
+        "and table_name = ? order by ordinal_position",
+        [source],
+    ).fetchall()
+    digest = fingerprint(code_digest(), entity, thresholds_json, json.dumps(columns), great_expectations.__version__,
+                         pd.__version__, pa.__version__)
+    fields = set(field_names(entity))
+    return Stamp(digest, bounds, tuple(c for c, _ in columns if c in fields))
+
+
+def plan_source(
+    con: duckdb.DuckDBPyConnection,
+    source: str,
+    spec: CarrySpec,
+    *,
+    stamp: Stamp,
+    run_date: date,
+    known: KnownCustomers | None,
+    slice_rows: int,
+    enabled: bool,
+) -> Plan:
+    """Which current rows of `source` to judge tonight, in slices of at most `slice_rows`, and which to carry."""
+    whole = Plan(row_slices(con, "current", source, slice_rows), None, stamp)
+    previous = _previous(con, source) if enabled and spec.rules is not None else None
+    if previous is None or previous[0] != stamp.fingerprint or "record_id" not in stamp.key_columns:
+        return whole
+    loosened = _loosened(spec, json.loads(previous[2]), json.loads(stamp.bounds))
+    if loosened is None:
+        return whole
+    rows = con.sql(
+        f"select {_ROW}.rowid as _key, {_ROW}.record_id as _record_id, _entry.* exclude (record_id, row_hash) "
+        f"from current.{safe_name(source)} as {_ROW} left join quality_meta.{cache_table(source)} as _entry "
+        f"on _entry.record_id = {_ROW}.record_id and _entry.row_hash = {row_hash_sql(_ROW, stamp.key_columns)}"
+    ).to_arrow_table()
+    if not rows.num_rows:
+        return whole
+    keys = rows.column("_key").to_numpy()
+    found = rows.column("failed").is_valid().to_numpy(zero_copy_only=False)
+    failed = rows.column("failed").fill_null(0).to_numpy()
+    judge = ~found | ((failed & loosened) != 0)
+    if "known" in rows.column_names and known is not None:
+        judge |= found & _reference_changed(rows, known)
+    if judge.all():
+        return whole
+    if not judge.any():  # one row is judged all the same: its GE results are the form the carried ones take
+        judge[np.argmin(keys)] = True
+    carried = _carried(rows.filter(pa.array(~judge)), (run_date - previous[1]).days)
+    judged = np.sort(keys[judge])
+    return Plan([judged[i : i + slice_rows] for i in range(0, len(judged), slice_rows)], carried, stamp)
+
+
+def bounds_of(spec: CarrySpec, parameters: dict[str, object]) -> str:
+    """The run-time bounds of the row rules tonight, as the cache meta keeps them."""
+    names = sorted({p for rule in spec.rules or () for p in rule.bounds.values()})
+    return json.dumps({n: _encode(parameters.get(n)) for n in names}, sort_keys=True)
+
+
+def build_cache(con: duckdb.DuckDBPyConnection, source: str, entries: pd.DataFrame, stamp: Stamp) -> None:
+    """The source's new cache beside the old one (committed on its own, like the validated tables): one entry per
+    distinct row key of its current rows; a row without a record id has none (it is judged every night)."""
+    if "record_id" not in stamp.key_columns:
+        return
+    frame = pa.Table.from_pandas(entries.rename_axis("_key").reset_index(), preserve_index=False)
+    key = row_hash_sql(_ROW, stamp.key_columns)
+    con.register("_carry_entries", frame)
+    try:
+        con.execute(
+            f"create or replace table quality_meta.{building(cache_table(source))} as "
+            f"select distinct on ({_ROW}.record_id, {key}) {_ROW}.record_id, {key} as row_hash, "
+            f"_entry.* exclude (_key) from current.{safe_name(source)} as {_ROW} "
+            f"join _carry_entries as _entry on _entry._key = {_ROW}.rowid where {_ROW}.record_id is not null"
+        )
+    finally:
+        con.unregister("_carry_entries")
+
+
+def swap_cache(con: duckdb.DuckDBPyConnection, source: str, stamp: Stamp | None, run_date: date) -> None:
+    """The source's new cache and its meta swapped in (inside the caller's transaction), or the old one dropped
+    when there is no new one (the next night judges every row)."""
+    con.execute(META_DDL)
+    con.execute("delete from quality_meta.carry_meta where source_name = ?", [source])
+    if stamp is not None and table_exists(con, "quality_meta", building(cache_table(source))):
+        swap_in_building(con, "quality_meta", cache_table(source))
+        con.execute("insert into quality_meta.carry_meta values (?, ?, ?, ?)",
+                    [source, stamp.fingerprint, run_date, stamp.bounds])
+    else:
+        con.execute(f"drop table if exists quality_meta.{cache_table(source)}")
+
+
+def drop_building(con: duckdb.DuckDBPyConnection, source: str) -> None:
+    con.execute(f"drop table if exists quality_meta.{building(cache_table(source))}")
+
+
+def _previous(con: duckdb.DuckDBPyConnection, source: str) -> tuple[str, date, str] | None:
+    if not (table_exists(con, "quality_meta", "carry_meta") and table_exists(con, "quality_meta", cache_table(source))):
+        return None
+    rows = con.execute(
+        "select fingerprint, run_date, bounds from quality_meta.carry_meta where source_name = ?", [source]
+    ).fetchall()  # fetched to the end: DuckDB refuses the next relation while a result is unfinished
+    return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
+
+
+def _loosened(spec: CarrySpec, old: dict, new: dict) -> int | None:
+    """Bits of the row rules whose bounds loosened since the cache's night (their failing rows are judged again);
+    None when a bound tightened or changed otherwise (every row is)."""
+    bits = 0
+    for bit, rule in enumerate(spec.rules or ()):
+        for kwarg, name in rule.bounds.items():
+            before, after = _decode(old.get(name)), _decode(new.get(name))
+            if before == after:
+                continue
+            comparable = before is not None and after is not None and type(before) is type(after)
+            if comparable and ((kwarg == "max_value" and after > before) or (kwarg == "min_value" and after < before)):
+                bits |= 1 << bit
+            else:
+                return None
+    return bits
+
+
+def _reference_changed(rows: pa.Table, known: KnownCustomers) -> np.ndarray:
+    """Rows whose customer reference resolves differently tonight (a customer deleted, or delivered at last)."""
+    systems = rows.column("ref_system").to_pandas(types_mapper={pa.string(): TEXT}.get)
+    ids = rows.column("ref_id").to_pandas(types_mapper={pa.string(): TEXT}.get)
+    now = known_reference(systems, ids, known)
+    before = rows.column("known").to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
+    return ~(now.eq(before).fillna(False) | (now.isna() & before.isna())).to_numpy(dtype=bool)
+
+
+def _carried(rows: pa.Table, days: int) -> CarriedRows:
+    """The carried rows' entries as the stage merges them, their age moved on to tonight's run date."""
+    mapper = {pa.string(): TEXT, pa.large_string(): TEXT, pa.bool_(): pd.BooleanDtype()}.get
+    frame = rows.to_pandas(types_mapper=mapper)
+    frame.index = pd.Index(frame.pop("_key").to_numpy(dtype=np.int64))
+    record_ids = frame.pop("_record_id").astype(TEXT)
+    table_columns = [c for c in frame.columns if c.startswith(TABLE_PREFIX)]
+    table = frame[table_columns].rename(columns=lambda c: c[len(TABLE_PREFIX):])
+    if AGE in table.columns:
+        table[AGE] = table[AGE] + days
+    return CarriedRows(record_ids=record_ids, bits=frame.drop(columns=table_columns), table=table)
+
+
+def _encode(value: object) -> object:
+    if isinstance(value, datetime | date):
+        return {"datetime": value.isoformat()}
+    return value
+
+
+def _decode(value: object) -> object:
+    if isinstance(value, dict) and "datetime" in value:
+        return datetime.fromisoformat(value["datetime"])
+    return value
