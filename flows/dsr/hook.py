@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 import pandas as pd
@@ -59,6 +60,7 @@ class PrivacyHook:
     erased_records: set[tuple[str, str]] = field(default_factory=set)
     erased_masters: set[str] = field(default_factory=set)
     suppressed: suppression.SuppressionList = field(default_factory=suppression.SuppressionList)
+    _corrections_due: list[tuple[dict, Outcome]] = field(default_factory=list)
 
     def before(self) -> None:
         self.suppressed = suppression.SuppressionList.load(self.wd.raw_db)
@@ -79,6 +81,7 @@ class PrivacyHook:
                     erasures.append((outcome, person.records))
         finally:
             con.close()
+        self._correct_all()
         self._export(exports)
         self._erase(requests, erasures)
 
@@ -108,10 +111,11 @@ class PrivacyHook:
         restricted.erase_rows(self.wd.raw_db, self.sources, known, self.suppressed.dropped)
         restricted.erase_rows(self.wd.raw_db, self.sources, self.erased_records, per_record=per_record)
         claimed: set[tuple[str, str]] = set()
+        exports = self._access_exports() if erasures else {}
         for outcome, records in erasures:  # rows of a record shared by two requests count for the first
             mine = records - claimed
             claimed |= mine
-            outcome.restricted_rows_erased = sum(per_record[r] for r in mine) + self._forget_exports(mine)
+            outcome.restricted_rows_erased = sum(per_record[r] for r in mine) + self._forget_exports(mine, exports)
 
     def load_into(self, con: duckdb.DuckDBPyConnection) -> None:
         """The suppression list into `con` (temp tables), for `drop_sql`."""
@@ -211,7 +215,7 @@ class PrivacyHook:
         outcome = Outcome(request["request_id"], request["request_type"], request["requested_at"])
         outcome.linked_records = len(person.records)
         if outcome.request_type == "correction":
-            outcome.corrected_columns, outcome.status = self._correct(request)
+            self._corrections_due.append((request, outcome))
         elif outcome.request_type == "erasure":
             self.suppressed.add(con, request["request_id"], person.records, person.tokens)
             self.erased_records |= person.records
@@ -221,44 +225,64 @@ class PrivacyHook:
         self.outcomes.append(outcome)
         return outcome
 
-    def _forget_exports(self, records: set[tuple[str, str]]) -> int:
-        """Earlier access exports of the person are personal data held in the restricted zone too: deleted."""
+    def _access_exports(self) -> dict[tuple[str, str], list[Path]]:
+        """The access exports in the restricted zone, by the (system, record id) they were asked for (read once
+        for all of a night's erasures)."""
         con = duckdb.connect(str(self.wd.raw_db), read_only=True)
         try:
             rows = con.execute(
                 "select request_id, customer_system, customer_id from dsr_meta.requests where request_type = 'access'"
             ).fetchall()
-            earlier = [r for r, s, c in rows if (s, c) in records]
         finally:
             con.close()
+        files: dict[str, list[Path]] = {}
+        for path in (self.wd.restricted / "dsr_exports").glob("*_*.json"):
+            files.setdefault(path.stem.split("_", 1)[1], []).append(path)
+        out: dict[tuple[str, str], list[Path]] = {}
+        for request_id, system, record_id in rows:
+            out.setdefault((system, record_id), []).extend(files.get(restricted.safe_request_id(request_id), []))
+        return out
+
+    def _forget_exports(self, records: set[tuple[str, str]], exports: dict[tuple[str, str], list[Path]]) -> int:
+        """Earlier access exports of the person are personal data held in the restricted zone too: deleted."""
         removed = 0
-        for request_id in earlier:
-            for path in (self.wd.restricted / "dsr_exports").glob(f"*_{restricted.safe_request_id(request_id)}.json"):
-                path.unlink()
-                removed += 1
+        for record in records:
+            for path in exports.get(record, []):
+                if path.exists():
+                    path.unlink()
+                    removed += 1
         return removed
 
-    def _correct(self, request: dict) -> tuple[int, str]:
-        """The corrected value through the policy's own operators for that field: the same tokens, masks and
-        generalisations a source delivering it would produce."""
+    def _correct_all(self) -> None:
+        """The corrected values through the policy's own operators for their fields (the same tokens, masks and
+        generalisations a source delivering them would produce): one de-identification per field for the whole
+        night, the results kept in request order."""
         columns = self.policy.entities["customer"].columns
-        name = request["field"]
-        if name not in columns or not request["new_value"]:
-            return 0, f"rejected: no correctable customer field {name!r} or no new value"
-        frame = pd.DataFrame({
-            "source_name": ["dsr"], "source_system": [request["customer_system"]],
-            "record_id": [request["customer_id"]], name: [request["new_value"]],
-        })
-        out, _ = deidentify("customer", frame, self.policy, self.keys, as_of=self.run_date)
-        produced = [spec.to for spec in columns[name].operators]
-        rows = [
-            [request["request_id"], request["customer_system"], request["customer_id"], request["requested_at"],
-             column, str(out.at[0, column])]
-            for column in produced
-            if out.at[0, column] is not None
-        ]
-        self.corrections.extend(rows)
-        return len(rows), "done" if rows else "rejected: the new value is not valid for the field"
+        due = [(r, o) for r, o in self._corrections_due if r["field"] in columns and r["new_value"]]
+        done: dict[str, dict[str, object]] = {}
+        for name in dict.fromkeys(r["field"] for r, _ in due):
+            group = [r for r, _ in due if r["field"] == name]
+            frame = pd.DataFrame({
+                "source_name": ["dsr"] * len(group), "source_system": [r["customer_system"] for r in group],
+                "record_id": [r["customer_id"] for r in group], name: [r["new_value"] for r in group],
+            })
+            out, _ = deidentify("customer", frame, self.policy, self.keys, as_of=self.run_date)
+            done.update({r["request_id"]: out.iloc[i].to_dict() for i, r in enumerate(group)})
+        for request, outcome in self._corrections_due:
+            if request["request_id"] not in done:
+                outcome.status = f"rejected: no correctable customer field {request['field']!r} or no new value"
+                continue
+            row = done[request["request_id"]]
+            rows = [
+                [request["request_id"], request["customer_system"], request["customer_id"], request["requested_at"],
+                 column, str(row[column])]
+                for column in (spec.to for spec in columns[request["field"]].operators)
+                if row[column] is not None
+            ]
+            self.corrections.extend(rows)
+            outcome.corrected_columns = len(rows)
+            outcome.status = "done" if rows else "rejected: the new value is not valid for the field"
+        self._corrections_due.clear()
 
     def _audited(self) -> set[str]:
         """Requests whose warehouse side (audit, corrections, erasure from built tables) was committed."""
