@@ -11,12 +11,12 @@ import json
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from flows.demo import generate_demo
 from flows.leakscan import Needles, scan_workdir
 from flows.workdir import Workdir
+from tests.warehouse_queries import q
 
 RUN_DATE = date(2026, 11, 20)
 
@@ -32,14 +32,6 @@ def e2e(tmp_path_factory, prefect_harness) -> dict:
     masters_first = master_ids(wd.warehouse_db)
     second = nightly(run_date=RUN_DATE, workdir=str(wd.root), demo=True)
     return {"wd": wd, "first": first, "second": second, "marts_first": marts_first, "masters_first": masters_first}
-
-
-def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def mart_checksums(db: Path) -> dict[str, str]:

@@ -22,7 +22,7 @@ from flows.demo import generate_demo
 from flows.demo.checksums import id_check_digit
 from flows.keyrotation import rotate_key
 from flows.workdir import Workdir
-from tests.master.test_dsr_and_stable_masters import q
+from tests.warehouse_queries import q
 
 NIGHT_1 = date(2026, 11, 20)
 NIGHTS = [NIGHT_1 + timedelta(days=i) for i in range(3)]

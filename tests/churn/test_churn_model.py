@@ -25,6 +25,7 @@ from flows.transform.dbt_runner import run_dbt
 from flows.transform.stage import SCORES_DEPENDENT
 from flows.workdir import Workdir
 from tests.churn.ground_truth import master_persons, truth_labels
+from tests.warehouse_queries import q
 
 RUN_DATE = date(2026, 11, 20)
 HORIZON_DAYS = 120  # dbt var churn_horizon_days
@@ -39,14 +40,6 @@ def night(tmp_path_factory, prefect_harness) -> Workdir:
     generate_demo(wd.inbox, seed=42, scale=300, start_date=RUN_DATE)
     nightly(run_date=RUN_DATE, workdir=str(wd.root), demo=True)
     return wd
-
-
-def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def dbt(args: list[str], warehouse: Path, root: Path) -> None:

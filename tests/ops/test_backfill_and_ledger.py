@@ -19,7 +19,8 @@ from flows.demo import generate_demo
 from flows.leakscan import Needles
 from flows.workdir import Workdir
 from tests.ops.receiver import webhook_receiver
-from tests.test_nightly_e2e import mart_checksums, q
+from tests.test_nightly_e2e import mart_checksums
+from tests.warehouse_queries import q
 
 D1, D2 = date(2026, 11, 20), date(2026, 11, 21)
 STAGES = ["ingest", "quality", "privacy", "transform", "report"]

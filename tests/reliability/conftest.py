@@ -20,17 +20,10 @@ from flows.demo import generate_demo
 from flows.faults import POINTS
 from flows.settings import REPO_ROOT
 from flows.workdir import Workdir
+from tests.warehouse_queries import q
 
 D1, D2 = date(2026, 11, 20), date(2026, 11, 21)
 SEED, SCALE = 11, 60
-
-
-def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 # Lineage that names the run or the wall-clock moment: differs between two workdirs by construction

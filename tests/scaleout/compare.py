@@ -13,14 +13,6 @@ import duckdb
 RUN_COLUMNS = {"run_id", "model_run_id"}
 
 
-def q(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 def normalise(value: object) -> object:
     """One spelling per value across engines: numbers to 9 significant digits, dates and times as ISO text."""
     if value is None or isinstance(value, bool | str):

@@ -6,7 +6,8 @@ import pytest
 
 from flows.scaleout.runners import build_task_runner
 from flows.scaleout.settings import load_scaleout_settings
-from tests.scaleout.compare import duckdb_marts, q
+from tests.scaleout.compare import duckdb_marts
+from tests.warehouse_queries import q
 
 
 def test_the_runner_follows_the_settings():

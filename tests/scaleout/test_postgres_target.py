@@ -11,7 +11,8 @@ import pytest
 from psycopg import errors, sql
 
 from flows.scaleout.pg_roles import STEWARD_ONLY
-from tests.scaleout.compare import duckdb_marts, fingerprint, q
+from tests.scaleout.compare import duckdb_marts, fingerprint
+from tests.warehouse_queries import q
 
 DBNAME = "crmgov_scaleout"
 BI, STEWARD = "crmgov_bi", "crmgov_steward"
