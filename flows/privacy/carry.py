@@ -91,6 +91,8 @@ class SourceCarry:
     in_place: bool
     carried: int = 0
     new: int = 0
+    # carried rows whose run-date dependent outputs moved since their night (source, record id, outputs)
+    moved: pd.DataFrame | None = None
 
     def __post_init__(self) -> None:
         self.fingerprint = privacy_fingerprint(self.policy, self.keys, self.src.entity)
@@ -165,28 +167,30 @@ class SourceCarry:
         insert_frame(self.con, self.building, frame)
 
     def finish_rows(self) -> None:
-        """The carried rows' keys and findings into tonight's cache."""
+        """The carried rows' keys and findings into tonight's cache, and which of them have run-date dependent
+        outputs that moved (`moved`: found now, while the temp tables describe this source)."""
         if self.carried:
             self.con.execute(
                 f"insert into {self.building} select k._k, k.record_id, k._row_hash, c._found from {KEYS} as k "
                 f"join {self.cache} as c on c.record_id = k.record_id and c._row_hash = k._row_hash "
                 f"where k._k not in (select _k from {NEW})"
             )
+        self.moved = self._dated()
 
     def gone(self) -> pd.DataFrame:
         """(source_name, record_id) of the cached records not carried tonight (changed, deleted or erased): their
-        rows leave the warehouse's deid table."""
+        rows leave the warehouse's deid table (rows without a record id leave every night in any case)."""
         if not self.in_place:
             return pd.DataFrame({"source_name": [], "record_id": []}, dtype=object)
         df = self.con.execute(
-            f"select record_id from {self.cache} as c where not exists (select 1 from {self.building} as b "
-            "where b.record_id = c.record_id and b._row_hash = c._row_hash "
+            f"select record_id from {self.cache} as c where record_id is not null and not exists (select 1 from "
+            f"{self.building} as b where b.record_id = c.record_id and b._row_hash = c._row_hash "
             f"and b._k not in (select _k from {NEW}))"
         ).df()
         df.insert(0, "source_name", self.src.name)
         return df.astype(object)
 
-    def dated(self) -> pd.DataFrame | None:
+    def _dated(self) -> pd.DataFrame | None:
         """(source_name, record_id, outputs) of carried rows whose run-date dependent outputs differ tonight
         from those of the night their row was written; None if there are none."""
         outputs = dated_outputs(self.policy, self.src.entity)

@@ -237,12 +237,11 @@ def _merge_in(con: duckdb.DuckDBPyConnection, table: str, carries: list[SourceCa
                         [carry.src.name])
     con.execute(f"insert into {target} select * from deid.{building(table)}")
     for carry in carries:
-        dated = carry.dated()
-        if dated is None:
+        if carry.moved is None:
             continue
-        con.register("_deid_dated", dated)
+        con.register("_deid_dated", carry.moved)
         try:
-            sets = ", ".join(f"{ident(c)} = u.{ident(c)}" for c in dated.columns[2:])
+            sets = ", ".join(f"{ident(c)} = u.{ident(c)}" for c in carry.moved.columns[2:])
             con.execute(f"update {target} as d set {sets} from _deid_dated as u "
                         "where d.source_name = u.source_name and d.record_id = u.record_id")
         finally:

@@ -159,3 +159,35 @@ def _deid_columns(table: str) -> tuple[str, ...]:
     from flows.privacy.policy import DEID_TABLES
 
     return DEID_TABLES[table]
+
+
+def test_moved_age_bands_are_found_while_their_source_is_keyed(nights) -> None:
+    """The temp tables that key a source's rows are replaced by the next source's: each source finds its moved
+    age bands before the next is planned, and they name only its own carried records."""
+    from flows.ingest.config import load_sources
+    from flows.privacy.carry import SourceCarry
+    from flows.privacy.deidentify import Keys, load_policy
+    from flows.privacy.keys import load_pseudonym_key
+    from flows.settings import load_settings
+
+    wd: Workdir = nights[1]["wd"]
+    settings = load_settings(workdir=wd.root)
+    policy, keys = load_policy(settings.policy_dir), Keys(load_pseudonym_key(settings, wd, demo=True))
+    sources = {s.name: s for s in load_sources(wd.inbox / "sources.yml").sources}
+    later = NIGHTS[1] + timedelta(days=10 * 365)
+    con = duckdb.connect(str(wd.raw_db))
+    try:
+        crm = SourceCarry(con, sources["crm_accounts"], policy, keys, later, in_place=True)
+        crm.plan(1000)
+        crm.finish_rows()
+        orders = SourceCarry(con, sources["orders"], policy, keys, later, in_place=True)
+        orders.plan(1000)
+        orders.finish_rows()
+        carried = {r for (r,) in con.execute("select record_id from validated.crm_accounts").fetchall()}
+        for carry in (crm, orders):
+            con.execute(f"drop table {carry.building}")
+    finally:
+        con.close()
+    assert crm.moved is not None and orders.moved is None  # orders have no age band
+    assert set(crm.moved["source_name"]) == {"crm_accounts"} and set(crm.moved["record_id"]) <= carried
+    assert len(crm.moved) >= 0.3 * crm.carried  # ten years on, most adults are in another band
