@@ -130,7 +130,7 @@ class SourceCarry:
                 f"where not exists (select 1 from {self.cache} as c where c.record_id = k.record_id "
                 "and c._row_hash = k._row_hash) "
                 f"or k.record_id in (select record_id from {KEYS} group by record_id having count(*) > 1) "
-            f"or k.record_id in (select record_id from {self.cache} group by record_id having count(*) > 1)"
+                f"or k.record_id in (select record_id from {self.cache} group by record_id having count(*) > 1)"
             )
         else:
             self.con.execute(f"create or replace temp table {NEW} as select _k from {KEYS}")
