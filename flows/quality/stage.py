@@ -128,7 +128,10 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
     history = _volume_history(wd.warehouse_db, run_date)
     settings = load_scaleout_settings()
     outcomes: dict[str, QualityOutcome] = {}
-    plans: dict[str, carry_cache.Plan] = {}
+    # of each source's plan only its stamp and carried count are kept past the source: its carried rows (millions
+    # at scale) are in the outcome's entries by then
+    stamps: dict[str, carry_cache.Stamp] = {}
+    carried: dict[str, int] = {}
     con = duck.connect(wd.raw_db, read_only=True)
     try:
         known = _known_customers(con, sources)
@@ -138,16 +141,18 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
             run = SourceRun(
                 src.entity, src.name, run_date, None if src.entity == "customer" else known, history.get(src.name, [])
             )
-            plan = plans[src.name] = _plan(con, run, settings.quality_partition_rows, settings.carry_over)
+            plan = _plan(con, run, settings.quality_partition_rows, settings.carry_over)
+            stamps[src.name], carried[src.name] = plan.stamp, plan.rows_carried
             # one task per slice on the flow's task runner (flows/scaleout), gathered in slice order
             submit = partial(_submit_slice, con, run)
             slices = list(bounded_map(submit, plan.slices, SLICE_WINDOW))
             outcomes[src.name] = finish_source_task.submit(run, slices, plan.carried).result()
-            logger.info("quality %-18s carried=%d judged=%d", src.name, plan.rows_carried,
-                        outcomes[src.name].rows - plan.rows_carried)
+            del plan, slices
+            logger.info("quality %-18s carried=%d judged=%d", src.name, carried[src.name],
+                        outcomes[src.name].rows - carried[src.name])
     finally:
         con.close()
-    quarantined = _write_raw(wd, run_id, run_date, outcomes, {n: p.stamp for n, p in plans.items()})
+    quarantined = _write_raw(wd, run_id, run_date, outcomes, stamps)
     _write_governance(wd, run_id, run_date, outcomes, quarantined, sources)
     _build_docs(wd, outcomes)
     counts = []
@@ -158,7 +163,7 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
                 "rows_read": out.rows,
                 "rows_passed": out.rows_passed,
                 "rows_quarantined": out.rows_quarantined,
-                "rows_carried": plans[name].rows_carried,
+                "rows_carried": carried[name],
                 "status": "failed" if out.source_failed else out.status,
                 "message": _failed_rules(out),
             }
