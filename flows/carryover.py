@@ -22,17 +22,26 @@ from pathlib import Path
 
 import duckdb
 
-from flows.sql import ident
+from flows.sql import ident, safe_name
 
 # raise when what a cached row holds changes shape or meaning: every cache is dropped once
 CARRY_FORMAT = "1"
 
 
-def row_hash_sql(alias: str, columns: Sequence[str] | None = None) -> str:
-    """SQL of the 64-bit hash of the row of table alias `alias`: of the named columns (names and values), else of
-    every column (DuckDB's row value)."""
-    if columns is None:
-        return f"hash({alias})"
+# DuckDB names of this project are plain and at most 63 characters: `carry__<source>__building` must fit
+MAX_SOURCE_NAME = 63 - len("carry__") - len("__building")
+
+
+def cache_table(source: str) -> str:
+    """A stage's cache table of a source, `carry__<source>`; a source name too long for that and its building
+    table is named by a digest instead."""
+    if len(source) > MAX_SOURCE_NAME:
+        return safe_name(f"carry__{hashlib.sha256(source.encode()).hexdigest()[:32]}")
+    return safe_name(f"carry__{source}")
+
+
+def row_hash_sql(alias: str, columns: Sequence[str]) -> str:
+    """SQL of the 64-bit hash of the named columns (names and values) of the row of table alias `alias`."""
     return f"hash(struct_pack({', '.join(f'{ident(c)} := {alias}.{ident(c)}' for c in columns)}))"
 
 

@@ -80,7 +80,8 @@ def _carried(con: duckdb.DuckDBPyConnection, sources: list[Source]) -> list[tupl
     the validated rows, with a hash of each row. A person's go with their raw rows, but are not rows held about
     them (not exported, not counted). A fact source's cache names no customer; the night's privacy stage drops
     the erased rows from it, as they are no longer validated."""
-    from flows.privacy.carry import SCHEMA, cache_table
+    from flows.carryover import cache_table
+    from flows.privacy.carry import SCHEMA
 
     out = []
     for src in sources:

@@ -109,13 +109,13 @@ class SuppressionList:
         drop = self.drop_sql(entity)
         if drop is None or (carried and entity != "customer"):
             return 0
+        listed = _listed("b.source_system", "b.record_id")
         where = f"b.source_name = ? and coalesce({drop}, false)"
         if carried:
-            where += f" and not coalesce({_listed('b.source_system', 'b.record_id')}, false)"
+            where += f" and not coalesce({listed}, false)"
         n = con.execute(f"select count(*) from {table} as b where {where}", [source_name]).fetchall()[0][0]
         self.dropped[source_name] = self.dropped.get(source_name, 0) + int(n)
         if entity == "customer" and n:
-            listed = _listed("b.source_system", "b.record_id")
             self.matched |= set(con.execute(
                 f"select b.source_system, b.record_id from {table} as b "
                 f"where {where} and not coalesce({listed}, false)",

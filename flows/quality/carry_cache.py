@@ -15,7 +15,6 @@ function of its row and the fingerprint alone, apart from what is checked again 
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -29,14 +28,13 @@ import pyarrow as pa
 from expectations.normalize import STRING as TEXT
 from expectations.normalize import KnownCustomers, known_reference
 from flows.canonical import field_names
-from flows.carryover import fingerprint, row_hash_sql, source_digest
+from flows.carryover import cache_table, fingerprint, row_hash_sql, source_digest
 from flows.quality.carry import AGE, TABLE_PREFIX, CarriedRows, CarrySpec
 from flows.sql import safe_name
 from flows.stages import building, row_slices, swap_in_building, table_exists
 
 META_DDL = """create table if not exists quality_meta.carry_meta (
     source_name varchar, fingerprint varchar, run_date date, bounds varchar)"""
-MAX_NAME = 63 - len("carry__") - len("__building")  # DuckDB names of this project: plain, at most 63 characters
 _ROW = "_carry_row"  # the alias of a current row in SQL: hash(_carry_row) is its whole-row hash
 
 
@@ -61,13 +59,6 @@ class Plan:
     @property
     def rows_carried(self) -> int:
         return len(self.carried) if self.carried is not None else 0
-
-
-def cache_table(source: str) -> str:
-    """`carry__<source>`; a source name too long for that and its building table is named by a digest instead."""
-    if len(source) > MAX_NAME:
-        return safe_name(f"carry__{hashlib.sha256(source.encode()).hexdigest()[:32]}")
-    return safe_name(f"carry__{source}")
 
 
 @lru_cache(maxsize=1)
