@@ -60,6 +60,15 @@ def read_rows(
     return df.pop("_slice_rowid").to_numpy(dtype=np.int64), df
 
 
+def read_part(
+    con: duckdb.DuckDBPyConnection, schema: str, table: str, part: tuple[int, int] | np.ndarray
+) -> tuple[np.ndarray, pd.DataFrame]:
+    """One slice of a stage's work: a rowid range (`read_slice`), or the rowids it picked (`read_rows`)."""
+    if isinstance(part, np.ndarray):
+        return read_rows(con, schema, table, part)
+    return read_slice(con, schema, table, part)
+
+
 def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
     """Append a DataFrame's rows to `table` (columns in table order) in one statement: executemany would run
     one statement per row, minutes for the 100,000s of rows a large night quarantines."""

@@ -22,7 +22,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from flows.carryover import fingerprint, key_digest, row_hash_sql, source_digest, worked_columns
+from flows.carryover import cache_table, fingerprint, key_digest, row_hash_sql, source_digest, worked_columns
 from flows.ingest.config import Source
 from flows.privacy.deidentify import (
     Deidentified,
@@ -47,10 +47,7 @@ DDL = [
 ]
 KEYS = "_carry_keys"  # temp: every validated row of the source: rowid (_k) and key
 NEW = "_carry_new"  # temp: the rowids to de-identify tonight
-
-
-def cache_table(source_name: str) -> str:
-    return safe_name(f"carry__{source_name}")
+ADDED = "_carry_added"  # temp: the findings of the rows de-identified tonight, by rowid
 
 
 def privacy_fingerprint(policy: Policy, keys: Keys, entity: str) -> str:
@@ -109,19 +106,20 @@ class SourceCarry:
                            [src.name]).fetchall()
         return bool(rows) and rows[0] == (privacy_fingerprint(policy, keys, src.entity), deid_run)
 
-    def plan(self, slice_rows: int) -> list[tuple[int, int]]:
-        """Key every validated row, find those to de-identify, and start tonight's cache; returns the rowid
-        ranges [lo, hi) of the slices to de-identify (each holding at most `slice_rows` of them)."""
+    def plan(self, slice_rows: int) -> list[tuple[int, int]] | list[np.ndarray]:
+        """Key every validated row, find those to de-identify, and start tonight's cache; returns the slices to
+        de-identify (`flows.stages.read_part`): rowid ranges when every row is, else the rowids of at most
+        `slice_rows` rows each."""
         ensure(self.con)
         self.present = list(self.con.execute(f"select * from {self.validated} limit 0").df().columns)
-        self.row_hash = row_hash_sql("v", worked_columns(self.present))
         self.con.execute(
             f"create or replace temp table {KEYS} as select v.rowid as _k, v.record_id, "
-            f"{self.row_hash} as _row_hash from {self.validated} as v"
+            f"{row_hash_sql('v', worked_columns(self.present))} as _row_hash from {self.validated} as v"
         )
         total = self.con.execute(f"select count(*) from {KEYS}").fetchall()[0][0]
         self.con.execute(f"create or replace table {self.building} (_k bigint, record_id varchar, _row_hash ubigint, "
                          "_found varchar)")
+        self.con.execute(f"create or replace temp table {ADDED} (_k bigint, _found varchar)")
         if self.in_place:
             # a record id twice (tonight or in the cache) is de-identified anew: the warehouse's rows are found by
             # source and record id, so all of its rows there are replaced
@@ -142,33 +140,20 @@ class SourceCarry:
             lo, hi = self.con.execute(f"select min(_k), max(_k) from {KEYS}").fetchall()[0]
             return [(start, min(start + slice_rows, hi + 1)) for start in range(lo, hi + 1, slice_rows)]
         rowids = self.con.execute(f"select _k from {NEW} order by _k").fetchnumpy()["_k"]
-        firsts = rowids[::slice_rows]
-        ends = np.r_[rowids[slice_rows - 1 :: slice_rows], rowids[-1]][: len(firsts)] + 1
-        return list(zip(firsts.tolist(), ends.tolist(), strict=True))
+        return [rowids[start : start + slice_rows] for start in range(0, len(rowids), slice_rows)]
 
-    def read(self, rows: tuple[int, int]) -> tuple[np.ndarray, pd.DataFrame]:
-        """The validated rows to de-identify in one rowid range, in rowid order, and their keys (rowid, hash)."""
-        only = "" if not self.carried else f" and v.rowid in (select _k from {NEW})"
-        df = self.con.execute(
-            f"select v.rowid as _slice_rowid, {self.row_hash} as _slice_hash, v.* from {self.validated} as v "
-            f"where v.rowid >= ? and v.rowid < ?{only} order by v.rowid",
-            list(rows),
-        ).df()
-        keys = np.rec.fromarrays(
-            [df.pop("_slice_rowid").to_numpy(np.int64), df.pop("_slice_hash").to_numpy(np.uint64)],
-            names="_k,_row_hash",
-        )
-        return keys, df
-
-    def add(self, keys: np.ndarray, done: Deidentified) -> None:
-        """A de-identified slice's keys and free-text findings into tonight's cache."""
-        frame = pd.DataFrame({"_k": keys["_k"], "record_id": done.frame["record_id"].to_numpy(object),
-                              "_row_hash": keys["_row_hash"], "_found": done.findings})
-        insert_frame(self.con, self.building, frame)
+    def add(self, rowids: np.ndarray, done: Deidentified) -> None:
+        """A de-identified slice's free-text findings, by validated rowid (its keys are joined at `finish_rows`)."""
+        insert_frame(self.con, ADDED, pd.DataFrame({"_k": rowids, "_found": done.findings}))
 
     def finish_rows(self) -> None:
-        """The carried rows' keys and findings into tonight's cache, and which of them have run-date dependent
-        outputs that moved (`moved`: found now, while the temp tables describe this source)."""
+        """Tonight's de-identified and carried rows' keys and findings into tonight's cache, and which carried
+        rows have run-date dependent outputs that moved (`moved`: found now, while the temp tables describe this
+        source)."""
+        self.con.execute(
+            f"insert into {self.building} select k._k, k.record_id, k._row_hash, a._found from {ADDED} as a "
+            f"join {KEYS} as k on k._k = a._k"
+        )
         if self.carried:
             self.con.execute(
                 f"insert into {self.building} select k._k, k.record_id, k._row_hash, c._found from {KEYS} as k "

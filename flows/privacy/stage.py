@@ -23,14 +23,13 @@ from flows.canonical import ENTITIES
 from flows.ingest.config import Source, load_sources
 from flows.ledger import governance
 from flows.privacy.carry import SourceCarry, deid_run_id
-from flows.privacy.carry import ensure as ensure_carry
 from flows.privacy.policy import DEID_TABLES
 from flows.scaleout.partitions import merge_inventory
 from flows.scaleout.settings import load_scaleout_settings
 from flows.scaleout.window import Handoff, bounded_map
 from flows.settings import load_settings
 from flows.sql import ident
-from flows.stages import building, insert_frame, replace_table, swap_in_building, table_exists
+from flows.stages import building, insert_frame, read_part, replace_table, swap_in_building, table_exists
 from flows.workdir import Workdir, secure_tree
 
 if TYPE_CHECKING:
@@ -46,12 +45,13 @@ INVENTORY_DDL = """create table if not exists governance.pii_inventory (
 
 @task(name="deidentify-slice", persist_result=False)
 def deidentify_task(
-    entity: str, df: pd.DataFrame, policy: Policy, keys: Keys, as_of: date, row_keys: np.ndarray
+    entity: str, df: pd.DataFrame, policy: Policy, keys: Keys, as_of: date, rowids: np.ndarray
 ) -> Handoff[tuple[np.ndarray, Deidentified]]:
-    """De-identify one slice of a source's validated rows; its input is raw, so nothing is persisted."""
+    """De-identify one slice of a source's validated rows (returned with their rowids); its input is raw, so
+    nothing is persisted."""
     from flows.privacy.deidentify import deidentify_rows
 
-    return Handoff((row_keys, deidentify_rows(entity, df, policy, keys, as_of=as_of)))
+    return Handoff((rowids, deidentify_rows(entity, df, policy, keys, as_of=as_of)))
 
 
 @flow(name="privacy")
@@ -121,7 +121,6 @@ def _in_place_tables(raw: duckdb.DuckDBPyConnection, out: duckdb.DuckDBPyConnect
     has a usable cache (flows/privacy/carry.py); the others are rebuilt from every row."""
     if not load_scaleout_settings().carry_over:
         return set()
-    ensure_carry(raw)
     run = deid_run_id(out)
     usable = {src.name: SourceCarry.usable(raw, src, policy, keys, run) for src in present}
     return {
@@ -139,8 +138,8 @@ def _deidentify_source(carry: SourceCarry, out: duckdb.DuckDBPyConnection, table
     src = carry.src
     delta = f"deid.{building(table)}"
     found: list[list] = []
-    for row_keys, done in bounded_map(partial(_submit_slice, carry), carry.plan(_slice_rows()), SLICE_WINDOW):
-        carry.add(row_keys, done)
+    for rowids, done in bounded_map(partial(_submit_slice, carry), carry.plan(_slice_rows()), SLICE_WINDOW):
+        carry.add(rowids, done)
         insert_frame(out, delta, done.frame)
         found.append(done.inventory)
     carry.finish_rows()
@@ -168,9 +167,9 @@ def _slice_rows() -> int:
     return load_scaleout_settings().privacy_partition_rows
 
 
-def _submit_slice(carry: SourceCarry, rows: tuple[int, int]) -> PrefectFuture:
-    row_keys, df = carry.read(rows)
-    return deidentify_task.submit(carry.src.entity, df, carry.policy, carry.keys, carry.as_of, row_keys)
+def _submit_slice(carry: SourceCarry, part: tuple[int, int] | np.ndarray) -> PrefectFuture:
+    rowids, df = read_part(carry.con, "validated", carry.src.name, part)
+    return deidentify_task.submit(carry.src.entity, df, carry.policy, carry.keys, carry.as_of, rowids)
 
 
 def _keep_carried(raw: duckdb.DuckDBPyConnection, run_id: str, carries: list[tuple[SourceCarry, list]]) -> None:

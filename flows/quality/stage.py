@@ -31,7 +31,7 @@ from flows.ledger import governance
 from flows.scaleout.settings import load_scaleout_settings
 from flows.scaleout.window import Handoff, bounded_map
 from flows.sql import safe_name
-from flows.stages import building, insert_frame, read_rows, read_slice, swap_in_building, table_exists
+from flows.stages import building, insert_frame, read_part, swap_in_building, table_exists
 from flows.workdir import Workdir, atomic_replace, secure_tree
 
 if TYPE_CHECKING:
@@ -196,10 +196,7 @@ def _plan(con: duckdb.DuckDBPyConnection, run: SourceRun, slice_rows: int, carry
 
 
 def _submit_slice(con: duckdb.DuckDBPyConnection, run: SourceRun, rows: tuple[int, int] | np.ndarray) -> PrefectFuture:
-    if isinstance(rows, np.ndarray):
-        keys, df = read_rows(con, "current", run.source_name, rows)
-    else:
-        keys, df = read_slice(con, "current", run.source_name, rows)
+    keys, df = read_part(con, "current", run.source_name, rows)
     # the known customers are Arrow arrays, which Prefect does not walk when it resolves a task's parameters (a
     # `quote` would, but Dask delivers a quoted value as a bare tuple)
     return validate_slice_task.submit(run, df, keys)
