@@ -22,6 +22,7 @@ import shutil
 import threading
 from collections.abc import Mapping
 from contextlib import AbstractContextManager
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from dbt.artifacts.schemas.results import NodeStatus
 from dbt.cli.main import dbtRunner, dbtRunnerResult
 from dbt.contracts.graph.manifest import Manifest
 
+from flows.carryover import fingerprint
 from flows.environment import temporary_environ
 from flows.settings import load_settings
 
@@ -41,7 +43,7 @@ DBT_LOG_FILE_MAX_BYTES = 5 * 1024 * 1024
 # variables: one dbt command at a time per process.
 _DBT_LOCK = threading.Lock()
 # vars that models read only when they are compiled (never in config() or in a macro run at parse time)
-RUNTIME_VARS = frozenset({"run_date", "run_id"})
+RUNTIME_VARS = frozenset({"run_date", "run_id", "carry_digest"})
 _SKIP_DIRS = {"target", "logs", "dbt_packages", "__pycache__"}
 _MANIFESTS: dict[tuple[str, ...], Manifest] = {}
 
@@ -133,7 +135,7 @@ def run_dbt(
     ]
     with _DBT_LOCK, _dbt_environment(project_dir, Path(warehouse_path).resolve()):
         try:
-            manifest = _parsed_manifest(project_dir, args, command[len(args):], vars, log_path)
+            manifest = _parsed_manifest(project_dir, args, command[len(args) :], vars, log_path)
             result = dbtRunner(manifest=manifest).invoke(command)
         finally:
             _release_duckdb()
@@ -170,9 +172,23 @@ def _project_checksum(project_dir: Path) -> str:
         dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
         for name in sorted(files):
             stat = os.stat(os.path.join(root, name))
-            digest.update(f"{os.path.relpath(os.path.join(root, name), project_dir)}:{stat.st_size}:"
-                          f"{stat.st_mtime_ns}\n".encode())
+            digest.update(
+                f"{os.path.relpath(os.path.join(root, name), project_dir)}:{stat.st_size}:{stat.st_mtime_ns}\n".encode()
+            )
     return digest.hexdigest()
+
+
+def carry_digest(project_dir: Path) -> str:
+    """The digest that the models which carry their rows over keep beside each row (macros/incremental): the content
+    of every project file (models, macros, the vars of dbt_project.yml) and the dbt, adapter and DuckDB versions.
+    Rows built under another digest are rebuilt, so no edit or upgrade ever leaves a carried row stale."""
+    files = hashlib.sha256()
+    for root, dirs, names in os.walk(project_dir):
+        dirs[:] = sorted(d for d in dirs if d not in _SKIP_DIRS)
+        for name in sorted(names):
+            path = Path(root) / name
+            files.update(str(path.relative_to(project_dir)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return fingerprint(metadata.version("dbt-core"), metadata.version("dbt-duckdb"), files.hexdigest())
 
 
 def generate_docs(

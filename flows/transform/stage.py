@@ -26,9 +26,10 @@ from flows import faults
 from flows.churn.settings import load_churn_settings
 from flows.churn.task import churn_train_and_score
 from flows.ledger import governance
+from flows.scaleout.settings import load_scaleout_settings
 from flows.settings import load_settings
 from flows.steward.reviews import import_decision_files
-from flows.transform.dbt_runner import generate_docs, run_dbt
+from flows.transform.dbt_runner import carry_digest, generate_docs, run_dbt
 from flows.workdir import Workdir, atomic_replace
 
 # Every model that reads the churn scores the churn task writes (mart_churn_risk and what uses it).
@@ -55,7 +56,12 @@ def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
         warehouse_path=building,
         target_path=dbt_state / "target",
         log_path=dbt_state / "logs",
-        vars={"run_date": run_date, "run_id": run_id, "coverage_target": settings.coverage_target},
+        vars={
+            "run_date": run_date,
+            "run_id": run_id,
+            "coverage_target": settings.coverage_target,
+            "carry_digest": carry_digest(settings.dbt_project_dir) if load_scaleout_settings().carry_over else None,
+        },
     )
     try:
         results = [run_dbt(["build", "--exclude", SCORES_DEPENDENT], **common)]

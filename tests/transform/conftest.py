@@ -30,8 +30,9 @@ class Warehouse:
     def path(self) -> Path:
         return self.root / "warehouse" / "warehouse.duckdb"
 
-    def build(self, run_date: date, run_id: str) -> float:
-        """Run `dbt build` for one business date; return (and record) the wall time in seconds."""
+    def build(self, run_date: date, run_id: str, carry_digest: str | None = None) -> float:
+        """Run `dbt build` for one business date; return (and record) the wall time in seconds. With a
+        carry_digest the models that carry their rows over reuse the rows built under the same digest."""
         started = time.perf_counter()
         run_dbt(
             ["build"],
@@ -39,7 +40,7 @@ class Warehouse:
             warehouse_path=self.path,
             target_path=self.root / "state" / "dbt" / "target",
             log_path=self.root / "state" / "dbt" / "logs",
-            vars={"run_date": run_date, "run_id": run_id},
+            vars={"run_date": run_date, "run_id": run_id, "carry_digest": carry_digest},
         )
         self.build_seconds.append(time.perf_counter() - started)
         return self.build_seconds[-1]

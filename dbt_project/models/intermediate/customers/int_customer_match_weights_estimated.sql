@@ -109,7 +109,7 @@ birth_u as (
 
 ),
 
-{# A pseudo-random order of the records (by a hash of the key; not records_encoded's record_number, which follows
+{# A pseudo-random order of the records (by a hash of the key; not int_customer_records_numbered's number, which follows
    the key, so neighbours in it are records of one source with adjacent ids). -#}
 numbered as (
 

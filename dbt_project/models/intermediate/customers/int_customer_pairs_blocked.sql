@@ -4,7 +4,7 @@
     or province, and the LSH bands of the name and address filters (int_customer_records_encoded). A key value held by more than var blocking.max_block_size
     records is skipped as too common to mean anything (a shop's phone, a big-city birth cohort); pairs a data
     steward declared a match are always candidates. A pair found by several keys is kept once. Records are handled
-    by their integer record_number (int_customer_records_encoded) until the pairs are final: at a million records
+    by their integer record_number (int_customer_records_numbered) until the pairs are final: at a million records
     grouping and joining tens of millions of pairs on text keys was most of this node's time. -#}
 {%- set blocking = var('blocking') -%}
 {%- set text_keys = {
@@ -37,13 +37,17 @@ with
 records as (
 
     select
-        record_number,
-        customer_record_key,
+        numbered.record_number,
+        encoded.customer_record_key,
         {%- for column in key_columns %}
-        {{ column }},
+        encoded.{{ column }},
         {%- endfor %}
-        {{ bands | join(',\n        ') }}
-    from {{ ref('int_customer_records_encoded') }}
+        {%- for band in bands %}
+        encoded.{{ band }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('int_customer_records_encoded') }} as encoded
+    inner join {{ ref('int_customer_records_numbered') }} as numbered
+        on encoded.customer_record_key = numbered.customer_record_key
 
 ),
 
@@ -142,11 +146,13 @@ band_candidates as (
 addresses as (
 
     select
-        record_number,
-        address_bits,
-        address_bit_count
-    from {{ ref('int_customer_records_encoded') }}
-    where address_bits is not null
+        numbered.record_number,
+        encoded.address_bits,
+        encoded.address_bit_count
+    from {{ ref('int_customer_records_encoded') }} as encoded
+    inner join {{ ref('int_customer_records_numbered') }} as numbered
+        on encoded.customer_record_key = numbered.customer_record_key
+    where encoded.address_bits is not null
 
 ),
 

@@ -1,7 +1,21 @@
 {#- Every candidate pair with the comparison level of each piece of evidence (macro matching_comparisons:
     null = missing on either side). Only de-identified columns: token equality, Dice of keyed Bloom filters
     (the better of the character and pinyin name filters; the name parts, straight or swapped, where both records
-    keep them apart: macro pair_dice_columns), birth year and full-date token, gender, city, postcode token. -#}
+    keep them apart: macro pair_dice_columns), birth year and full-date token, gender, city, postcode token.
+    Carried over (macros/incremental/carry_over.sql): a pair compared by the last build, found by the same
+    blocking key, whose two records are unchanged (source_row_digest) keeps its comparison; new pairs and pairs
+    with a changed record are compared, pairs no longer blocked are deleted (post-hook). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='pair_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook=["{{ carry_over_reset() }}"],
+        post_hook=["{{ carry_over_prune('pair_key',
+            \"select left_key || '|' || right_key from \" ~ ref('int_customer_pairs_blocked')) }}"]
+    )
+}}
 {%- set comparisons = matching_comparisons() -%}
 {%- set carried = [
     'id_token', 'document_token', 'mobile_token', 'email_token', 'landline_token', 'birth_year', 'birth_date_token',
@@ -10,9 +24,43 @@
 
 with
 
-pairs as (
+blocked as (
 
     select * from {{ ref('int_customer_pairs_blocked') }}
+
+),
+
+digests as (
+
+    select
+        numbered.record_number,
+        encoded.source_row_digest
+    from {{ ref('int_customer_records_encoded') }} as encoded
+    inner join {{ ref('int_customer_records_numbered') }} as numbered
+        on encoded.customer_record_key = numbered.customer_record_key
+
+),
+
+{# Each pair with the digests of its two records, which a carried comparison must have been made of. -#}
+pairs as (
+
+    select
+        blocked.*,
+        left_digest.source_row_digest as left_row_digest,
+        right_digest.source_row_digest as right_row_digest
+    from blocked
+    inner join digests as left_digest on blocked.left_number = left_digest.record_number
+    inner join digests as right_digest on blocked.right_number = right_digest.record_number
+    {%- if carrying_over() %}
+    left join {{ this }} as carried
+        on
+            blocked.left_key = carried.left_key
+            and blocked.right_key = carried.right_key
+            and blocked.blocked_on = carried.blocked_on
+            and left_digest.source_row_digest = carried.left_row_digest
+            and right_digest.source_row_digest = carried.right_row_digest
+    where carried.pair_key is null
+    {%- endif %}
 
 ),
 
@@ -20,15 +68,17 @@ pairs as (
 records as (
 
     select
-        record_number,
+        numbered.record_number,
         {%- for column in carried %}
-        {{ column }},
+        encoded.{{ column }},
         {%- endfor %}
         {%- for filter in ['name', 'pinyin', 'given', 'family', 'address'] %}
-        {{ filter }}_bits,
-        {{ filter }}_bit_count{% if not loop.last %},{% endif %}
+        encoded.{{ filter }}_bits,
+        encoded.{{ filter }}_bit_count{% if not loop.last %},{% endif %}
         {%- endfor %}
-    from {{ ref('int_customer_records_encoded') }}
+    from {{ ref('int_customer_records_encoded') }} as encoded
+    inner join {{ ref('int_customer_records_numbered') }} as numbered
+        on encoded.customer_record_key = numbered.customer_record_key
 
 ),
 
@@ -38,6 +88,8 @@ joined as (
         pairs.left_key,
         pairs.right_key,
         pairs.blocked_on,
+        pairs.left_row_digest,
+        pairs.right_row_digest,
         {%- for column in carried %}
         left_record.{{ column }} as left_{{ column }},
         right_record.{{ column }} as right_{{ column }},
@@ -65,6 +117,9 @@ compared as (
         right_key,
         left_key || '|' || right_key as pair_key,
         blocked_on,
+        left_row_digest,
+        right_row_digest,
+        {{ carry_digest_column() }},
         name_dice,
         given_name_dice,
         family_name_dice,

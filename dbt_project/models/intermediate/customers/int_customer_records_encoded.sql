@@ -7,8 +7,21 @@
     (get_bit per position: no string is built or hashed, and no two different bands share a key). A band with
     fewer set bits than var blocking.<field>_band_min_set is mostly zeros shared by chance and is skipped.
     Positions are drawn at compile time from a fixed linear congruential sequence (same bands every run); filters
-    of another length than var blocking.bloom_length get no band keys. `record_number` numbers the records in key
-    order, so blocking groups and joins on integers instead of the longer record keys. -#}
+    of another length than var blocking.bloom_length get no band keys.
+    Carried over (macros/incremental/carry_over.sql): a record whose de-identified row is unchanged since the last
+    build (source_row_digest) keeps its encoding; only new and changed records are encoded, and records gone from
+    the sources are deleted (post-hook). The numbers blocking joins on are int_customer_records_numbered. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='customer_record_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook=["{{ carry_over_reset() }}"],
+        post_hook=["{{ carry_over_prune('customer_record_key',
+            'select customer_record_key from ' ~ ref('stg_deid__customers')) }}"]
+    )
+}}
 {%- set blocking = var('blocking') -%}
 {%- set length = blocking['bloom_length'] -%}
 {%- set ns = namespace(state=12345) -%}
@@ -39,6 +52,21 @@ records as (
     select * from {{ ref('stg_deid__customers') }}
 
 ),
+{%- if carrying_over() %}
+
+{# Only the records the last build did not encode as they are now. #}
+changed as (
+
+    select records.*
+    from records
+    left join {{ this }} as carried
+        on
+            records.customer_record_key = carried.customer_record_key
+            and records.source_row_digest = carried.source_row_digest
+    where carried.customer_record_key is null
+
+),
+{%- endif %}
 
 encoded as materialized (
 
@@ -60,6 +88,7 @@ encoded as materialized (
         postal_code_token,
         substr(name_masked, 1, 1) as name_initial,
         created_at,
+        source_row_digest,
         {{ short_hash('name_bloom') }} as name_key,
         {{ short_hash('name_pinyin_bloom') }} as pinyin_key,
         {{ bloom_bits('name_bloom') }} as name_bits,
@@ -67,7 +96,7 @@ encoded as materialized (
         {{ bloom_bits('given_name_bloom') }} as given_bits,
         {{ bloom_bits('family_name_bloom') }} as family_bits,
         {{ bloom_bits('address_bloom') }} as address_bits
-    from records
+    from {{ "changed" if carrying_over() else "records" }}
 
 ),
 
@@ -81,17 +110,6 @@ counted as (
         bit_count(family_bits) as family_bit_count,
         bit_count(address_bits) as address_bit_count
     from encoded
-
-),
-
-{#- Numbered apart from the wide rows (a window over them would sort every filter along), and from the staging view
-    itself: a second read of `records` would make DuckDB materialize it. -#}
-numbered as (
-
-    select
-        customer_record_key,
-        row_number() over (order by customer_record_key) as record_number
-    from {{ ref('stg_deid__customers') }}
 
 ),
 
@@ -115,8 +133,7 @@ sampled as (
 banded as (
 
     select
-        sampled.customer_record_key,
-        numbered.record_number,
+        customer_record_key,
         source_system,
         source_name,
         record_id,
@@ -144,7 +161,9 @@ banded as (
         family_bit_count,
         address_bit_count,
         name_key,
-        pinyin_key
+        pinyin_key,
+        source_row_digest,
+        {{ carry_digest_column() }}
         {%- for field in ['name', 'address'] %}
         {%- for picked in positions[field] %},
         case
@@ -154,7 +173,6 @@ banded as (
         {%- endfor %}
         {%- endfor %}
     from sampled
-    inner join numbered on sampled.customer_record_key = numbered.customer_record_key
 
 )
 

@@ -52,7 +52,10 @@ renamed as (
 
         -- dates
         {{ parse_timestamp('created_at') }} as created_at,
-        {{ parse_timestamp('updated_at') }} as updated_at
+        {{ parse_timestamp('updated_at') }} as updated_at,
+
+        -- lineage
+        {{ row_digest('source') }} as source_row_digest
 
     from source
 

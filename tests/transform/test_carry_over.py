@@ -1,0 +1,139 @@
+"""The models that carry their rows over (macros/incremental/carry_over.sql) against a full build of the same night.
+
+A night with a changed, a deleted and two new customer records is built twice from the same state: once reusing
+the previous build's encodings and comparisons (carry-over), once with carry-over off (every row rebuilt). Every
+table of the customer chain must come out the same, and only the changed records and their pairs are rebuilt.
+"""
+
+from __future__ import annotations
+
+import copy
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows.transform.dbt_runner import carry_digest
+from tests.transform.conftest import PROJECT_DIR, Warehouse
+from tests.transform.deid_fixture import DeidFixture, Record
+
+DAY2 = date(2026, 11, 21)
+DIGEST = carry_digest(PROJECT_DIR)
+CARRIED_TABLES = ("int_customer_records_encoded", "int_customer_pairs_compared")
+# every table downstream of the carried ones, down to the marts of the customer master
+COMPARED_TABLES = (
+    *(f"intermediate.{table}" for table in CARRIED_TABLES),
+    "intermediate.int_customer_records_numbered",
+    "intermediate.int_customer_pairs_blocked",
+    "intermediate.int_customer_match_weights_estimated",
+    "intermediate.int_customer_pairs_scored",
+    "intermediate.int_customer_clusters_resolved",
+    "intermediate.int_customer_masters_registered",
+    "intermediate.int_customer_golden_records_survived",
+    "marts.customer_xref",
+    "marts.dim_customer",
+    "marts.possible_matches",
+)
+
+
+def rows(warehouse: Warehouse, table: str) -> list[tuple]:
+    columns = [
+        name
+        for (name,) in warehouse.query(
+            "select column_name from information_schema.columns where table_schema || '.' || table_name = ? "
+            "and column_name <> 'carry_digest' order by ordinal_position",
+            [table],
+        )
+    ]
+    return sorted(warehouse.query(f"select {', '.join(columns)} from {table}"), key=repr)
+
+
+def day2_changes(deid: DeidFixture) -> DeidFixture:
+    """P03's crm record renamed, P05's ecom record gone, a new duplicate of P07 and a new person."""
+    changed = copy.deepcopy(deid)
+    changed.persons["P03"][0].name = "刘阳"
+    changed.persons["P05"] = [r for r in changed.persons["P05"] if r.system != "ecom"]
+    p07 = changed.persons["P07"][0]
+    changed.persons["P07"].append(
+        Record("service", "S107", p07.name, p07.birth_year, mobile=p07.mobile, created_at="2026-11-21")
+    )
+    changed.persons["P91"] = [
+        Record("service", "S191", "钱多", 1981, "F", mobile="13900000191", created_at="2026-11-21")
+    ]
+    return changed
+
+
+@pytest.fixture(scope="module")
+def nights(
+    tmp_path_factory: pytest.TempPathFactory, built: Warehouse, deid: DeidFixture
+) -> tuple[Warehouse, Warehouse]:
+    """(carried, full): day 2 built with carry-over on the state of a carried day 1, and with carry-over off."""
+    carried = built.copy_to(tmp_path_factory.mktemp("carried"))
+    carried.build(date(2026, 11, 20), "run-1", carry_digest=DIGEST)
+    day2_changes(deid).write(carried.path, run_id="run-2", run_date=DAY2)
+    full = carried.copy_to(tmp_path_factory.mktemp("full"))
+    carried.build(DAY2, "run-2", carry_digest=DIGEST)
+    full.build(DAY2, "run-2")
+    return carried, full
+
+
+def test_carried_night_equals_a_full_build(nights: tuple[Warehouse, Warehouse]) -> None:
+    carried, full = nights
+    for table in COMPARED_TABLES:
+        assert rows(carried, table) == rows(full, table), f"{table} differs from a full build"
+    assert carried.query("select distinct carry_digest from intermediate.int_customer_pairs_compared") == [(DIGEST,)]
+    assert full.query("select distinct carry_digest from intermediate.int_customer_pairs_compared") == [(None,)]
+
+
+def test_only_changed_records_and_their_pairs_are_rebuilt(tmp_path: Path, built: Warehouse, deid: DeidFixture) -> None:
+    """Values no build would make, planted in the previous build: they stay where day 2 changed nothing and are
+    rebuilt where it changed a record; rows of gone records leave. (The planted city of crm:C001 changes its
+    blocking keys, so the pair planted unchanged is one of crm:C002.)"""
+    warehouse = built.copy_to(tmp_path)
+    warehouse.build(date(2026, 11, 20), "run-1", carry_digest=DIGEST)
+    con = duckdb.connect(str(warehouse.path))
+    try:
+        con.execute(
+            "update intermediate.int_customer_records_encoded set city = 'planted' "
+            "where customer_record_key in ('crm:C001', 'crm:C003')"
+        )
+        con.execute(
+            "update intermediate.int_customer_pairs_compared set name_dice = -1 "
+            "where pair_key in ('crm:C002|ecom:E002', 'crm:C003|ecom:E003')"
+        )
+    finally:
+        con.close()
+    day2_changes(deid).write(warehouse.path, run_id="run-2", run_date=DAY2)
+    warehouse.build(DAY2, "run-2", carry_digest=DIGEST)
+    cities = dict(
+        warehouse.query(
+            "select customer_record_key, city from intermediate.int_customer_records_encoded "
+            "where customer_record_key in ('crm:C001', 'crm:C003', 'ecom:E005', 'service:S107', 'service:S191')"
+        )
+    )
+    assert cities == {"crm:C001": "planted", "crm:C003": "杭州市", "service:S107": "杭州市", "service:S191": "杭州市"}
+    dice = dict(
+        warehouse.query(
+            "select pair_key, name_dice from intermediate.int_customer_pairs_compared "
+            "where pair_key in ('crm:C002|ecom:E002', 'crm:C003|ecom:E003')"
+        )
+    )
+    assert dice["crm:C002|ecom:E002"] == -1 and dice["crm:C003|ecom:E003"] > 0
+    assert warehouse.query(
+        "select count(*) from intermediate.int_customer_pairs_compared where 'ecom:E005' in (left_key, right_key)"
+    ) == [(0,)], "a pair of a gone record was kept"
+
+
+def test_another_digest_rebuilds_every_row(nights: tuple[Warehouse, Warehouse], tmp_path: Path) -> None:
+    """A project edit or an upgrade (another digest): every row is rebuilt, none carried."""
+    carried, full = nights
+    other = carried.copy_to(tmp_path / "other")
+    con = duckdb.connect(str(other.path))
+    try:
+        con.execute("update intermediate.int_customer_pairs_compared set name_dice = -1")
+    finally:
+        con.close()
+    other.build(DAY2, "run-2", carry_digest="another project")
+    for table in COMPARED_TABLES:
+        assert rows(other, table) == rows(full, table), f"{table} differs from a full build"
