@@ -78,9 +78,7 @@ def _to_utf8(data: bytes, encoding: str, *, source: str, file: str) -> tuple[byt
     """Strict UTF-8 with the original line structure. A few undecodable lines are emptied and quarantined;
     a wrongly declared encoding is an error. Valid UTF-8 comes back as the very same object (no copy)."""
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and encoding != "utf-16":
-        raise SourceError(
-            source, file, f"the file is UTF-16 (byte-order mark) but the source declares {encoding}"
-        )
+        raise SourceError(source, file, f"the file is UTF-16 (byte-order mark) but the source declares {encoding}")
     codec = CODECS[encoding]
     if encoding in ("gbk", "gb18030") and not data.isascii():
         try:
@@ -88,9 +86,7 @@ def _to_utf8(data: bytes, encoding: str, *, source: str, file: str) -> tuple[byt
         except UnicodeDecodeError:
             pass
         else:
-            raise SourceError(
-                source, file, f"the file is UTF-8 but the source declares {encoding}; fix `encoding`"
-            )
+            raise SourceError(source, file, f"the file is UTF-8 but the source declares {encoding}; fix `encoding`")
     if codec != "utf-8" and data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     if codec == "utf-8" and _valid_utf8(data):
@@ -114,9 +110,7 @@ def _valid_utf8(data: bytes) -> bool:
     return True
 
 
-def _salvage(
-    data: bytes, codec: str, encoding: str, *, source: str, file: str
-) -> tuple[bytes, list[QuarantinedLine]]:
+def _salvage(data: bytes, codec: str, encoding: str, *, source: str, file: str) -> tuple[bytes, list[QuarantinedLine]]:
     """Decode up to each bad byte, empty its line and quarantine it; too many bad lines means a wrong encoding."""
     decode = codecs.getdecoder(codec)
     view = memoryview(data)
@@ -286,9 +280,7 @@ def _plan_with_special(
             quarantined.append(QuarantinedLine(s + 1, line, "unterminated quote"))
             continue
         if "\r" in record:  # DuckDB's strict parser stops on a CR that does not end a line
-            quarantined.append(
-                QuarantinedLine(s + 1, line, "carriage return inside a line (not a line ending)")
-            )
+            quarantined.append(QuarantinedLine(s + 1, line, "carriage return inside a line (not a line ending)"))
             continue
         pieces.extend((record.encode("utf-8"), b"\n"))
         records.append(np.array([s + 1], dtype=np.int64))
@@ -386,9 +378,7 @@ def _duckdb_read(
         con.close()
     rejects: list[tuple[int, str, str, str]] = []
     for pos, error_type, csv_line, message in errors:
-        if (
-            not rejects or rejects[-1][0] != pos
-        ):  # one error per missing column: one quarantined line is enough
+        if not rejects or rejects[-1][0] != pos:  # one error per missing column: one quarantined line is enough
             rejects.append((int(pos), str(error_type), csv_line, message))
     return table, rejects
 

@@ -92,9 +92,7 @@ def _engine(url: str) -> sa.Engine:
     return sa.create_engine(url, poolclass=NullPool)
 
 
-def _extract(
-    conn: sa.Connection, src: Source, schema: str, name: str, last_watermark: str | None
-) -> TableExtract:
+def _extract(conn: sa.Connection, src: Source, schema: str, name: str, last_watermark: str | None) -> TableExtract:
     table = sa.Table(name, sa.MetaData(), schema=schema or None, autoload_with=conn)
     columns = [c.name for c in table.columns]
     missing = [c for c in [*src.primary_key, *filter(None, [src.watermark])] if c not in columns]
@@ -118,9 +116,7 @@ def _extract(
             values[i].extend(as_text(v) for v in column)
     keys = conn.execute(sa.select(*[table.c[k] for k in src.primary_key])).all()
     n = len(values[0]) if values else 0
-    delivery = Delivery(
-        string_table(columns, dict(zip(columns, values, strict=True)), list(range(1, n + 1))), columns
-    )
+    delivery = Delivery(string_table(columns, dict(zip(columns, values, strict=True)), list(range(1, n + 1))), columns)
     new_wm = as_text(newest) if newest is not None else last_watermark
     return TableExtract(delivery, [tuple(as_text(v) or "" for v in k) for k in keys], new_wm)
 

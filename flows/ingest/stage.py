@@ -23,6 +23,7 @@ from flows.ingest.db_reader import TableExtract, read_table
 from flows.ingest.delivered import Delivery
 from flows.ingest.deliveries import DeliveredFile, content_hash, find_files, read_delivery
 from flows.ingest.drift import DriftEvent, check_columns
+from flows.scaleout.settings import load_scaleout_settings
 from flows.workdir import Workdir, secure_tree
 
 
@@ -162,13 +163,14 @@ def _watermarks(raw_db: str, sources: list[Source]) -> dict[str, str | None]:
 def _land_all(
     wd: Workdir, sources: LoadedSources, reads: dict[str, SourceRead], run_id: str, run_date: date, retention_days: int
 ) -> list[SourceCounts]:
+    carry_over = load_scaleout_settings().carry_over
     con = raw_store.connect(str(wd.raw_db))
     try:
         con.execute("begin transaction")
         counts = [_land_source(con, src, reads[src.name], run_id, run_date) for src in sources.sources]
         for src, c in zip(sources.sources, counts, strict=True):
             if reads[src.name].error is None:
-                c.rows_current, c.rows_deleted = build_current(con, src, run_date)
+                c.rows_current, c.rows_deleted = build_current(con, src, run_date, run_id, carry_over)
         raw_store.purge_expired(
             con, [s.name for s in sources.sources], run_id, run_date, run_date - timedelta(days=retention_days)
         )
