@@ -10,9 +10,23 @@
 {%- endmacro %}
 
 {#- True when the model may reuse its own rows: an incremental build (the table exists, no --full-refresh) with a
-    digest. Rows of another digest are gone by then (carry_over_reset). -#}
+    digest, of a table that holds rows of this digest. Only then was the table built by this very model (any edit
+    changes the digest), so the columns the model reads from {{ this }} exist: a table built before the model
+    carried over, or by another version of it, is rebuilt in full. Rows of another digest are gone by then
+    (carry_over_reset). -#}
 {% macro carrying_over() -%}
-    {{ return(is_incremental() and carry_digest() is not none) }}
+    {%- if not (is_incremental() and carry_digest() is not none and 'carry_digest' in carry_columns()) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select 1 from " ~ this ~ " where carry_digest = '" ~ carry_digest() ~ "' limit 1"
+    ) -%}
+    {{ return(found.rows | length > 0) }}
+{%- endmacro %}
+
+{#- The column names (lower case) of the model's existing table. -#}
+{% macro carry_columns() -%}
+    {{ return(adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) }}
 {%- endmacro %}
 
 {#- The column every carried model keeps: the digest its row was built under. -#}
@@ -24,11 +38,14 @@
     {%- endif %} as carry_digest
 {%- endmacro %}
 
-{#- Pre-hook: delete the rows that another digest (or no digest) built, so only rows of this digest are reused. -#}
+{#- Pre-hook: delete the rows that another digest (or no digest) built, so only rows of this digest are reused; every
+    row of a table without the column (built before the model carried over). -#}
 {% macro carry_over_reset() -%}
     {%- if is_incremental() -%}
     delete from {{ this }}
-    {%- if carry_digest() is not none %} where carry_digest is null or carry_digest <> '{{ carry_digest() }}'{% endif %}
+    {%- if carry_digest() is not none and 'carry_digest' in carry_columns() %}
+    where carry_digest is null or carry_digest <> '{{ carry_digest() }}'
+    {%- endif %}
     {%- endif -%}
 {%- endmacro %}
 

@@ -5,7 +5,21 @@
     mask, province and city) come from one record so they stay consistent. A data-subject correction of the
     attribute (governance.dsr_corrections, written by flows/dsr) beats every rule from its request on; the
     latest correction wins. `source_<lead>` names where each group's value came from (the record key, or `dsr:` and
-    the request id of a correction): the change audit (int_customer_key_field_changes_detected) reads it. -#}
+    the request id of a correction): the change audit (int_customer_key_field_changes_detected) reads it.
+    Carried over (macros/incremental/carry_over.sql): a golden record is a function of its master's records (each
+    as de-identified: source_row_digest; with its master_since) and of the corrections of them in force on the run
+    date. A master whose records and corrections are those the last build survived (members_digest,
+    corrections_digest) keeps its golden record; the others are survived again, masters gone are deleted (post-hook). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='master_id',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook=["{{ carry_over_reset() }}"],
+        post_hook=["{{ carry_over_prune('master_id', 'select master_id from ' ~ ref('int_customer_records_mastered')) }}"]
+    )
+}}
 {%- set groups = golden_record_groups() -%}
 {%- set trust = var('source_trust') -%}
 {%- set rules = var('survivorship') -%}
@@ -14,20 +28,6 @@
 {%- set types = {'birth_year': 'integer'} -%}
 
 with
-
-records as (
-
-    select
-        *,
-        case when gender = 'U' then null else gender end as known_gender,
-        0
-        {%- for column in survived_columns if column != 'gender' %}
-        + case when {{ column }} is null then 0 else 1 end
-        {%- endfor %}
-        + case when gender in ('M', 'F') then 1 else 0 end as filled_attributes
-    from {{ ref('int_customer_records_mastered') }}
-
-),
 
 corrections as (
 
@@ -42,23 +42,91 @@ corrections as (
 
 ),
 
+{# The corrections in force on the run date, each with the master of the record it corrects. #}
+applicable_corrections as (
+
+    select
+        mastered.master_id,
+        corrections.*
+    from corrections
+    inner join {{ ref('int_customer_records_mastered') }} as mastered
+        on
+            corrections.customer_system = mastered.source_system
+            and corrections.customer_id = mastered.record_id
+    where cast(corrections.requested_at as date) <= {{ run_date() }}
+
+),
+
+member_digests as (
+
+    select
+        master_id,
+        {{ set_digest(['customer_record_key', 'source_row_digest', 'master_since']) }} as members_digest
+    from {{ ref('int_customer_records_mastered') }}
+    group by master_id
+
+),
+
+correction_digests as (
+
+    select
+        master_id,
+        {{ set_digest([
+            'request_id', 'customer_system', 'customer_id', 'requested_at', 'column_name', 'column_value'
+        ]) }} as corrections_digest
+    from applicable_corrections
+    group by master_id
+
+),
+
+{# The masters this build survives: every one, or when carrying over those whose digests the last build did not
+   survive (new masters, and masters whose records or corrections changed). #}
+digests as (
+
+    select
+        member_digests.master_id,
+        member_digests.members_digest,
+        coalesce(correction_digests.corrections_digest, 0) as corrections_digest
+    from member_digests
+    left join correction_digests on member_digests.master_id = correction_digests.master_id
+    {%- if carrying_over() %}
+    left join {{ this }} as carried
+        on
+            member_digests.master_id = carried.master_id
+            and member_digests.members_digest = carried.members_digest
+            and coalesce(correction_digests.corrections_digest, 0) = carried.corrections_digest
+    where carried.master_id is null
+    {%- endif %}
+
+),
+
+records as (
+
+    select
+        mastered.*,
+        case when mastered.gender = 'U' then null else mastered.gender end as known_gender,
+        0
+        {%- for column in survived_columns if column != 'gender' %}
+        + case when mastered.{{ column }} is null then 0 else 1 end
+        {%- endfor %}
+        + case when mastered.gender in ('M', 'F') then 1 else 0 end as filled_attributes
+    from {{ ref('int_customer_records_mastered') }} as mastered
+    inner join digests on mastered.master_id = digests.master_id
+
+),
+
 latest_corrections as (
 
     select
-        records.master_id,
-        corrections.column_name,
-        corrections.column_value,
-        corrections.request_id,
+        master_id,
+        column_name,
+        column_value,
+        request_id,
         row_number() over (
-            partition by records.master_id, corrections.column_name
-            order by corrections.requested_at desc, corrections.request_id desc
+            partition by master_id, column_name
+            order by requested_at desc, request_id desc
         ) as recency
-    from corrections
-    inner join records
-        on
-            corrections.customer_system = records.source_system
-            and corrections.customer_id = records.record_id
-    where cast(corrections.requested_at as date) <= {{ run_date() }}
+    from applicable_corrections
 
 ),
 
@@ -166,8 +234,12 @@ final as (
             else golden.source_{{ lead }}
         end as source_{{ lead }},
         {%- endfor %}
-        corrected.master_id is not null as has_correction
+        corrected.master_id is not null as has_correction,
+        digests.members_digest,
+        digests.corrections_digest,
+        {{ carry_digest_column() }}
     from golden
+    inner join digests on golden.master_id = digests.master_id
     left join corrected on golden.master_id = corrected.master_id
 
 )
