@@ -136,9 +136,9 @@ def plant(warehouse: Warehouse, sql: str, params: list) -> None:
 
 
 def test_only_changed_masters_and_new_snapshots_are_rebuilt(tmp_path: Path, day1: Warehouse, deid: DeidFixture) -> None:
-    """A value no build would make, planted in day 1's features of a month-end: it stays for a master day 2
-    changed nothing of (P11) and is rebuilt for the masters day 2 gave an order (P10), moved a record out of (P04)
-    or into (P06), and for the new run-date snapshot."""
+    """Values no build would make, planted in day 1's features of a month-end and in every order: they stay for a
+    master day 2 changed nothing of (P11) and are rebuilt for the masters day 2 gave an order (P10, P12), changed
+    or deleted one of (P03), moved a record out of (P04) or into (P06), and for the new run-date snapshot."""
     warehouse = day1.copy_to(tmp_path)
     masters = {person: master_of(warehouse, f"crm:C0{person[1:]}") for person in ("P04", "P06", "P10", "P11")}
     month_end = date(2026, 10, 31)
@@ -148,6 +148,9 @@ def test_only_changed_masters_and_new_snapshots_are_rebuilt(tmp_path: Path, day1
     )
     assert len(planted) == 4, "the fixture should give P04, P06, P10 and P11 an October feature row"
     plant(warehouse, f"update {FEATURES} set tenure_days = -1 where snapshot_date = ?", [month_end])
+    plant(warehouse, "update marts.fct_orders set days_since_previous_order = -7", [])
+    plant(warehouse, "update marts.fct_tickets set category = 'planted'", [])
+    plant(warehouse, "update marts.fct_surveys set nps_group = 'planted'", [])
     fact_changes(deid).write(warehouse.path, run_id="run-2", run_date=DAY2)
     warehouse.build(DAY2, "run-2", carry_digest=DIGEST)
     masters = {person: master_of(warehouse, f"crm:C0{person[1:]}") for person in masters}
@@ -159,6 +162,16 @@ def test_only_changed_masters_and_new_snapshots_are_rebuilt(tmp_path: Path, day1
     )
     assert tenure[masters["P11"]] == -1
     assert tenure[masters["P04"]] > 0 and tenure[masters["P06"]] > 0 and tenure[masters["P10"]] > 0
+    planted_orders = warehouse.query(
+        "select record_id from marts.fct_orders where days_since_previous_order = -7 and customer_id in "
+        "('C003', 'E003', 'C004', 'E004', 'C006', 'C010', 'C011', 'E011', 'C012', 'E012') order by 1"
+    )
+    assert planted_orders == [("SH0014",), ("SH0015",)], "only the orders of masters with unchanged orders keep theirs"
+    rebuilt_tickets = warehouse.query("select record_id from marts.fct_tickets where category <> 'planted' order by 1")
+    rebuilt_surveys = warehouse.query("select record_id from marts.fct_surveys where nps_group <> 'planted' order by 1")
+    # the changed ticket, the one of gone E005 (now unlinked) and the one of P06, whose master id E004 changed
+    assert rebuilt_tickets == [("SE0002",), ("SE0005",), ("SE0006",)]
+    assert rebuilt_surveys == [("NP0006",), ("NP0901",)], "P06's (its master id changed) and the new survey"
     assert warehouse.query(f"select count(*) from {FEATURES} where snapshot_date = ? and tenure_days = -1", [DAY2]) == [
         (0,)
     ]
