@@ -136,9 +136,10 @@ def plant(warehouse: Warehouse, sql: str, params: list) -> None:
 
 
 def test_only_changed_masters_and_new_snapshots_are_rebuilt(tmp_path: Path, day1: Warehouse, deid: DeidFixture) -> None:
-    """Values no build would make, planted in day 1's features of a month-end and in every order: they stay for a
-    master day 2 changed nothing of (P11) and are rebuilt for the masters day 2 gave an order (P10, P12), changed
-    or deleted one of (P03), moved a record out of (P04) or into (P06), and for the new run-date snapshot."""
+    """Values no build would make, planted in day 1's features of a month-end and in every carried order, ticket
+    and survey: they stay for a master day 2 changed nothing of (P11) and are rebuilt for the masters day 2 gave an
+    order (P10, P12), changed or deleted one of (P03), moved a record out of (P04) or into (P06), and for the new
+    run-date snapshot; only changed tickets and surveys and those whose master changed are rebuilt."""
     warehouse = day1.copy_to(tmp_path)
     masters = {person: master_of(warehouse, f"crm:C0{person[1:]}") for person in ("P04", "P06", "P10", "P11")}
     month_end = date(2026, 10, 31)
@@ -148,9 +149,9 @@ def test_only_changed_masters_and_new_snapshots_are_rebuilt(tmp_path: Path, day1
     )
     assert len(planted) == 4, "the fixture should give P04, P06, P10 and P11 an October feature row"
     plant(warehouse, f"update {FEATURES} set tenure_days = -1 where snapshot_date = ?", [month_end])
-    plant(warehouse, "update marts.fct_orders set days_since_previous_order = -7", [])
-    plant(warehouse, "update marts.fct_tickets set category = 'planted'", [])
-    plant(warehouse, "update marts.fct_surveys set nps_group = 'planted'", [])
+    plant(warehouse, "update intermediate.int_orders_sequenced set days_since_previous_order = -7", [])
+    plant(warehouse, "update intermediate.int_tickets_timed set category = 'planted'", [])
+    plant(warehouse, "update intermediate.int_surveys_linked set nps_group = 'planted'", [])
     fact_changes(deid).write(warehouse.path, run_id="run-2", run_date=DAY2)
     warehouse.build(DAY2, "run-2", carry_digest=DIGEST)
     masters = {person: master_of(warehouse, f"crm:C0{person[1:]}") for person in masters}
