@@ -185,3 +185,41 @@ def test_another_digest_rebuilds_every_row(nights: tuple[Warehouse, Warehouse], 
     plant(other, f"update {FEATURES} set tenure_days = -1", [])
     other.build(DAY2, "run-2", carry_digest="another project")
     assert_equal_to_full(other, full)
+
+
+def test_a_backfill_of_day1_equals_a_full_build(
+    nights: tuple[Warehouse, Warehouse], tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Day 1 built again on the carried day-2 state: day 2's snapshot and order (SH0901) are gone, day 1's snapshot
+    is back and scored, and the result is a full build's."""
+    carried, _ = nights
+    backfill = carried.copy_to(tmp_path_factory.mktemp("facts_backfill"))
+    full = carried.copy_to(tmp_path_factory.mktemp("facts_backfill_full"))
+    backfill.build(DAY1, "run-3", carry_digest=DIGEST)
+    full.build(DAY1, "run-3")
+    assert_equal_to_full(backfill, full)
+    assert backfill.query("select count(*) from marts.fct_orders where record_id = 'SH0901'") == [(0,)]
+    assert backfill.query(f"select distinct snapshot_date from {FEATURES} where is_scoring_snapshot") == [(DAY1,)]
+
+
+def test_tables_built_before_carry_over_are_rebuilt(
+    day1: Warehouse, deid: DeidFixture, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A warehouse of a build before these models carried over (features without their digests, no carried facts):
+    rebuilt in full, not an error. (The full build starts from the same state: both add the digests last.)"""
+    old = day1.copy_to(tmp_path_factory.mktemp("facts_old"))
+    plant(old, f"update {FEATURES} set tenure_days = -1", [])
+    for statement in (
+        f"alter table {FEATURES} drop column inputs_digest",
+        f"alter table {FEATURES} drop column carry_digest",
+        "drop table intermediate.int_orders_sequenced",
+        "drop table intermediate.int_tickets_timed",
+        "drop table intermediate.int_surveys_linked",
+    ):
+        plant(old, statement, [])
+    fact_changes(deid).write(old.path, run_id="run-2", run_date=DAY2)
+    full = old.copy_to(tmp_path_factory.mktemp("facts_old_full"))
+    old.build(DAY2, "run-2", carry_digest=DIGEST)
+    full.build(DAY2, "run-2")
+    assert_equal_to_full(old, full)
+    assert old.query(f"select count(*) from {FEATURES} where tenure_days = -1") == [(0,)]

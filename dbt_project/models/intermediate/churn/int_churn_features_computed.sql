@@ -3,9 +3,10 @@
     var churn_active_days up to it (customers who can still churn). Rules and feature list: _churn__docs.md.
     Carried over (macros/incremental/carry_over.sql): a row depends only on its snapshot (date, whether it is
     labelled, whether it is scored tonight) and on its master's inputs (int_churn_inputs_digested), so the pre-hooks
-    delete the rows whose snapshot is no longer listed as it was or whose master's inputs digest changed, and only
-    the rows left out are computed: every master for the snapshots without carried rows (the run-date snapshot,
-    a snapshot that became labelled), and the masters without carried rows for the other snapshots. -#}
+    delete the rows whose snapshot is no longer listed as it was or whose master's inputs digest changed (in a
+    table of this digest; one of another digest is emptied), and only the rows left out are computed: every master
+    for the snapshots without carried rows (the run-date snapshot, a snapshot that became labelled), and the
+    masters without carried rows for the other snapshots. -#}
 {{
     config(
         materialized='incremental',
@@ -14,10 +15,10 @@
         on_schema_change='sync_all_columns',
         pre_hook=[
             "{{ carry_over_reset() }}",
-            "{{ carry_over_prune('(master_id, inputs_digest)',
-                'select master_id, inputs_digest from ' ~ ref('int_churn_inputs_digested')) }}",
-            "{{ carry_over_prune('(snapshot_date, is_scoring_snapshot, churned_in_horizon is not null)',
-                'select snapshot_date, is_scoring_snapshot, is_labelled from ' ~ ref('int_churn_snapshots_listed')) }}"
+            "{% if carrying_over() %}{{ carry_over_prune('(master_id, inputs_digest)',
+                'select master_id, inputs_digest from ' ~ ref('int_churn_inputs_digested')) }}{% endif %}",
+            "{% if carrying_over() %}{{ carry_over_prune('(snapshot_date, is_scoring_snapshot, churned_in_horizon is not null)',
+                'select snapshot_date, is_scoring_snapshot, is_labelled from ' ~ ref('int_churn_snapshots_listed')) }}{% endif %}"
         ]
     )
 }}
