@@ -56,3 +56,11 @@
     delete from {{ this }} where {{ key }} not in ({{ current }})
     {%- endif -%}
 {%- endmacro %}
+
+{#- Post-hook of the facts: delete the rows dated after var run_date (a rerun or backfill of an earlier date keeps
+    rows of a later one otherwise; a carried build also writes the rebuilt rows of such dates and leaves them here). -#}
+{% macro carry_over_prune_dated(date_column) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where cast({{ date_column }} as date) > {{ run_date() }}
+    {%- endif -%}
+{%- endmacro %}

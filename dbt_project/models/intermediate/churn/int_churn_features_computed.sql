@@ -1,12 +1,39 @@
 {#- Churn features per (snapshot_date, master_id), each computed only from events on or before the snapshot date,
     and the label from the window after it. Population of a snapshot: masters with a valid order in the
-    var churn_active_days up to it (customers who can still churn). Rules and feature list: _churn__docs.md. -#}
+    var churn_active_days up to it (customers who can still churn). Rules and feature list: _churn__docs.md.
+    Carried over (macros/incremental/carry_over.sql): a row depends only on its snapshot (date, whether it is
+    labelled, whether it is scored tonight) and on its master's inputs (int_churn_inputs_digested), so the pre-hooks
+    delete the rows whose snapshot is no longer listed as it was or whose master's inputs digest changed (in a
+    table of this digest; one of another digest is emptied), and only the rows left out are computed: every master
+    for the snapshots without carried rows (the run-date snapshot, a snapshot that became labelled), and the
+    masters without carried rows for the other snapshots. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='feature_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook=[
+            "{{ carry_over_reset() }}",
+            "{% if carrying_over() %}{{ carry_over_prune('(master_id, inputs_digest)',
+                'select master_id, inputs_digest from ' ~ ref('int_churn_inputs_digested')) }}{% endif %}",
+            "{% if carrying_over() %}{{ carry_over_prune('(snapshot_date, is_scoring_snapshot, churned_in_horizon is not null)',
+                'select snapshot_date, is_scoring_snapshot, is_labelled from ' ~ ref('int_churn_snapshots_listed')) }}{% endif %}"
+        ]
+    )
+}}
 
 with
 
 snapshots as (
 
     select * from {{ ref('int_churn_snapshots_listed') }}
+
+),
+
+inputs as (
+
+    select * from {{ ref('int_churn_inputs_digested') }}
 
 ),
 
@@ -61,6 +88,75 @@ customers as (
 
 ),
 
+{%- if carrying_over() %}
+
+{# What the pre-hooks left is valid tonight: snapshots with rows keep them, masters with rows keep them. #}
+carried_snapshots as (
+
+    select distinct snapshot_date from {{ this }}
+
+),
+
+carried_masters as (
+
+    select distinct master_id from {{ this }}
+
+),
+
+todo_snapshots as (
+
+    select * from snapshots
+    where snapshot_date not in (select snapshot_date from carried_snapshots)
+
+),
+
+kept_snapshots as (
+
+    select * from snapshots
+    where snapshot_date in (select snapshot_date from carried_snapshots)
+
+),
+
+{# Masters without rows that could be in some snapshot's population (a valid order late enough). #}
+changed_masters as (
+
+    select master_id from inputs
+    where
+        master_id not in (select master_id from carried_masters)
+        and cast({{ dbt.dateadd('day', var('churn_active_days'), 'last_ordered_date') }} as date)
+        > (select min(snapshot_date) from snapshots)
+
+),
+
+changed_orders as (
+
+    select * from valid_orders
+    where master_id in (select master_id from changed_masters)
+
+),
+
+changed_tickets as (
+
+    select * from tickets
+    where master_id in (select master_id from changed_masters)
+
+),
+
+changed_surveys as (
+
+    select * from surveys
+    where master_id in (select master_id from changed_masters)
+
+),
+{%- set scopes = [
+    {'snapshots': 'todo_snapshots', 'orders': 'valid_orders', 'tickets': 'tickets', 'surveys': 'surveys'},
+    {'snapshots': 'kept_snapshots', 'orders': 'changed_orders', 'tickets': 'changed_tickets',
+     'surveys': 'changed_surveys'}
+] %}
+{%- else %}
+{%- set scopes = [{'snapshots': 'snapshots', 'orders': 'valid_orders', 'tickets': 'tickets', 'surveys': 'surveys'}] %}
+{%- endif %}
+
 first_orders as (
 
     select
@@ -74,6 +170,7 @@ first_orders as (
 -- orders of the 365 days up to each snapshot, with their age in days at the snapshot
 order_events as (
 
+    {%- for scope in scopes %}
     select
         snapshots.snapshot_date,
         valid_orders.master_id,
@@ -81,12 +178,17 @@ order_events as (
         valid_orders.amount,
         valid_orders.channel,
         {{ dbt.datediff('valid_orders.ordered_date', 'snapshots.snapshot_date', 'day') }} as days_ago
-    from snapshots
-    inner join valid_orders
+    from {{ scope.snapshots }} as snapshots
+    inner join {{ scope.orders }} as valid_orders
         on
             snapshots.snapshot_date >= valid_orders.ordered_date
             and cast({{ dbt.dateadd('day', -365, 'snapshots.snapshot_date') }} as date)
             < valid_orders.ordered_date
+    {%- if not loop.last %}
+
+    union all
+    {% endif %}
+    {%- endfor %}
 
 ),
 
@@ -118,6 +220,7 @@ population as (
 
 ticket_features as (
 
+    {%- for scope in scopes %}
     select
         snapshots.snapshot_date,
         tickets.master_id,
@@ -146,17 +249,23 @@ ticket_features as (
         avg(
             case when tickets.resolved_date <= snapshots.snapshot_date then tickets.hours_to_resolution end
         ) as avg_resolution_hours_365d
-    from snapshots
-    inner join tickets
+    from {{ scope.snapshots }} as snapshots
+    inner join {{ scope.tickets }} as tickets
         on
             snapshots.snapshot_date >= tickets.opened_date
             and cast({{ dbt.dateadd('day', -365, 'snapshots.snapshot_date') }} as date) < tickets.opened_date
     group by snapshots.snapshot_date, tickets.master_id
+    {%- if not loop.last %}
+
+    union all
+    {% endif %}
+    {%- endfor %}
 
 ),
 
 survey_events as (
 
+    {%- for scope in scopes %}
     select
         snapshots.snapshot_date,
         surveys.master_id,
@@ -166,11 +275,16 @@ survey_events as (
             partition by snapshots.snapshot_date, surveys.master_id
             order by surveys.surveyed_at desc
         ) as recency_rank
-    from snapshots
-    inner join surveys
+    from {{ scope.snapshots }} as snapshots
+    inner join {{ scope.surveys }} as surveys
         on
             snapshots.snapshot_date >= surveys.surveyed_date
             and cast({{ dbt.dateadd('day', -365, 'snapshots.snapshot_date') }} as date) < surveys.surveyed_date
+    {%- if not loop.last %}
+
+    union all
+    {% endif %}
+    {%- endfor %}
 
 ),
 
@@ -190,17 +304,23 @@ survey_features as (
 
 future_orders as (
 
+    {%- for scope in scopes %}
     select
         snapshots.snapshot_date,
         valid_orders.master_id,
         count(*) as orders_in_window
-    from snapshots
-    inner join valid_orders
+    from {{ scope.snapshots }} as snapshots
+    inner join {{ scope.orders }} as valid_orders
         on
             snapshots.snapshot_date < valid_orders.ordered_date
             and snapshots.label_window_end >= valid_orders.ordered_date
     where snapshots.is_labelled
     group by snapshots.snapshot_date, valid_orders.master_id
+    {%- if not loop.last %}
+
+    union all
+    {% endif %}
+    {%- endfor %}
 
 ),
 
@@ -223,7 +343,8 @@ joined as (
         survey_features.nps_avg_365d,
         survey_features.nps_last,
         survey_features.csat_avg_365d,
-        future_orders.orders_in_window
+        future_orders.orders_in_window,
+        inputs.inputs_digest
     from population
     inner join snapshots on population.snapshot_date = snapshots.snapshot_date
     inner join first_orders on population.master_id = first_orders.master_id
@@ -240,6 +361,7 @@ joined as (
         on
             population.snapshot_date = future_orders.snapshot_date
             and population.master_id = future_orders.master_id
+    left join inputs on population.master_id = inputs.master_id
 
 ),
 
@@ -251,6 +373,8 @@ final as (
         cast(snapshot_date as date) as snapshot_date,
         cast(master_id as varchar) as master_id,
         cast(is_scoring_snapshot as boolean) as is_scoring_snapshot,
+        inputs_digest,
+        {{ carry_digest_column() }},
 
         -- recency, frequency, monetary and their trend
         cast(days_since_last_order as integer) as days_since_last_order,

@@ -32,7 +32,10 @@ renamed as (
         -- dates
         {{ parse_timestamp('ordered_at') }} as ordered_at,
         {{ parse_date('ordered_at') }} as ordered_date,
-        {{ parse_timestamp('updated_at') }} as updated_at
+        {{ parse_timestamp('updated_at') }} as updated_at,
+
+        -- lineage
+        {{ row_digest('source') }} as source_row_digest
 
     from source
 

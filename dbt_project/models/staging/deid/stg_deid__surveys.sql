@@ -27,7 +27,10 @@ renamed as (
 
         -- dates
         {{ parse_timestamp('surveyed_at') }} as surveyed_at,
-        {{ parse_timestamp('updated_at') }} as updated_at
+        {{ parse_timestamp('updated_at') }} as updated_at,
+
+        -- lineage
+        {{ row_digest('source') }} as source_row_digest
 
     from source
 

@@ -29,7 +29,10 @@ renamed as (
         {{ parse_timestamp('opened_at') }} as opened_at,
         {{ parse_timestamp('first_response_at') }} as first_response_at,
         {{ parse_timestamp('resolved_at') }} as resolved_at,
-        {{ parse_timestamp('updated_at') }} as updated_at
+        {{ parse_timestamp('updated_at') }} as updated_at,
+
+        -- lineage
+        {{ row_digest('source') }} as source_row_digest
 
     from source
 
