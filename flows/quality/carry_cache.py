@@ -10,12 +10,16 @@ of the row rules. A row whose key is found is carried, unless its verdict may ch
 - a different fingerprint (suites, thresholds, code, versions, the table's columns) judges every row again.
 
 The cache is written in the stage's raw-zone transaction, so a killed run leaves the last good one; an entry is a
-function of its row and the fingerprint alone, apart from what is checked again above.
+function of its row and the fingerprint alone, apart from what is checked again above. On a night that carried rows
+the cache is changed in place (`update_cache`): the entries no carried row found leave, the judged rows' come in.
+An entry keeps a row's age (`_age_days`) as of `AGE_EPOCH`, so that a carried entry never changes as run dates move.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -33,6 +37,7 @@ from flows.quality.carry import AGE, TABLE_PREFIX, CarriedRows, CarrySpec
 from flows.sql import safe_name
 from flows.stages import building, row_slices, swap_in_building, table_exists
 
+AGE_EPOCH = date(1970, 1, 1)
 META_DDL = """create table if not exists quality_meta.carry_meta (
     source_name varchar, fingerprint varchar, run_date date, bounds varchar)"""
 _ROW = "_carry_row"  # the alias of a current row in SQL: hash(_carry_row) is its whole-row hash
@@ -59,6 +64,14 @@ class Plan:
     @property
     def rows_carried(self) -> int:
         return len(self.carried) if self.carried is not None else 0
+
+    @property
+    def judged(self) -> np.ndarray | None:
+        """The row keys judged tonight when rows were carried (the cache then changes in place by their entries),
+        None when every row was judged."""
+        if self.carried is None:
+            return None
+        return np.concatenate(self.slices).astype(np.int64) if self.slices else np.empty(0, dtype=np.int64)
 
 
 @lru_cache(maxsize=1)
@@ -101,13 +114,18 @@ def plan_source(
     previous = _previous(con, source) if enabled and spec.rules is not None else None
     if previous is None or previous[0] != stamp.fingerprint or "record_id" not in stamp.key_columns:
         return whole
-    loosened = _loosened(spec, json.loads(previous[2]), json.loads(stamp.bounds))
+    loosened = _loosened(spec, json.loads(previous[1]), json.loads(stamp.bounds))
     if loosened is None:
         return whole
+    # every current row's key, kept (temp) until the cache changes in place by tonight's entries
+    con.execute(
+        f"create or replace temp table {_keys(source)} as select {_ROW}.rowid as _key, {_ROW}.record_id, "
+        f"{row_hash_sql(_ROW, stamp.key_columns)} as row_hash from current.{safe_name(source)} as {_ROW}"
+    )
     rows = con.sql(
-        f"select {_ROW}.rowid as _key, {_ROW}.record_id as _record_id, _entry.* exclude (record_id, row_hash) "
-        f"from current.{safe_name(source)} as {_ROW} left join quality_meta.{cache_table(source)} as _entry "
-        f"on _entry.record_id = {_ROW}.record_id and _entry.row_hash = {row_hash_sql(_ROW, stamp.key_columns)}"
+        f"select k._key, k.record_id as _record_id, _entry.* exclude (record_id, row_hash) from {_keys(source)} as k "
+        f"left join quality_meta.{cache_table(source)} as _entry "
+        "on _entry.record_id = k.record_id and _entry.row_hash = k.row_hash"
     ).to_arrow_table()
     if not rows.num_rows:
         return whole
@@ -121,7 +139,7 @@ def plan_source(
         return whole
     if not judge.any():  # one row is judged all the same: its GE results are the form the carried ones take
         judge[np.argmin(keys)] = True
-    carried = _carried(rows.filter(pa.array(~judge)), (run_date - previous[1]).days)
+    carried = _carried(rows.filter(pa.array(~judge)), run_date)
     judged = np.sort(keys[judge])
     return Plan([judged[i : i + slice_rows] for i in range(0, len(judged), slice_rows)], carried, stamp)
 
@@ -132,32 +150,70 @@ def bounds_of(spec: CarrySpec, parameters: dict[str, object]) -> str:
     return json.dumps({n: _encode(parameters.get(n)) for n in names}, sort_keys=True)
 
 
-def build_cache(con: duckdb.DuckDBPyConnection, source: str, entries: pd.DataFrame, stamp: Stamp) -> None:
+def build_cache(
+    con: duckdb.DuckDBPyConnection, source: str, entries: pd.DataFrame, stamp: Stamp, run_date: date
+) -> None:
     """The source's new cache beside the old one (committed on its own, like the validated tables): one entry per
     distinct row key of its current rows; a row without a record id has none (it is judged every night)."""
     if "record_id" not in stamp.key_columns:
         return
-    frame = pa.Table.from_pandas(entries.rename_axis("_key").reset_index(), preserve_index=False)
     key = row_hash_sql(_ROW, stamp.key_columns)
-    con.register("_carry_entries", frame)
-    try:
+    with _registered(con, entries, run_date):
         con.execute(
             f"create or replace table quality_meta.{building(cache_table(source))} as "
             f"select distinct on ({_ROW}.record_id, {key}) {_ROW}.record_id, {key} as row_hash, "
             f"_entry.* exclude (_key) from current.{safe_name(source)} as {_ROW} "
-            f"join _carry_entries as _entry on _entry._key = {_ROW}.rowid where {_ROW}.record_id is not null"
+            f"join {_ENTRIES} as _entry on _entry._key = {_ROW}.rowid where {_ROW}.record_id is not null"
+        )
+
+
+def fits_in_place(con: duckdb.DuckDBPyConnection, source: str, entries: pd.DataFrame, run_date: date) -> bool:
+    """Whether tonight's judged entries (of a night that carried rows: the plan keyed every current row) have the
+    cache's columns and types, so that they can go into it in place (else it is built again from every entry)."""
+    cached = con.execute(
+        "select column_name, data_type from information_schema.columns where table_schema = 'quality_meta' "
+        "and table_name = ? and column_name not in ('record_id', 'row_hash')",
+        [cache_table(source)],
+    ).fetchall()
+    with _registered(con, entries.iloc[:0], run_date):
+        tonight = con.execute(f"describe select * exclude (_key) from {_ENTRIES}").fetchall()
+    return dict(cached) == {c: t for c, t, *_ in tonight}
+
+
+def update_cache(
+    con: duckdb.DuckDBPyConnection, source: str, entries: pd.DataFrame, judged: np.ndarray, run_date: date
+) -> None:
+    """The source's cache changed in place (inside the caller's transaction): the entries that no carried row found
+    tonight leave (rows changed, gone or judged again), the judged rows' entries (`entries`, by row key) come in."""
+    cache = f"quality_meta.{cache_table(source)}"
+    con.register("_carry_judged", pd.DataFrame({"_key": np.asarray(judged, dtype=np.int64)}))
+    try:
+        con.execute(
+            f"delete from {cache} as c where not exists (select 1 from {_keys(source)} as k "
+            "where k.record_id = c.record_id and k.row_hash = c.row_hash "
+            "and k._key not in (select _key from _carry_judged))"
         )
     finally:
-        con.unregister("_carry_entries")
+        con.unregister("_carry_judged")
+    with _registered(con, entries, run_date):
+        con.execute(
+            f"insert into {cache} by name select distinct on (k.record_id, k.row_hash) k.record_id, k.row_hash, "
+            f"_entry.* exclude (_key) from {_keys(source)} as k join {_ENTRIES} as _entry on _entry._key = k._key "
+            f"where k.record_id is not null and not exists (select 1 from {cache} as c "
+            "where c.record_id = k.record_id and c.row_hash = k.row_hash)"
+        )
 
 
-def swap_cache(con: duckdb.DuckDBPyConnection, source: str, stamp: Stamp | None, run_date: date) -> None:
-    """The source's new cache and its meta swapped in (inside the caller's transaction), or the old one dropped
-    when there is no new one (the next night judges every row)."""
+def swap_cache(
+    con: duckdb.DuckDBPyConnection, source: str, stamp: Stamp | None, run_date: date, *, in_place: bool = False
+) -> None:
+    """The source's new cache (`in_place`: the changed one) and its meta swapped in (inside the caller's
+    transaction), or the old one dropped when there is no new one (the next night judges every row)."""
     con.execute(META_DDL)
     con.execute("delete from quality_meta.carry_meta where source_name = ?", [source])
-    if stamp is not None and table_exists(con, "quality_meta", building(cache_table(source))):
-        swap_in_building(con, "quality_meta", cache_table(source))
+    if stamp is not None and (in_place or table_exists(con, "quality_meta", building(cache_table(source)))):
+        if not in_place:
+            swap_in_building(con, "quality_meta", cache_table(source))
         con.execute("insert into quality_meta.carry_meta values (?, ?, ?, ?)",
                     [source, stamp.fingerprint, run_date, stamp.bounds])
     else:
@@ -166,15 +222,39 @@ def swap_cache(con: duckdb.DuckDBPyConnection, source: str, stamp: Stamp | None,
 
 def drop_building(con: duckdb.DuckDBPyConnection, source: str) -> None:
     con.execute(f"drop table if exists quality_meta.{building(cache_table(source))}")
+    con.execute(f"drop table if exists temp.{_keys(source)}")
 
 
-def _previous(con: duckdb.DuckDBPyConnection, source: str) -> tuple[str, date, str] | None:
+_ENTRIES = "_carry_entries"
+
+
+def _keys(source: str) -> str:
+    """The temp table of the source's current rows' keys (rowid `_key`, `record_id`, `row_hash`)."""
+    return f"{cache_table(source)}__keys"
+
+
+@contextmanager
+def _registered(con: duckdb.DuckDBPyConnection, entries: pd.DataFrame, run_date: date) -> Iterator[None]:
+    """Entries (by row key) as the cache keeps them, registered as `_carry_entries` while the block runs."""
+    frame = entries.rename_axis("_key").reset_index()
+    age = TABLE_PREFIX + AGE
+    if age in frame.columns:
+        frame[age] = frame[age] - (run_date - AGE_EPOCH).days
+    con.register(_ENTRIES, pa.Table.from_pandas(frame, preserve_index=False))
+    try:
+        yield
+    finally:
+        con.unregister(_ENTRIES)
+
+
+def _previous(con: duckdb.DuckDBPyConnection, source: str) -> tuple[str, str] | None:
+    """The fingerprint and bounds of the source's cache, if it has one."""
     if not (table_exists(con, "quality_meta", "carry_meta") and table_exists(con, "quality_meta", cache_table(source))):
         return None
     rows = con.execute(
-        "select fingerprint, run_date, bounds from quality_meta.carry_meta where source_name = ?", [source]
+        "select fingerprint, bounds from quality_meta.carry_meta where source_name = ?", [source]
     ).fetchall()  # fetched to the end: DuckDB refuses the next relation while a result is unfinished
-    return (rows[0][0], rows[0][1], rows[0][2]) if rows else None
+    return (rows[0][0], rows[0][1]) if rows else None
 
 
 def _loosened(spec: CarrySpec, old: dict, new: dict) -> int | None:
@@ -203,8 +283,8 @@ def _reference_changed(rows: pa.Table, known: KnownCustomers) -> np.ndarray:
     return ~(now.eq(before).fillna(False) | (now.isna() & before.isna())).to_numpy(dtype=bool)
 
 
-def _carried(rows: pa.Table, days: int) -> CarriedRows:
-    """The carried rows' entries as the stage merges them, their age moved on to tonight's run date."""
+def _carried(rows: pa.Table, run_date: date) -> CarriedRows:
+    """The carried rows' entries as the stage merges them, their age (kept as of `AGE_EPOCH`) as of tonight."""
     mapper = {pa.string(): TEXT, pa.large_string(): TEXT, pa.bool_(): pd.BooleanDtype()}.get
     frame = rows.to_pandas(types_mapper=mapper)
     frame.index = pd.Index(frame.pop("_key").to_numpy(dtype=np.int64))
@@ -212,7 +292,7 @@ def _carried(rows: pa.Table, days: int) -> CarriedRows:
     table_columns = [c for c in frame.columns if c.startswith(TABLE_PREFIX)]
     table = frame[table_columns].rename(columns=lambda c: c[len(TABLE_PREFIX):])
     if AGE in table.columns:
-        table[AGE] = table[AGE] + days
+        table[AGE] = table[AGE] + (run_date - AGE_EPOCH).days
     return CarriedRows(record_ids=record_ids, bits=frame.drop(columns=table_columns), table=table)
 
 

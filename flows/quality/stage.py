@@ -25,19 +25,20 @@ from prefect import flow, task
 from prefect.futures import PrefectFuture
 from prefect.logging import get_run_logger
 
-from flows import duck, faults
+from flows import duck
 from flows.ingest.config import load_sources
 from flows.ledger import governance
 from flows.scaleout.settings import load_scaleout_settings
 from flows.scaleout.window import Handoff, bounded_map
 from flows.sql import safe_name
-from flows.stages import building, insert_frame, read_part, swap_in_building, table_exists
+from flows.stages import insert_frame, read_part, table_exists
 from flows.workdir import Workdir, atomic_replace, secure_tree
 
 if TYPE_CHECKING:
     from expectations.normalize import KnownCustomers
     from flows.quality import carry_cache
     from flows.quality.carry import CarriedRows
+    from flows.quality.restricted import SourceNight
     from flows.quality.validate import QualityOutcome, SliceResult, SourceValidation
 
 GOVERNANCE_DDL = [
@@ -50,13 +51,6 @@ GOVERNANCE_DDL = [
     """create table if not exists governance.quarantine_summary (
         run_id varchar, run_date date, source_name varchar, record_id varchar, file varchar, row_number bigint,
         rules varchar)""",
-]
-RAW_DDL = [
-    "create schema if not exists validated",
-    "create schema if not exists quality_meta",
-    """create table if not exists quality_meta.quarantine (
-        run_id varchar, run_date date, source_name varchar, record_id varchar, _file varchar, _row_number bigint,
-        rules varchar, row_json varchar)""",
 ]
 
 
@@ -122,17 +116,20 @@ def _validation(run: SourceRun) -> SourceValidation:
 def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) -> list[dict]:
     """Validate every source, slice by slice, carrying over the verdicts of rows unchanged since the previous
     night (flows/quality/carry_cache.py); returns per-source counts for the run ledger."""
+    from flows.quality.restricted import SourceNight, write_restricted
+
     logger = get_run_logger()
     wd = Workdir(Path(workdir))
     sources = load_sources(Path(sources_file))
     history = _volume_history(wd.warehouse_db, run_date)
     settings = load_scaleout_settings()
     outcomes: dict[str, QualityOutcome] = {}
-    # of each source's plan only its stamp and carried count are kept past the source: its carried rows (millions
-    # at scale) are in the outcome's entries by then
-    stamps: dict[str, carry_cache.Stamp] = {}
+    # of each source's plan only its stamp, judged row keys and carried count are kept past the source: its carried
+    # rows (millions at scale) are in the outcome's entries by then
+    nights: dict[str, SourceNight] = {}
     carried: dict[str, int] = {}
-    con = duck.connect(wd.raw_db, read_only=True)
+    # one connection from the plan to the swap: the row keys the plan kept (temp tables) are there at the write
+    con = duck.connect(wd.raw_db)
     try:
         known = _known_customers(con, sources)
         for src in sources.sources:
@@ -142,7 +139,7 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
                 src.entity, src.name, run_date, None if src.entity == "customer" else known, history.get(src.name, [])
             )
             plan = _plan(con, run, settings.quality_partition_rows, settings.carry_over)
-            stamps[src.name], carried[src.name] = plan.stamp, plan.rows_carried
+            nights[src.name], carried[src.name] = SourceNight(plan.stamp, plan.judged), plan.rows_carried
             # one task per slice on the flow's task runner (flows/scaleout), gathered in slice order
             submit = partial(_submit_slice, con, run)
             slices = list(bounded_map(submit, plan.slices, SLICE_WINDOW))
@@ -150,9 +147,10 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
             del plan, slices
             logger.info("quality %-18s carried=%d judged=%d", src.name, carried[src.name],
                         outcomes[src.name].rows - carried[src.name])
+        quarantined, written = write_restricted(con, run_id, run_date, outcomes, nights)
     finally:
         con.close()
-    quarantined = _write_raw(wd, run_id, run_date, outcomes, stamps)
+    secure_tree(wd.restricted)
     _write_governance(wd, run_id, run_date, outcomes, quarantined, sources)
     _build_docs(wd, outcomes)
     counts = []
@@ -169,13 +167,14 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
             }
         )
         logger.info(
-            "quality %-18s rows=%d passed=%d quarantined=%d score=%.1f status=%s",
+            "quality %-18s rows=%d passed=%d quarantined=%d score=%.1f status=%s; %s",
             name,
             out.rows,
             out.rows_passed,
             out.rows_quarantined,
             out.scores.get("overall", 0.0),
             counts[-1]["status"],
+            written[name],
         )
     return counts
 
@@ -244,118 +243,11 @@ def _volume_history(db: Path, run_date: date) -> dict[str, list[int]]:
     return out
 
 
-def _write_raw(
-    wd: Workdir,
-    run_id: str,
-    run_date: date,
-    outcomes: dict[str, QualityOutcome],
-    stamps: dict[str, carry_cache.Stamp],
-) -> dict[str, pd.DataFrame]:
-    """`validated.<source>` cut from `current.<source>` by row key in SQL (the passed rows never pass through
-    Python), the quarantined rows, and each source's carry-over cache (stamped with `stamps`); returns each source's
-    quarantined record ids, files, lines and rules.
-
-    The new validated tables and caches are built beside the old ones, each committed on its own (DuckDB holds a
-    transaction's new rows in memory until it commits), then swapped in with the quarantine in one transaction.
-    """
-    from flows.quality import carry_cache
-
-    summaries: dict[str, pd.DataFrame] = {}
-    quarantined: dict[str, pd.DataFrame] = {}
-    con = duck.connect(wd.raw_db)
-    try:
-        for ddl in RAW_DDL:
-            con.execute(ddl)
-        try:
-            for name, out in outcomes.items():
-                quarantined[name] = _cut_source(con, name, out)
-                summaries[name] = _quarantine_summary(quarantined[name])
-                if out.carry is not None:
-                    carry_cache.build_cache(con, name, out.carry, stamps[name])
-            con.execute("begin transaction")
-            try:
-                for name, out in outcomes.items():
-                    if table_exists(con, "validated", building(name)):
-                        swap_in_building(con, "validated", name)
-                    _quarantine(con, run_id, run_date, name, quarantined[name], summaries[name])
-                    carry_cache.swap_cache(con, name, stamps[name] if out.carry is not None else None, run_date)
-                faults.point("quality")
-                con.execute("commit")
-            except BaseException:
-                con.execute("rollback")
-                raise
-        finally:
-            for name in outcomes:
-                con.execute(f"drop table if exists validated.{building(name)}")
-                carry_cache.drop_building(con, name)
-    finally:
-        con.close()
-    secure_tree(wd.restricted)
-    return summaries
-
-
-
-def _cut_source(con: duckdb.DuckDBPyConnection, name: str, out: QualityOutcome) -> pd.DataFrame:
-    """Write the source's new validated rows beside the old ones (unless a failed source keeps its last good
-    rows) and return its quarantined rows, each with the rules it failed."""
-    table = f"current.{safe_name(name)}"
-    con.register("_errors", pd.DataFrame({"key": out.error_rules.index.to_numpy(dtype=np.int64)}))
-    con.register(
-        "_warns",
-        pd.DataFrame({"key": out.warn_rules.index.to_numpy(dtype=np.int64), "rules": out.warn_rules.to_numpy(object)}),
-    )
-    try:
-        if not out.source_failed or not table_exists(con, "validated", name):
-            passed = "false" if out.source_failed else "c.rowid not in (select key from _errors)"
-            con.execute(
-                f"create or replace table validated.{building(name)} as "
-                f"select c.*, coalesce(w.rules, '') as _warn_rules from {table} as c "
-                f"left join _warns as w on w.key = c.rowid where {passed} order by c.rowid"
-            )
-        q = con.execute(
-            f"select rowid as _key, * from {table} where rowid in (select key from _errors) order by rowid"
-        ).df()
-    finally:
-        con.unregister("_errors")
-        con.unregister("_warns")
-    q.insert(0, "rules", out.error_rules.reindex(q.pop("_key").to_numpy()).to_numpy())
-    return q
-
-
-def _quarantine(
-    con: duckdb.DuckDBPyConnection, run_id: str, run_date: date, name: str, q: pd.DataFrame, summary: pd.DataFrame
-) -> None:
-    """The run date's quarantined raw rows of one source, replaced (restricted zone only)."""
-    con.execute("delete from quality_meta.quarantine where run_date = ? and source_name = ?", [run_date, name])
-    if not len(q):
-        return
-    payload = q[[c for c in q.columns if c not in {"record_id", "_file", "_row_number", "rules"}]]
-    rows = summary.assign(row_json=[json.dumps(r, ensure_ascii=False, default=str) for r in payload.to_dict("records")])
-    insert_frame(con, "quality_meta.quarantine", _with_run(rows, run_id, run_date, name))
-
-
-def _with_run(frame: pd.DataFrame, run_id: str, run_date: date, name: str) -> pd.DataFrame:
-    """The frame behind the run id, run date and source name columns every quarantine table starts with."""
-    lead = pd.DataFrame({"run_id": run_id, "run_date": pd.Timestamp(run_date), "source_name": name},
-                        index=frame.index)
-    return pd.concat([lead, frame], axis=1)
-
-
-def _quarantine_summary(q: pd.DataFrame) -> pd.DataFrame:
-    """Record id, file, line and rules of each quarantined row: what the warehouse may learn of it."""
-    return pd.DataFrame(
-        {
-            "record_id": [str(v) for v in q["record_id"]],
-            "_file": q["_file"].astype(object).where(q["_file"].notna(), None).to_numpy(),
-            "_row_number": q["_row_number"].astype("Int64").to_numpy(),
-            "rules": q["rules"].to_numpy(dtype=object),
-        }
-    )
-
-
 def _write_governance(
     wd: Workdir, run_id: str, run_date: date, outcomes: dict, quarantined: dict[str, pd.DataFrame], sources
 ) -> None:
+    from flows.quality.restricted import with_run
+
     entity = {s.name: s.entity for s in sources.sources}
     with governance(wd.warehouse_db) as con:
         for ddl in GOVERNANCE_DDL:
@@ -390,7 +282,7 @@ def _write_governance(
                     for dim, score in out.scores.items()
                 ],
             )
-            insert_frame(con, "governance.quarantine_summary", _with_run(quarantined[name], run_id, run_date, name))
+            insert_frame(con, "governance.quarantine_summary", with_run(quarantined[name], run_id, run_date, name))
         con.execute("commit")
 
 

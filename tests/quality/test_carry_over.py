@@ -3,12 +3,19 @@
 Night 1 judges every row of a customer and an order source. Night 2 brings a delta: new rows, a row that fixes a
 defect and one that brings one, a customer deleted while orders still name it, a customer delivered that an order
 named before it existed, a date in the future on night 1 that is valid on night 2. The night is run on two copies
-of the workdir, with carry-over and without, and everything the stage writes is compared.
+of the workdir, with carry-over and without, and everything the stage writes is compared. The customers are a
+snapshot delivered again every night (every row's file and line move: the validated table is rebuilt), the orders a
+delta (unchanged rows keep their lineage: the validated table and both caches change in place). Night 3 follows
+on both copies, after an erasure took a validated row whose record is delivered again; and a night 2 killed at
+the swap leaves night 1's state, and run again equals the full night.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import dataclass
 from datetime import date
 
@@ -21,13 +28,14 @@ import yaml
 from expectations import load_thresholds
 from flows.quality.carry import TABLE_PREFIX, CarriedRows
 from flows.quality.validate import SourceValidation
+from flows.settings import REPO_ROOT
 from flows.stages import replace_table
 from flows.workdir import Workdir
 from tests.quality.cases import BAD_CHECK, KNOWN, RUN_DATE, resident_id
 from tests.quality.conftest import frame
 from tests.quality.test_slices import ENTITIES
 
-NIGHT_1, NIGHT_2 = date(2026, 11, 20), date(2026, 11, 21)
+NIGHT_1, NIGHT_2, NIGHT_3 = date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)
 
 
 def _customer(i: int) -> dict[str, str | None]:
@@ -86,17 +94,42 @@ def _sources() -> dict:
     return {"version": 1, "sources": [source(n, list(_night_1()[n][0])) for n in ENTITY]}
 
 
-def _deliver(wd: Workdir, night: dict[str, list[dict]], run_date: date) -> None:
+def _night_3() -> dict[str, list[dict]]:
+    rows = _night_2()
+    orders = [o for o in rows["shop_orders"] if o["record_id"] != "O30"]
+    orders[40] = {**orders[40], "status": "refunded"}
+    orders += [_order(410)]
+    return {"crm_customers": rows["crm_customers"], "shop_orders": orders}
+
+
+NIGHTS = {NIGHT_1: _night_1, NIGHT_2: _night_2, NIGHT_3: _night_3}
+ERASED = "O20"  # its validated row leaves between nights 2 and 3 (as an erasure takes it), its record stays delivered
+
+
+def _deliver(wd: Workdir, run_date: date) -> None:
     con = duckdb.connect(str(wd.raw_db))
     try:
-        for name, rows in night.items():
+        for name, rows in NIGHTS[run_date]().items():
             df = frame(ENTITY[name], rows, source_name=name)
-            # delivered again every night, as a snapshot is: its file and line change, not its rows
-            df["_file"] = f"inbox/{name}/{run_date.isoformat()}/{name}.csv"
-            df["_row_number"] = range(len(df), 0, -1)
+            if name == "crm_customers":  # a snapshot, delivered again every night: its file and line change
+                df["_file"] = f"inbox/{name}/{run_date.isoformat()}/{name}.csv"
+                df["_row_number"] = range(len(df), 0, -1)
+            else:  # a delta: a row keeps the file and line of the night that first delivered it
+                lineage = _first_delivered(name, rows, run_date)
+                df["_file"] = [f"inbox/{name}/{night.isoformat()}/{name}.csv" for night, _ in lineage]
+                df["_row_number"] = [line for _, line in lineage]
             replace_table(con, "current", name, df)
     finally:
         con.close()
+
+
+def _first_delivered(name: str, rows: list[dict], run_date: date) -> list[tuple[date, int]]:
+    """The night that first delivered each of these rows as it is (up to `run_date`), and its line there."""
+    first: dict[str, tuple[date, int]] = {}
+    for night in sorted(n for n in NIGHTS if n <= run_date):
+        for line, row in enumerate(NIGHTS[night]()[name], start=1):
+            first.setdefault(repr(sorted(row.items())), (night, line))
+    return [first[repr(sorted(row.items()))] for row in rows]
 
 
 @dataclass
@@ -129,45 +162,130 @@ def nights(tmp_path_factory, prefect_harness) -> dict[str, Night]:
     wd = Workdir(root / "carried").ensure()
     wd.inbox.mkdir(parents=True, exist_ok=True)
     (wd.inbox / "sources.yml").write_text(yaml.safe_dump(_sources(), allow_unicode=True), encoding="utf-8")
-    _deliver(wd, _night_1(), NIGHT_1)
+    _deliver(wd, NIGHT_1)
     first = _run(wd, NIGHT_1, "night-1")
-    full = Workdir(root / "full")
-    shutil.copytree(wd.root, full.root)
-    tampered = Workdir(root / "tampered")
-    shutil.copytree(wd.root, tampered.root)
-    out = {"first": first}
+    copies = {name: Workdir(root / name) for name in ("full", "tampered", "killed")}
+    for copy in copies.values():
+        shutil.copytree(wd.root, copy.root)
+    full, tampered, killed = copies["full"], copies["tampered"], copies["killed"]
+    out: dict = {"first": first}
     with pytest.MonkeyPatch.context() as mp:
         for name, night_wd, carry in (("carried", wd, "true"), ("full", full, "false"), ("tampered", tampered, "true")):
             mp.setenv("CRMGOV_CARRY_OVER", carry)
-            _deliver(night_wd, _night_2(), NIGHT_2)
+            _deliver(night_wd, NIGHT_2)
             if name == "tampered":  # as after an edit to a suite, a threshold or the stage's code
                 con = duckdb.connect(str(night_wd.raw_db))
                 con.execute("update quality_meta.carry_meta set fingerprint = 'an earlier suite'")
                 con.close()
             out[name] = _run(night_wd, NIGHT_2, f"night-2-{name}")
+            out[f"order:{name}"] = _validated_order(night_wd)
+        mp.setenv("CRMGOV_CARRY_OVER", "true")
         backfill = Workdir(root / "backfill")
         shutil.copytree(wd.root, backfill.root)
         out["backfill"] = _run(backfill, NIGHT_1, "night-1-again")  # the date bounds tighten: nothing is carried
+        _deliver(killed, NIGHT_2)
+        out["killed:state"] = _restricted_state(killed)
+        out["killed:process"] = _killed_at_the_swap(killed, NIGHT_2)
+        out["killed:after"] = _restricted_state(killed)
+        out["killed:scores"] = Night(killed, {}).wh("select count(*) from governance.quality_scores "
+                                                    "where run_id = 'night-2-killed'")
+        out["killed"] = _run(killed, NIGHT_2, "night-2-again")
+        for name, night_2, carry in (("carried-3", wd, "true"), ("full-3", full, "false")):
+            mp.setenv("CRMGOV_CARRY_OVER", carry)
+            night_wd = Workdir(root / name)
+            shutil.copytree(night_2.root, night_wd.root)
+            con = duckdb.connect(str(night_wd.raw_db))  # an erasure took the row; its record is delivered again
+            con.execute("delete from validated.shop_orders where record_id = ?", [ERASED])
+            con.close()
+            _deliver(night_wd, NIGHT_3)
+            out[name] = _run(night_wd, NIGHT_3, f"night-3-{name}")
+            out[f"order:{name}"] = _validated_order(night_wd)
     return out
 
 
-def _written(night: Night) -> dict[str, list[tuple]]:
-    """Everything the quality stage wrote for night 2, without run ids."""
+def _validated_order(wd: Workdir) -> list[str]:
+    """The record ids of the validated orders in the table's own order."""
+    con = duckdb.connect(str(wd.raw_db), read_only=True)
+    try:
+        return [r for (r,) in con.execute("select record_id from validated.shop_orders order by rowid").fetchall()]
+    finally:
+        con.close()
+
+
+def _restricted_state(wd: Workdir) -> dict[str, list[tuple]]:
+    """Every table the quality stage keeps in the restricted zone, rows sorted."""
+    con = duckdb.connect(str(wd.raw_db), read_only=True)
+    try:
+        tables = con.execute("select table_schema, table_name from information_schema.tables "
+                             "where table_schema in ('validated', 'quality_meta') order by all").fetchall()
+        return {f"{s}.{t}": _sorted(con.execute(f"select * from {s}.{t}").fetchall()) for s, t in tables}
+    finally:
+        con.close()
+
+
+def _killed_at_the_swap(wd: Workdir, run_date: date) -> subprocess.CompletedProcess:
+    """The quality stage in a process of its own, SIGKILLed at its fault point (inside the swap transaction)."""
+    from prefect.settings import PREFECT_API_URL
+
+    code = (f"from datetime import date; from flows.quality.stage import quality_stage; "
+            f"quality_stage(workdir={str(wd.root)!r}, run_id='night-2-killed', "
+            f"run_date=date.fromisoformat({run_date.isoformat()!r}), sources_file={str(wd.inbox / 'sources.yml')!r})")
+    env = {**os.environ, "CRMGOV_FAULT_KILL": "quality", "PREFECT_API_URL": str(PREFECT_API_URL.value())}
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+                          timeout=600)
+
+
+def _written(night: Night, run_date: date = NIGHT_2) -> dict[str, list[tuple]]:
+    """Everything the quality stage wrote for a night, without run ids: validated rows, quarantine, caches,
+    governance tables."""
     out = {f"validated.{n}": night.raw(f"select * from validated.{n}") for n in ENTITY}
-    out["quarantine"] = night.raw(
-        "select * exclude (run_id) from quality_meta.quarantine where run_date = '2026-11-21'")
+    out |= {f"carry__{n}": night.raw(f"select * from quality_meta.carry__{n}") for n in ENTITY}
+    out["carry_meta"] = night.raw("select * from quality_meta.carry_meta")
+    day = run_date.isoformat()
+    out["quarantine"] = night.raw(f"select * exclude (run_id) from quality_meta.quarantine where run_date = '{day}'")
     for table in ("quality_results", "quality_scores", "quarantine_summary"):
-        out[table] = night.wh(f"select * exclude (run_id) from governance.{table} where run_date = '2026-11-21'")
+        out[table] = night.wh(f"select * exclude (run_id) from governance.{table} where run_date = '{day}'")
     return out
 
 
-def test_a_carried_night_writes_what_a_full_night_writes(nights):
-    carried, full = _written(nights["carried"]), _written(nights["full"])
-    assert carried.keys() == full.keys()
-    for table in carried:
-        assert carried[table] == full[table], table
-    assert {k: {c: v for c, v in n.items() if c != "rows_carried"} for k, n in nights["carried"].counts.items()} == {
-        k: {c: v for c, v in n.items() if c != "rows_carried"} for k, n in nights["full"].counts.items()}
+def _counts(night: Night) -> dict[str, dict]:
+    """The night's counts for the run ledger, apart from how many rows were carried."""
+    return {k: {c: v for c, v in n.items() if c != "rows_carried"} for k, n in night.counts.items()}
+
+
+@pytest.mark.parametrize(
+    ("carried", "full", "run_date"), [("carried", "full", NIGHT_2), ("carried-3", "full-3", NIGHT_3)]
+)
+def test_a_carried_night_writes_what_a_full_night_writes(nights, carried, full, run_date):
+    written, wanted = _written(nights[carried], run_date), _written(nights[full], run_date)
+    assert written.keys() == wanted.keys()
+    for table in written:
+        assert written[table] == wanted[table], table
+    assert _counts(nights[carried]) == _counts(nights[full])
+    assert all(c["rows_carried"] > 0 for c in nights[carried].counts.values())
+
+
+def test_a_delta_source_changes_its_validated_table_in_place(nights):
+    """The orders that came into the table on night 2 follow its older rows; a full night writes current's order."""
+    # fixed, its customer delivered, its date now valid; new (but O403, whose customer C3 left)
+    came_in = {"O7", "O8", "O9"} | {f"O{i}" for i in range(400, 410) if i != 403}
+    carried, full = nights["order:carried"], nights["order:full"]
+    assert set(carried[-len(came_in):]) == came_in
+    assert set(full[-len(came_in):]) != came_in
+    # night 3: the erased row delivered again is in again (as in a full night), with the changed and the new row
+    assert set(nights["order:carried-3"][-3:]) == {ERASED, "O42", "O410"}
+
+
+def test_a_night_killed_at_the_swap_leaves_the_last_good_state_and_runs_again(nights):
+    killed = nights["killed:process"]
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    assert "SIGKILL at quality" in killed.stderr
+    after = {t: rows for t, rows in nights["killed:after"].items() if not t.endswith("__building")}
+    assert after == nights["killed:state"]
+    assert nights["killed:scores"] == [(0,)]
+    assert _written(nights["killed"]) == _written(nights["full"])
+    assert _counts(nights["killed"]) == _counts(nights["full"])
+    assert not [t for t in _restricted_state(nights["killed"].wd) if t.endswith("__building")]
 
 
 def test_only_the_delta_and_the_rows_whose_verdict_may_change_are_judged(nights):
