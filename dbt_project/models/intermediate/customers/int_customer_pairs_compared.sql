@@ -4,7 +4,12 @@
     keep them apart: macro pair_dice_columns), birth year and full-date token, gender, city, postcode token.
     Carried over (macros/incremental/carry_over.sql): a pair compared by the last build, found by the same
     blocking key, whose two records are unchanged (source_row_digest) keeps its comparison; new pairs and pairs
-    with a changed record are compared, pairs no longer blocked are deleted (post-hook). -#}
+    with a changed record are compared, pairs no longer blocked are deleted (post-hook). The last build's pairs are
+    matched by integers only (a 64-bit hash of the pair's keys and its records' two 64-bit digests): joined on the
+    text keys, the ten million pairs of profile L outgrew DuckDB's memory limit (3 GB) on a carried night. Two
+    pairs are confused only when all three collide (the pruning, on the key hash alone, keeps a gone pair only when
+    its hash equals a current pair's: odds of about 1e-7 a night at L, the bound source_row_digest already lives
+    with). -#}
 {{
     config(
         materialized='incremental',
@@ -12,8 +17,8 @@
         incremental_strategy='delete+insert',
         on_schema_change='sync_all_columns',
         pre_hook=["{{ carry_over_reset() }}"],
-        post_hook=["{{ carry_over_prune('pair_key',
-            \"select left_key || '|' || right_key from \" ~ ref('int_customer_pairs_blocked')) }}"]
+        post_hook=["{{ carry_over_prune(short_hash('pair_key'), 'select '
+            ~ short_hash(\"left_key || '|' || right_key\") ~ ' from ' ~ ref('int_customer_pairs_blocked')) }}"]
     )
 }}
 {%- set comparisons = matching_comparisons() -%}
@@ -41,6 +46,20 @@ digests as (
 
 ),
 
+{%- if carrying_over() %}
+
+carried as (
+
+    select
+        {{ short_hash('pair_key') }} as pair_hash,
+        blocked_on,
+        left_row_digest,
+        right_row_digest
+    from {{ this }}
+
+),
+{%- endif %}
+
 {# Each pair with the digests of its two records, which a carried comparison must have been made of. -#}
 pairs as (
 
@@ -52,14 +71,15 @@ pairs as (
     inner join digests as left_digest on blocked.left_number = left_digest.record_number
     inner join digests as right_digest on blocked.right_number = right_digest.record_number
     {%- if carrying_over() %}
-    left join {{ this }} as carried
-        on
-            blocked.left_key = carried.left_key
-            and blocked.right_key = carried.right_key
-            and blocked.blocked_on = carried.blocked_on
-            and left_digest.source_row_digest = carried.left_row_digest
-            and right_digest.source_row_digest = carried.right_row_digest
-    where carried.pair_key is null
+    where not exists (
+        select 1
+        from carried
+        where
+            carried.pair_hash = {{ short_hash("blocked.left_key || '|' || blocked.right_key") }}
+            and carried.blocked_on = blocked.blocked_on
+            and carried.left_row_digest = left_digest.source_row_digest
+            and carried.right_row_digest = right_digest.source_row_digest
+    )
     {%- endif %}
 
 ),
