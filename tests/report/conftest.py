@@ -16,7 +16,8 @@ import pytest
 
 from flows.ledger import DDL as LEDGER_DDL
 from flows.privacy.stage import INVENTORY_DDL
-from flows.quality.stage import GOVERNANCE_DDL, RAW_DDL
+from flows.quality.restricted import RAW_DDL
+from flows.quality.stage import GOVERNANCE_DDL
 from flows.workdir import Workdir
 
 RUN_DATES = [date(2026, 11, 18), date(2026, 11, 19), date(2026, 11, 20)]
