@@ -158,10 +158,13 @@ def test_features_use_no_event_after_their_snapshot(night: Workdir, tmp_path: Pa
     before = q(warehouse, feature_sql, [cutoff])
     con = duckdb.connect(str(warehouse))
     try:
-        con.execute("delete from marts.fct_orders where ordered_date > ?", [cutoff])
-        con.execute("delete from marts.fct_tickets where cast(opened_at as date) > ?", [cutoff])
-        con.execute("update marts.fct_tickets set resolved_at = null where cast(resolved_at as date) > ?", [cutoff])
-        con.execute("delete from marts.fct_surveys where cast(surveyed_at as date) > ?", [cutoff])
+        # the fct_* marts are views over these
+        con.execute("delete from intermediate.int_orders_sequenced where ordered_date > ?", [cutoff])
+        con.execute("delete from intermediate.int_tickets_timed where cast(opened_at as date) > ?", [cutoff])
+        con.execute(
+            "update intermediate.int_tickets_timed set resolved_at = null where cast(resolved_at as date) > ?", [cutoff]
+        )
+        con.execute("delete from intermediate.int_surveys_linked where cast(surveyed_at as date) > ?", [cutoff])
     finally:
         con.close()
     dbt(["run", "--select", "int_churn_snapshots_listed", "int_churn_features_computed"], warehouse, tmp_path)

@@ -22,6 +22,7 @@ from tests.transform.test_carry_over import DAY2, DIGEST, day2_changes, rows
 
 DAY1 = RUN_DATE
 FEATURES = "intermediate.int_churn_features_computed"
+FACT_MARTS = ["fct_orders", "fct_tickets", "fct_surveys"]
 
 
 def fact_changes(deid: DeidFixture) -> DeidFixture:
@@ -59,12 +60,12 @@ def fact_changes(deid: DeidFixture) -> DeidFixture:
 
 
 def built_tables(warehouse: Warehouse) -> list[str]:
-    """Every table dbt built (intermediate and marts), by schema-qualified name."""
+    """Every table and view dbt built in intermediate and marts (the fct_* marts are views), by qualified name."""
     return [
         name
         for (name,) in warehouse.query(
             "select table_schema || '.' || table_name from information_schema.tables "
-            "where table_schema in ('intermediate', 'marts') and table_type = 'BASE TABLE' order by 1"
+            "where table_schema in ('intermediate', 'marts') order by 1"
         )
     ]
 
@@ -205,10 +206,15 @@ def test_a_backfill_of_day1_equals_a_full_build(
 def test_tables_built_before_carry_over_are_rebuilt(
     day1: Warehouse, deid: DeidFixture, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """A warehouse of a build before these models carried over (features without their digests, no carried facts):
-    rebuilt in full, not an error. (The full build starts from the same state: both add the digests last.)"""
+    """A warehouse of a build before these models carried over (features without their digests, no carried facts,
+    the fct_* marts tables): rebuilt in full, the marts as views, not an error. (The full build starts from the same
+    state: both add the digests last.)"""
     old = day1.copy_to(tmp_path_factory.mktemp("facts_old"))
     plant(old, f"update {FEATURES} set tenure_days = -1", [])
+    for fact in FACT_MARTS:
+        plant(old, f"create table marts.{fact}_table as select * from marts.{fact}", [])
+        plant(old, f"drop view marts.{fact}", [])
+        plant(old, f"alter table marts.{fact}_table rename to {fact}", [])
     for statement in (
         f"alter table {FEATURES} drop column inputs_digest",
         f"alter table {FEATURES} drop column carry_digest",
@@ -223,3 +229,7 @@ def test_tables_built_before_carry_over_are_rebuilt(
     full.build(DAY2, "run-2")
     assert_equal_to_full(old, full)
     assert old.query(f"select count(*) from {FEATURES} where tenure_days = -1") == [(0,)]
+    kinds = old.query(
+        "select table_name, table_type from information_schema.tables where table_name in ?", [FACT_MARTS]
+    )
+    assert sorted(kinds) == [(fact, "VIEW") for fact in sorted(FACT_MARTS)]

@@ -1,5 +1,7 @@
 {#- One row per survey response dated up to var run_date (or undated), linked to its customer master: the
-    responses as int_surveys_linked built them (carried over between builds there), without its digests. -#}
+    responses as int_surveys_linked built them (carried over between builds there), without its digests. A view,
+    like fct_orders: no nightly copy of every response. -#}
+{{ config(materialized='view') }}
 with
 
 surveys as (

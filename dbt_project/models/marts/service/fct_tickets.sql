@@ -1,5 +1,7 @@
 {#- One row per ticket opened up to var run_date (or undated), with response and resolution times: the tickets
-    as int_tickets_timed built them (carried over between builds there), without its digests. -#}
+    as int_tickets_timed built them (carried over between builds there), without its digests. A view, like
+    fct_orders: no nightly copy of every ticket. -#}
+{{ config(materialized='view') }}
 with
 
 tickets as (
