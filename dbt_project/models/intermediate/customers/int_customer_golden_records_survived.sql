@@ -146,69 +146,41 @@ corrected as (
 
 ),
 
-ranked as (
-
-    select
-        master_id,
-        master_since,
-        created_at,
-        updated_at,
-        source_system
-        {%- for lead, columns in groups.items() %}
-        {%- set lead_column = 'known_gender' if lead == 'gender' else lead %}
-        {%- set weights = trust.get(lead, trust['default']) %}
-        {%- set survivor_order %}
-            partition by master_id
-            order by
-                case when {{ lead_column }} is null then 1 else 0 end
-                {%- for rule in rules.get(lead, rules['default']) %},
-                {%- if rule == 'trust' %}
-                case source_system
-                    {%- for system, level in weights.items() %}
-                    when '{{ system }}' then {{ level }}
-                    {%- endfor %}
-                    else 0
-                end desc
-                {%- elif rule == 'recent' %}
-                updated_at desc nulls last
-                {%- elif rule == 'complete' %}
-                filled_attributes desc
-                {%- else %}
-                {{ exceptions.raise_compiler_error("survivorship rule '" ~ rule ~ "' for " ~ lead ~ ": expected trust, recent or complete") }}
-                {%- endif %}
-                {%- endfor %},
-                customer_record_key asc
-            rows between unbounded preceding and unbounded following
-        {%- endset %}
-        {%- for column in columns %}
-        {%- set value_column = 'known_gender' if column == 'gender' else column %},
-        first_value({{ value_column }}) over ({{ survivor_order }}
-        ) as survived_{{ column }}
-        {%- endfor %},
-        first_value(case when {{ lead_column }} is not null then customer_record_key end) over ({{ survivor_order }}
-        ) as survived_source_{{ lead }}
-        {%- endfor %}
-    from records
-
-),
-
+{# Per attribute group, the first record in the group's survivorship order: the lead attribute filled first,
+   then the group's rules, then the record key (so the order is total and a group's columns come from one record). #}
+{%- set picks = [] -%}
+{%- for lead, columns in groups.items() -%}
+{%- set lead_column = 'known_gender' if lead == 'gender' else lead -%}
+{%- set weights = trust.get(lead, trust['default']) -%}
+{%- set order = [{'expr': 'case when ' ~ lead_column ~ ' is null then 1 else 0 end'}] -%}
+{%- for rule in rules.get(lead, rules['default']) -%}
+{%- if rule == 'trust' -%}
+{%- set levels = [] -%}
+{%- for system, level in weights.items() %}{% do levels.append("when '" ~ system ~ "' then " ~ level) %}{% endfor -%}
+{%- do order.append({'expr': 'case source_system ' ~ levels | join(' ') ~ ' else 0 end', 'desc': true}) -%}
+{%- elif rule == 'recent' -%}
+{%- do order.append({'expr': 'updated_at', 'desc': true, 'type': 'timestamp', 'nullable': true}) -%}
+{%- elif rule == 'complete' -%}
+{%- do order.append({'expr': 'filled_attributes', 'desc': true}) -%}
+{%- else -%}
+{{ exceptions.raise_compiler_error("survivorship rule '" ~ rule ~ "' for " ~ lead ~ ": expected trust, recent or complete") }}
+{%- endif -%}
+{%- endfor -%}
+{%- do order.append({'expr': 'customer_record_key', 'type': 'text'}) -%}
+{%- set picked = {} -%}
+{%- for column in columns %}{% do picked.update({column: 'known_gender' if column == 'gender' else column}) %}{% endfor -%}
+{%- do picked.update({'source_' ~ lead: 'case when ' ~ lead_column ~ ' is not null then customer_record_key end'}) -%}
+{%- do picks.append({'name': lead, 'columns': picked, 'order': order}) -%}
+{%- endfor %}
 golden as (
 
-    select
-        master_id,
-        min(master_since) as master_since,
-        min(created_at) as customer_since,
-        max(updated_at) as last_updated_at,
-        count(*) as source_record_count,
-        count(distinct source_system) as source_system_count,
-        {%- for column in survived_columns %}
-        max(survived_{{ column }}) as {{ column }},
-        {%- endfor %}
-        {%- for lead in groups %}
-        max(survived_source_{{ lead }}) as source_{{ lead }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from ranked
-    group by master_id
+    {{ pick_first('records', 'master_id', picks, {
+        'master_since': 'min(master_since)',
+        'customer_since': 'min(created_at)',
+        'last_updated_at': 'max(updated_at)',
+        'source_record_count': 'count(*)',
+        'source_system_count': 'count(distinct source_system)',
+    }) }}
 
 ),
 
