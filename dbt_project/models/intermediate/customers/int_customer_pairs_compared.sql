@@ -35,6 +35,8 @@ blocked as (
 
 ),
 
+{%- if carrying_over() %}
+
 digests as (
 
     select
@@ -46,8 +48,6 @@ digests as (
 
 ),
 
-{%- if carrying_over() %}
-
 carried as (
 
     select
@@ -58,19 +58,14 @@ carried as (
     from {{ this }}
 
 ),
-{%- endif %}
 
-{# Each pair with the digests of its two records, which a carried comparison must have been made of. -#}
+{# The pairs to compare: those the last build did not compare of the same records (their digests) by the same key. -#}
 pairs as (
 
-    select
-        blocked.*,
-        left_digest.source_row_digest as left_row_digest,
-        right_digest.source_row_digest as right_row_digest
+    select blocked.*
     from blocked
     inner join digests as left_digest on blocked.left_number = left_digest.record_number
     inner join digests as right_digest on blocked.right_number = right_digest.record_number
-    {%- if carrying_over() %}
     where not exists (
         select 1
         from carried
@@ -80,9 +75,16 @@ pairs as (
             and carried.left_row_digest = left_digest.source_row_digest
             and carried.right_row_digest = right_digest.source_row_digest
     )
-    {%- endif %}
 
 ),
+{%- else %}
+
+pairs as (
+
+    select * from blocked
+
+),
+{%- endif %}
 
 {# What the comparisons read and no more: DuckDB materializes `records`, read twice, and the band keys are not needed. -#}
 records as (
@@ -94,8 +96,9 @@ records as (
         {%- endfor %}
         {%- for filter in ['name', 'pinyin', 'given', 'family', 'address'] %}
         encoded.{{ filter }}_bits,
-        encoded.{{ filter }}_bit_count{% if not loop.last %},{% endif %}
+        encoded.{{ filter }}_bit_count,
         {%- endfor %}
+        encoded.source_row_digest
     from {{ ref('int_customer_records_encoded') }} as encoded
     inner join {{ ref('int_customer_records_numbered') }} as numbered
         on encoded.customer_record_key = numbered.customer_record_key
@@ -108,8 +111,8 @@ joined as (
         pairs.left_key,
         pairs.right_key,
         pairs.blocked_on,
-        pairs.left_row_digest,
-        pairs.right_row_digest,
+        left_record.source_row_digest as left_row_digest,
+        right_record.source_row_digest as right_row_digest,
         {%- for column in carried %}
         left_record.{{ column }} as left_{{ column }},
         right_record.{{ column }} as right_{{ column }},
