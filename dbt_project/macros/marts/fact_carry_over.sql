@@ -6,7 +6,7 @@ links as (
 
     select
         facts.{{ key }},
-        cast(facts.source_row_digest as varchar) as source_row_digest,
+        facts.source_row_digest,
         mastered.master_id
     from {{ staging }} as facts
     left join {{ ref('int_customer_records_mastered') }} as mastered

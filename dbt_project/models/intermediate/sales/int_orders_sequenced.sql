@@ -17,7 +17,7 @@
         pre_hook=["{{ carry_over_reset() }}"],
         post_hook=[
             "{{ carry_over_prune('(order_key, source_row_digest)',
-                'select order_key, cast(source_row_digest as varchar) from ' ~ ref('stg_deid__orders')) }}",
+                'select order_key, source_row_digest from ' ~ ref('stg_deid__orders')) }}",
             "{{ carry_over_prune_dated('ordered_date') }}"
         ]
     )
@@ -130,7 +130,7 @@ final as (
             as days_since_previous_order,
         cast(channel as varchar) as channel,
         cast(store as varchar) as store,
-        cast(source_row_digest as varchar) as source_row_digest,
+        source_row_digest,
         {{ carry_digest_column() }}
     from sequenced
     where ordered_at is null or ordered_date <= {{ run_date() }}

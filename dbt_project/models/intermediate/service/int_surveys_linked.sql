@@ -12,7 +12,7 @@
         pre_hook=["{{ carry_over_reset() }}"],
         post_hook=[
             "{{ carry_over_prune('(survey_key, source_row_digest)',
-                'select survey_key, cast(source_row_digest as varchar) from ' ~ ref('stg_deid__surveys')) }}",
+                'select survey_key, source_row_digest from ' ~ ref('stg_deid__surveys')) }}",
             "{{ carry_over_prune_dated('surveyed_at') }}"
         ]
     )
@@ -59,7 +59,7 @@ final as (
         end as varchar) as nps_group,
         cast(surveys.csat as integer) as csat,
         cast(surveys.comment_redacted as varchar) as comment_redacted,
-        cast(surveys.source_row_digest as varchar) as source_row_digest,
+        surveys.source_row_digest,
         {{ carry_digest_column() }}
     from surveys
     left join mastered

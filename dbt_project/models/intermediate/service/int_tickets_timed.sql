@@ -14,7 +14,7 @@
         pre_hook=["{{ carry_over_reset() }}"],
         post_hook=[
             "{{ carry_over_prune('(ticket_key, source_row_digest)',
-                'select ticket_key, cast(source_row_digest as varchar) from ' ~ ref('stg_deid__tickets')) }}",
+                'select ticket_key, source_row_digest from ' ~ ref('stg_deid__tickets')) }}",
             "{{ carry_over_prune_dated('opened_at') }}"
         ]
     )
@@ -105,7 +105,7 @@ final as (
         cast(coalesce(hours_to_resolution <= 24, false) as boolean) as is_resolved_within_24h,
         cast(coalesce(hours_to_resolution <= 48, false) as boolean) as is_resolved_within_48h,
         cast(notes_redacted as varchar) as notes_redacted,
-        cast(source_row_digest as varchar) as source_row_digest,
+        source_row_digest,
         {{ carry_digest_column() }}
     from timed
 
