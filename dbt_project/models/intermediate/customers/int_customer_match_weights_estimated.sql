@@ -28,9 +28,17 @@
 
 with
 
+{# Only what the counts read: DuckDB materializes `records` (read many times), and with the Bloom filters that was
+   1.1 GB read and 3.4 GB spilled at a million records. The sampled pairs' filters are joined from the table. -#}
+{%- set counted_columns = ['customer_record_key', 'birth_year'] -%}
+{%- for name, column in value_columns if column not in counted_columns %}{% do counted_columns.append(column) %}{% endfor %}
 records as (
 
-    select * from {{ ref('int_customer_records_encoded') }}
+    select
+        {%- for column in counted_columns %}
+        {{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
+    from {{ ref('int_customer_records_encoded') }}
 
 ),
 
@@ -154,8 +162,10 @@ random_pairs as (
         right_record.{{ filter }}_bit_count as right_{{ filter }}_bit_count{% if not loop.last %},{% endif %}
         {%- endfor %}
     from sampled_pairs
-    inner join records as left_record on sampled_pairs.left_key = left_record.customer_record_key
-    inner join records as right_record on sampled_pairs.right_key = right_record.customer_record_key
+    inner join {{ ref('int_customer_records_encoded') }} as left_record
+        on sampled_pairs.left_key = left_record.customer_record_key
+    inner join {{ ref('int_customer_records_encoded') }} as right_record
+        on sampled_pairs.right_key = right_record.customer_record_key
 
 ),
 
