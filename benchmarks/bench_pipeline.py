@@ -123,17 +123,35 @@ def stage_report(db: Path, run_id: str, sampler: RssSampler) -> list[dict]:
     return out
 
 
+def slowest_nodes(db: Path, run_id: str, limit: int = 10) -> list[dict]:
+    """The night's slowest dbt nodes, from the transform stage's `governance.dbt_node_runs`."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        rows = con.execute(
+            "select unique_id, status, execution_s from governance.dbt_node_runs where run_id = ? "
+            "order by execution_s desc, unique_id limit ?",
+            [run_id, limit],
+        ).fetchall()
+    except duckdb.CatalogException:  # a warehouse built before the table existed
+        rows = []
+    finally:
+        con.close()
+    return [{"node": node.split(".", 2)[-1], "status": status, "s": round(s, 2)} for node, status, s in rows]
+
+
 def run_night(workdir: Path, day: date, sampler: RssSampler) -> dict:
     from flows.nightly import nightly
 
     t = time.perf_counter()
     result = nightly(run_date=day, workdir=str(workdir), demo=True)
     wall = time.perf_counter() - t
-    stages = stage_report(workdir / "warehouse" / "warehouse.duckdb", result["run_id"], sampler)
+    db = workdir / "warehouse" / "warehouse.duckdb"
+    stages = stage_report(db, result["run_id"], sampler)
     return {
         "run_date": day.isoformat(),
         "wall_s": round(wall, 2),
         "stages": stages,
+        "slowest_dbt_nodes": slowest_nodes(db, result["run_id"]),
         "overhead_s": round(wall - sum(s["wall_s"] for s in stages), 2),
         "peak_rss_mb": max((s["peak_rss_mb"] for s in stages), default=0),
     }
@@ -199,6 +217,8 @@ def main() -> None:
                 f"  {s['stage']:<10} {s['wall_s']:>8.1f} {s['rows']:>10} {s['rows_per_s'] or '':>10} "
                 f"{s['peak_rss_mb']:>8}"
             )
+        if n["slowest_dbt_nodes"]:
+            print("  slowest dbt nodes: " + ", ".join(f"{d['node']} {d['s']:.1f} s" for d in n["slowest_dbt_nodes"]))
     if len(nights) > 1:
         print(f"\nincremental night / full night: {nights[-1]['wall_s'] / nights[0]['wall_s']:.0%}")
     print(f"saved {args.out}")

@@ -71,6 +71,31 @@ def test_the_run_succeeds_and_the_ledger_accounts_for_every_row(e2e):
         assert read == passed + quarantined, source
 
 
+def test_every_dbt_node_of_the_night_is_recorded_with_its_time(e2e):
+    from benchmarks.bench_pipeline import slowest_nodes
+
+    wd = e2e["wd"]
+    runs = {}
+    for night in ("first", "second"):
+        run_id = e2e[night]["run_id"]
+        runs[night] = q(
+            wd.warehouse_db,
+            "select invocation, unique_id, resource_type, status, execution_s from governance.dbt_node_runs "
+            "where run_id = ?",
+            [run_id],
+        )
+    rows = runs["first"]
+    assert len(rows) == len({(invocation, node) for invocation, node, *_ in rows})  # one row per node and build
+    by_node = {node: (invocation, kind, status, seconds) for invocation, node, kind, status, seconds in rows}
+    assert by_node["model.crmgov.dim_customer"][:3] == (1, "model", "success")
+    assert by_node["model.crmgov.mart_churn_risk"][:3] == (2, "model", "success")  # the build after the churn task
+    assert {status for _, _, status, _ in by_node.values()} <= {"success", "pass"}
+    assert all(seconds > 0 for _, kind, _, seconds in by_node.values() if kind == "model")
+    assert {node for _, node, *_ in runs["second"]} == set(by_node)  # the rerun has its own rows; the first keeps its
+    slowest = slowest_nodes(wd.warehouse_db, e2e["first"]["run_id"], limit=3)
+    assert [d["s"] for d in slowest] == sorted((round(s, 2) for *_, s in rows), reverse=True)[:3]
+
+
 def test_the_marts_hold_one_master_per_person_and_every_record_is_linked(e2e):
     db = e2e["wd"].warehouse_db
     records = q(db, "select count(*) from deid.customers")[0][0]

@@ -30,6 +30,7 @@ from flows.scaleout.settings import load_scaleout_settings
 from flows.settings import load_settings
 from flows.steward.reviews import import_decision_files
 from flows.transform.dbt_runner import carry_digest, generate_docs, run_dbt
+from flows.transform.node_timings import record_node_timings
 from flows.workdir import Workdir, atomic_replace
 
 # Every model that reads the churn scores the churn task writes (mart_churn_risk and what uses it).
@@ -74,6 +75,7 @@ def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
         if docs_tmp.exists():
             shutil.rmtree(docs_tmp)
         generate_docs(output_dir=docs_tmp, compile=False, **common)  # the builds above compiled every node
+        record_node_timings(building, run_id, run_date, results)
     except BaseException:
         building.unlink(missing_ok=True)
         raise
