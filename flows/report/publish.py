@@ -81,24 +81,22 @@ def publish_marts(wd: Workdir, run_id: str) -> list[str]:
         con.execute("attach ? as bi", [str(tmp_db)])
         con.execute("use bi")
         con.execute("attach ? as wh (read_only)", [str(wd.warehouse_db)])
-        views = mart_tables(con, kind="VIEW")
-        copied = {v for v in views if not _reads_only_marts(con, v)}  # views over intermediate models: their rows
-        tables = sorted(mart_tables(con, kind="BASE TABLE") + list(copied))
-        view_sql = [
-            sql
-            for (name, sql) in con.execute(
+        views = dict(
+            con.execute(
                 "select view_name, sql from duckdb_views() where database_name = 'wh' and schema_name = 'marts' "
                 "order by view_name"
             ).fetchall()
-            if name not in copied
-        ]
+        )
+        copied = {v for v in views if not _reads_only_marts(con, v)}  # views over intermediate models: their rows
+        tables = sorted(mart_tables(con, kind="BASE TABLE") + list(copied))
+        view_sql = [sql for name, sql in views.items() if name not in copied]
         for name in tables:
             t = safe_name(name)
             con.execute(f"create table main.{t} as select * from wh.marts.{t}")
             target = str(tmp_parquet / f"{t}.parquet").replace("'", "''")
             con.execute(f"copy main.{t} to '{target}' (format parquet)")
         con.execute("detach wh")
-        marts = sorted(set(tables + views))
+        marts = sorted(set(tables) | set(views))
         for sql in view_sql:  # after every table: a view reads the copy's tables; no Parquet (it stores nothing)
             con.execute(_bi_view_sql(sql, marts))
         con.execute("checkpoint")
