@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dbt.cli.main import dbtRunnerResult
 
-from flows import duck
+from flows.ledger import governance
 
 DDL = """create table if not exists governance.dbt_node_runs (
     run_id varchar, run_date date, invocation integer, unique_id varchar, resource_type varchar, status varchar,
@@ -45,15 +45,11 @@ def node_rows(run_id: str, run_date: date, results: Iterable[dbtRunnerResult]) -
 def record_node_timings(db: Path, run_id: str, run_date: date, results: Iterable[dbtRunnerResult]) -> int:
     """Replace the run's rows in `governance.dbt_node_runs` of warehouse file `db`; returns how many were written."""
     rows = node_rows(run_id, run_date, results)
-    con = duck.connect(db)
-    try:
-        con.execute("create schema if not exists governance")
+    with governance(db) as con:
         con.execute(DDL)
-        con.execute("begin transaction")
+        con.execute("begin transaction")  # closing without the commit rolls it back
         con.execute("delete from governance.dbt_node_runs where run_id = ?", [run_id])
         if rows:
             con.executemany("insert into governance.dbt_node_runs values (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         con.execute("commit")
-    finally:
-        con.close()
     return len(rows)
