@@ -4,6 +4,7 @@ the time-based split of snapshots into training, held-out and scoring rows."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Literal
 
 import duckdb
@@ -73,10 +74,18 @@ def shape(frame: pd.DataFrame) -> np.ndarray:
     return np.column_stack(columns) if columns else np.empty((len(frame), 0))
 
 
-def load_features(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
-    """Every row of the feature model, in a fixed order so that fitting is deterministic."""
+def load_features(con: duckdb.DuckDBPyConnection, scoring_only: bool = False) -> pd.DataFrame:
+    """Every row of the feature model (or only the run-date snapshot's), in a fixed order so that fitting is
+    deterministic."""
     columns = ", ".join(KEYS + FEATURE_NAMES)
-    return con.execute(f"select {columns} from {FEATURES_RELATION} order by snapshot_date, master_id").df()
+    where = "where is_scoring_snapshot" if scoring_only else ""
+    return con.execute(f"select {columns} from {FEATURES_RELATION} {where} order by snapshot_date, master_id").df()
+
+
+def latest_labelled_snapshot(con: duckdb.DuckDBPyConnection) -> date | None:
+    """The newest snapshot whose churn label is known (a new one means new labels to learn from)."""
+    found = con.execute(f"select max(snapshot_date) from {FEATURES_RELATION} where {LABEL} is not null").fetchone()
+    return found[0] if found else None
 
 
 def split_by_time(frame: pd.DataFrame, holdout_snapshots: int) -> Split:

@@ -55,21 +55,3 @@ def term_names(model: Pipeline) -> list[str]:
 def coefficients(model: Pipeline) -> dict[str, float]:
     """Coefficient of each term on the standardised scale (comparable across terms)."""
     return dict(zip(term_names(model), model[-1].coef_[0].tolist(), strict=True))
-
-
-def contributions(model: Pipeline, frame: pd.DataFrame) -> np.ndarray:
-    """Per row and term, the term's contribution to the log-odds relative to the average training row."""
-    standardised = model[:-1].transform(shape(frame))
-    return standardised * model[-1].coef_[0]
-
-
-def top_factors(model: Pipeline, frame: pd.DataFrame, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """The k terms raising each row's risk most: names (object, None when fewer raise it) and contributions."""
-    terms = np.array(term_names(model), dtype=object)
-    contrib = contributions(model, frame)
-    order = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
-    values = np.take_along_axis(contrib, order, axis=1)
-    names = terms[order]
-    names[values <= 0] = None
-    values = np.where(values > 0, values, np.nan)
-    return names, values

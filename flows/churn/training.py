@@ -1,5 +1,7 @@
 """One night of the churn model: split by time, train, judge on the held-out snapshots, and publish the run-date
-scores only when every metric clears its floor. Works on an open DuckDB connection to the warehouse copy the
+scores only when every metric clears its floor; or, on the nights between trainings, score the run-date snapshot
+with the last published model (retrained when it is `retrain_every_days` old, when a newer snapshot has labels,
+or when the scored customers' features drifted). Works on an open DuckDB connection to the warehouse copy the
 transform stage is building, so whatever it writes is swapped in with the rest of that build or not at all."""
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import pandas as pd
 from flows.churn import model as churn_model
 from flows.churn import store
 from flows.churn.evaluation import Metrics, evaluate
-from flows.churn.features import LABEL, Split, load_features, split_by_time
+from flows.churn.features import LABEL, Split, latest_labelled_snapshot, load_features, split_by_time
 from flows.churn.settings import ChurnSettings
+from flows.churn.stored import StoredModel
 
 PUBLISHED, REFUSED, SKIPPED = "published", "refused", "skipped"
 
@@ -43,21 +46,104 @@ def floor_failures(metrics: Metrics, settings: ChurnSettings) -> list[str]:
     return failures
 
 
-def score_frame(fitted: Any, frame: pd.DataFrame, run_id: str, run_date: date, k: int) -> pd.DataFrame:
+def score_frame(model: StoredModel, frame: pd.DataFrame, run_id: str, run_date: date, k: int) -> pd.DataFrame:
     """The churn_model.scores rows of the scored snapshot."""
-    names, values = churn_model.top_factors(fitted, frame, k)
+    names, values = model.top_factors(frame, k)
     out = pd.DataFrame(
         {
             "master_id": frame["master_id"].to_numpy(),
             "run_id": run_id,
             "run_date": run_date,
-            "churn_score": churn_model.predict(fitted, frame),
+            "churn_score": model.predict(frame),
         }
     )
     for i in range(3):
         out[f"top_factor_{i + 1}"] = names[:, i] if i < k else None
         out[f"top_factor_{i + 1}_contribution"] = values[:, i] if i < k else np.nan
     return out
+
+
+def retrain_reason(
+    current: store.TrainedModel,
+    scoring: pd.DataFrame,
+    labelled_until: date | None,
+    run_date: date,
+    settings: ChurnSettings,
+) -> str | None:
+    """Why tonight trains again instead of scoring with the last model (None: it does not)."""
+    age = (run_date - current.run_date).days
+    if age >= settings.retrain_every_days:
+        return f"the model of {current.run_date} is {age} days old (retrained every {settings.retrain_every_days})"
+    held_out = current.run
+    if (
+        held_out["auc"] < settings.min_auc
+        or held_out["precision_top_decile"] < settings.min_precision_top_decile
+        or held_out["brier"] > settings.max_brier
+    ):
+        return f"the model of {current.run_date} does not clear tonight's floors"
+    trained_until = current.run["holdout_snapshot_last"]
+    if labelled_until is not None and (trained_until is None or labelled_until > trained_until):
+        return f"the snapshot of {labelled_until} is labelled since the model of {current.run_date} was trained"
+    drift = current.model.drift(scoring)
+    if drift > settings.max_feature_drift:
+        return f"the features drifted {drift:.2f} SD since {current.run_date} (more than {settings.max_feature_drift})"
+    if scoring.empty:
+        return "no customer in the run-date snapshot"
+    return None
+
+
+# what a scoring night repeats from the governance row of the training whose model it uses
+TRAINING_FIELDS = (
+    "model",
+    "train_snapshot_first",
+    "train_snapshot_last",
+    "holdout_snapshot_first",
+    "holdout_snapshot_last",
+    "train_rows",
+    "holdout_rows",
+    "holdout_positives",
+    "holdout_positive_rate",
+    "auc",
+    "precision_top_decile",
+    "brier",
+    "recency_baseline_auc",
+    "min_auc",
+    "min_precision_top_decile",
+    "max_brier",
+)
+
+
+def score_with(
+    con: duckdb.DuckDBPyConnection,
+    current: store.TrainedModel,
+    scoring: pd.DataFrame,
+    run_id: str,
+    run_date: date,
+    settings: ChurnSettings,
+    logger: logging.Logger | logging.LoggerAdapter,
+) -> dict[str, Any]:
+    """A night without training: the last model scores the run-date snapshot; its held-out metrics are repeated."""
+    started = time.perf_counter()
+    scores = score_frame(current.model, scoring, run_id, run_date, settings.top_factors)
+    store.publish_scores(con, scores)
+    trained = current.run
+    run = {k: trained[k] for k in TRAINING_FIELDS} | {
+        "run_id": run_id,
+        "status": PUBLISHED,
+        "trained_run_date": current.run_date,
+        "feature_drift": current.model.drift(scoring),
+        "scored_rows": len(scores),
+        "score_seconds": time.perf_counter() - started,
+    }
+    run["message"] = (
+        f"churn scores published for {len(scores)} customers with the model trained on {current.run_date} "
+        f"(held-out AUC {trained['auc']:.3f}, feature drift {run['feature_drift']:.3f} SD; retrained every "
+        f"{settings.retrain_every_days} days, on new labels or on drift over {settings.max_feature_drift} SD)"
+    )
+    logger.info(run["message"])
+    store.save_model(con, run_date, None)
+    store.record_run(con, run_date, run, [], current.model.coefficients())
+    return run
 
 
 def _skip_reason(split: Split, settings: ChurnSettings) -> str | None:
@@ -83,6 +169,14 @@ def train_and_score(
 ) -> dict[str, Any]:
     """Train, evaluate, record, and publish when the floors allow; returns the governance row written."""
     store.ensure_tables(con)
+    current = store.latest_model(con, run_date)
+    retrain = "no model was trained before"
+    if current is not None:
+        scoring = load_features(con, scoring_only=True)
+        retrain = retrain_reason(current, scoring, latest_labelled_snapshot(con), run_date, settings)
+        if retrain is None:
+            return score_with(con, current, scoring, run_id, run_date, settings, logger)
+    logger.info("churn model trained tonight: %s", retrain)
     split = split_by_time(load_features(con), settings.holdout_snapshots)
     run: dict[str, Any] = {
         "run_id": run_id,
@@ -93,6 +187,7 @@ def train_and_score(
         "train_rows": len(split.train),
         "holdout_rows": len(split.holdout),
         "scored_rows": 0,
+        "trained_run_date": run_date,
     }
     run["train_snapshot_first"], run["train_snapshot_last"] = _first_last(split.train_snapshots)
     run["holdout_snapshot_first"], run["holdout_snapshot_last"] = _first_last(split.holdout_snapshots)
@@ -100,6 +195,7 @@ def train_and_score(
     if reason:
         run |= {"status": SKIPPED, "message": f"churn model not trained: {reason}; previous scores kept"}
         logger.warning(run["message"])
+        store.save_model(con, run_date, None)
         store.record_run(con, run_date, run, [], {})
         return run
 
@@ -116,6 +212,7 @@ def train_and_score(
     failures = floor_failures(metrics, settings)
     coefficients = churn_model.coefficients(judged)
     if failures:
+        store.save_model(con, run_date, None)
         run |= {
             "status": REFUSED,
             "message": "churn scores not published: " + "; ".join(failures) + "; previous scores kept",
@@ -128,9 +225,11 @@ def train_and_score(
             settings.random_state,
             settings.regularisation_c,
         )
-        coefficients = churn_model.coefficients(final)
-        scores = score_frame(final, split.scoring, run_id, run_date, settings.top_factors)
+        stored = StoredModel.from_pipeline(final).with_scoring_mean(split.scoring)
+        coefficients = stored.coefficients()
+        scores = score_frame(stored, split.scoring, run_id, run_date, settings.top_factors)
         store.publish_scores(con, scores)
+        store.save_model(con, run_date, stored)
         run |= {
             "status": PUBLISHED,
             "scored_rows": len(scores),
@@ -138,7 +237,7 @@ def train_and_score(
             "message": (
                 f"churn scores published for {len(scores)} customers: held-out AUC {metrics.auc:.3f} "
                 f"(recency only {metrics.recency_baseline_auc:.3f}), precision in top decile "
-                f"{metrics.precision_top_decile:.3f}, Brier {metrics.brier:.4f}"
+                f"{metrics.precision_top_decile:.3f}, Brier {metrics.brier:.4f}; trained tonight: {retrain}"
             ),
         }
         logger.info(run["message"])

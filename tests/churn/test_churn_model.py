@@ -12,12 +12,14 @@ from datetime import date
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 from sklearn.metrics import roc_auc_score
 
 from flows.churn import model as churn_model
-from flows.churn.features import LABEL, load_features, split_by_time
+from flows.churn.features import FEATURES_RELATION, LABEL, load_features, shape, split_by_time
 from flows.churn.settings import ChurnSettings
+from flows.churn.stored import StoredModel
 from flows.churn.training import train_and_score
 from flows.demo import generate_demo
 from flows.settings import REPO_ROOT
@@ -171,3 +173,93 @@ def test_features_use_no_event_after_their_snapshot(night: Workdir, tmp_path: Pa
     after = q(warehouse, feature_sql, [cutoff])
     assert len(before) > 50
     assert after == before
+
+
+def test_the_stored_parameters_score_exactly_as_the_fitted_pipeline(night: Workdir) -> None:
+    settings = ChurnSettings()
+    con = duckdb.connect(str(night.warehouse_db), read_only=True)
+    try:
+        split = split_by_time(load_features(con), settings.holdout_snapshots)
+    finally:
+        con.close()
+    fitted = churn_model.fit(split.labelled, settings.random_state, settings.regularisation_c)
+    stored = StoredModel.from_pipeline(fitted).with_scoring_mean(split.scoring)
+    assert "nps_last_missing" in stored.terms  # the missing-value indicators are terms of their own
+    rows = pd.concat([split.holdout, split.scoring])
+    expected = churn_model.predict(fitted, rows)
+    assert stored.predict(rows) == pytest.approx(expected, abs=1e-12)
+    logit = stored.intercept + stored.contributions(rows).sum(axis=1)
+    assert logit == pytest.approx(fitted.decision_function(shape(rows)), abs=1e-9)
+    # through its table rows and back: the same model
+    again = StoredModel.from_frame(stored.to_frame(RUN_DATE))
+    assert again.predict(rows) == pytest.approx(expected, abs=1e-12)
+    assert again.drift(split.scoring) == pytest.approx(0.0, abs=1e-12)
+
+
+def _copy(night: Workdir, tmp_path: Path) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    warehouse = tmp_path / "warehouse.duckdb"
+    shutil.copy2(night.warehouse_db, warehouse)
+    return warehouse
+
+
+def _night(warehouse: Path, run_date: date, settings: ChurnSettings | None = None, sql: str | None = None) -> dict:
+    con = duckdb.connect(str(warehouse))
+    try:
+        if sql:
+            con.execute(sql)
+        run = train_and_score(con, f"run-{run_date}", run_date, settings or ChurnSettings(), LOG)
+        run["scores"] = con.execute(
+            "select master_id, churn_score, top_factor_1 from churn_model.scores order by master_id"
+        ).fetchall()
+        run["recorded"] = con.execute(
+            "select status, trained_run_date, auc, train_seconds from governance.churn_model_runs where run_date = ?",
+            [run_date],
+        ).fetchone()
+    finally:
+        con.close()
+    return run
+
+
+def test_nights_between_trainings_score_with_the_last_model(night: Workdir, tmp_path: Path) -> None:
+    warehouse = _copy(night, tmp_path)
+    trained = q(warehouse, "select master_id, churn_score, top_factor_1 from churn_model.scores order by master_id")
+    auc = q(warehouse, "select auc from governance.churn_model_runs where run_date = ?", [RUN_DATE])[0][0]
+    next_day = date(2026, 11, 21)
+    scored = _night(warehouse, next_day)
+    assert scored["status"] == "published" and scored["trained_run_date"] == RUN_DATE
+    assert f"trained on {RUN_DATE}" in scored["message"]
+    # the stored model gives the training night's scores to the unchanged features, to the last digit
+    assert [(m, t) for m, _, t in scored["scores"]] == [(m, t) for m, _, t in trained]
+    assert [s for _, s, _ in scored["scores"]] == pytest.approx([s for _, s, _ in trained], abs=1e-12)
+    assert scored["recorded"] == ("published", RUN_DATE, auc, None)
+    assert _night(warehouse, next_day)["scores"] == scored["scores"]  # a rerun of that night: the same
+
+    week_later = _night(warehouse, date(2026, 11, 27))
+    assert week_later["trained_run_date"] == date(2026, 11, 27) and "7 days old" in week_later["message"]
+    # a rerun of a training night trains again (it does not score with its own earlier model)
+    assert _night(warehouse, date(2026, 11, 27))["recorded"][:2] == ("published", date(2026, 11, 27))
+
+
+def test_drift_or_new_labels_retrain_before_the_week_is_over(night: Workdir, tmp_path: Path) -> None:
+    warehouse = _copy(night, tmp_path)
+    drifted = _night(
+        warehouse,
+        date(2026, 11, 21),
+        sql=f"update {FEATURES_RELATION} set orders_365d = orders_365d + 20 where is_scoring_snapshot",
+    )
+    assert drifted["trained_run_date"] == date(2026, 11, 21) and "drifted" in drifted["message"], drifted["message"]
+
+    warehouse = _copy(night, tmp_path / "labels")
+    # the scoring snapshot gets labels, as a month-end does once its horizon has passed
+    relabelled = _night(
+        warehouse,
+        date(2026, 11, 22),
+        sql=f"update {FEATURES_RELATION} set {LABEL} = false where is_scoring_snapshot",
+    )
+    assert relabelled["trained_run_date"] == date(2026, 11, 22), relabelled["message"]
+    assert "is labelled since" in relabelled["message"]
+
+    warehouse = _copy(night, tmp_path / "nightly")
+    nightly_setting = _night(warehouse, date(2026, 11, 21), ChurnSettings(retrain_every_days=1))
+    assert nightly_setting["trained_run_date"] == date(2026, 11, 21)
