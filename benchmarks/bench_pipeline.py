@@ -169,7 +169,12 @@ def main() -> None:
         "--from-night", type=int, default=1,
         help="run nights from this one on, in --workdir as earlier nights left it (nothing generated or linked)",
     )
+    parser.add_argument(
+        "--to-night", type=int, help="stop after this night (the delivery still holds --nights nights): keep a copy "
+        "of the workdir there to run the later nights from again with --from-night"
+    )
     args = parser.parse_args()
+    last = min(args.to_night or args.nights, args.nights)
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="crmgov-bench-"))).resolve()
     from flows import environment
     from flows.workdir import Workdir
@@ -190,7 +195,7 @@ def main() -> None:
     fixed = startup_costs(workdir)
     sampler = RssSampler()
     sampler.start()
-    nights = [run_night(workdir, START + timedelta(days=i), sampler) for i in range(args.from_night - 1, args.nights)]
+    nights = [run_night(workdir, START + timedelta(days=i), sampler) for i in range(args.from_night - 1, last)]
     sampler.stop()
     result = {
         "profile": args.profile,
