@@ -23,6 +23,7 @@ DIGEST = carry_digest(PROJECT_DIR)
 CARRIED_TABLES = ("int_customer_records_encoded", "int_customer_pairs_compared")
 # every table downstream of the carried ones, down to the marts of the customer master
 COMPARED_TABLES = (
+    "staging.stg_deid__customers",
     *(f"intermediate.{table}" for table in CARRIED_TABLES),
     "intermediate.int_customer_records_numbered",
     "intermediate.int_customer_pairs_blocked",

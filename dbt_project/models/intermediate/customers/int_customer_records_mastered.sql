@@ -17,8 +17,9 @@
             ~ ' on registry.customer_record_key = records.customer_record_key') }}"]
     )
 }}
-{%- set bloom_columns = [
-    'name_bloom', 'name_pinyin_bloom', 'given_name_bloom', 'family_name_bloom', 'address_bloom'
+{#- The Bloom filters, and the staging row's carry digest (this model keeps its own). -#}
+{%- set left_out = [
+    'name_bloom', 'name_pinyin_bloom', 'given_name_bloom', 'family_name_bloom', 'address_bloom', 'carry_digest'
 ] -%}
 
 with
@@ -42,7 +43,7 @@ registry as (
 mastered as (
 
     select
-        {{ columns_except(ref('stg_deid__customers'), bloom_columns, 'records.') }},
+        {{ columns_except(ref('stg_deid__customers'), left_out, 'records.') }},
         registry.master_id,
         registry.master_since,
         {{ carry_digest_column() }}
