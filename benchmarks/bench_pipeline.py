@@ -233,18 +233,23 @@ def main() -> None:
 
 
 def _link_delivery(source: Path, wd) -> int | None:
-    """Hard-link an earlier generation's inbox and ground truth into this workdir (same file system), or copy."""
+    """Hard-link an earlier generation's inbox and ground truth into this workdir (same file system), or copy.
+    `source` is that generation's workdir (both under restricted/) or a folder holding the two side by side."""
+    from flows.workdir import Workdir
+
+    zone = Workdir(source).inbox.parent
+    root = zone if (zone / "inbox").is_dir() else source
     for name in ("inbox", "ground_truth"):
-        if not (source / name).is_dir():
+        if not (root / name).is_dir():
             raise SystemExit(f"--delivery {source}: no {name}/ folder (expected the workdir of a generation)")
     for name, target in (("inbox", wd.inbox), ("ground_truth", wd.inbox.parent / "ground_truth")):
         shutil.rmtree(target, ignore_errors=True)
         try:
-            shutil.copytree(source / name, target, copy_function=os.link)
+            shutil.copytree(root / name, target, copy_function=os.link)
         except OSError:
             shutil.rmtree(target, ignore_errors=True)
-            shutil.copytree(source / name, target)
-    persons = source / "ground_truth" / "persons.csv"
+            shutil.copytree(root / name, target)
+    persons = root / "ground_truth" / "persons.csv"
     return sum(1 for _ in persons.open(encoding="utf-8")) - 1 if persons.exists() else None
 
 
