@@ -38,8 +38,8 @@ mastered as (
 
 {{ fact_carry_over_ctes(ref('stg_deid__orders'), 'order_key', 'ordered_date') }}
 
-{# The orders not carried as they are: new, changed or moved. Left joins kept where nothing matched rather than
-   `not in` subqueries: about 4 s less over the five million orders of profile L. -#}
+{# The orders not carried as they are: new, changed or moved (left joins kept where nothing matched rather than
+   `not in` subqueries: 4.5 -> 4.2 s at profile L with 1 % of the orders changed, the same rows). -#}
 changed_links as (
 
     select
