@@ -107,9 +107,6 @@ TRAINING_FIELDS = (
     "precision_top_decile",
     "brier",
     "recency_baseline_auc",
-    "min_auc",
-    "min_precision_top_decile",
-    "max_brier",
 )
 
 
@@ -128,6 +125,9 @@ def score_with(
     store.publish_scores(con, scores)
     trained = current.run
     run = {k: trained[k] for k in TRAINING_FIELDS} | {
+        "min_auc": settings.min_auc,  # tonight's floors, which that model's held-out metrics clear
+        "min_precision_top_decile": settings.min_precision_top_decile,
+        "max_brier": settings.max_brier,
         "run_id": run_id,
         "status": PUBLISHED,
         "trained_run_date": current.run_date,

@@ -226,8 +226,9 @@ def test_nights_between_trainings_score_with_the_last_model(night: Workdir, tmp_
     trained = q(warehouse, "select master_id, churn_score, top_factor_1 from churn_model.scores order by master_id")
     auc = q(warehouse, "select auc from governance.churn_model_runs where run_date = ?", [RUN_DATE])[0][0]
     next_day = date(2026, 11, 21)
-    scored = _night(warehouse, next_day)
+    scored = _night(warehouse, next_day, ChurnSettings(min_auc=0.5))
     assert scored["status"] == "published" and scored["trained_run_date"] == RUN_DATE
+    assert scored["min_auc"] == 0.5  # the floors in force tonight, which the stored model clears
     assert f"trained on {RUN_DATE}" in scored["message"]
     # the stored model gives the training night's scores to the unchanged features, to the last digit
     assert [(m, t) for m, _, t in scored["scores"]] == [(m, t) for m, _, t in trained]
