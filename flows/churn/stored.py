@@ -80,16 +80,20 @@ class StoredModel:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """Probability of churning within the horizon, per row."""
-        return 1.0 / (1.0 + np.exp(-(self.intercept + self.contributions(frame).sum(axis=1))))
+        return self._probability(self.contributions(frame))
 
-    def top_factors(self, frame: pd.DataFrame, k: int = 3) -> tuple[np.ndarray, np.ndarray]:
-        """The k terms raising each row's risk most: names (None when fewer raise it) and their contributions."""
+    def explain(self, frame: pd.DataFrame, k: int = 3) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row the probability and the k terms raising the risk most: their names (None when fewer raise it)
+        and contributions; from one pass over the rows."""
         contrib = self.contributions(frame)
         order = np.argsort(-contrib, axis=1, kind="stable")[:, :k]
         values = np.take_along_axis(contrib, order, axis=1)
         names = np.array(self.terms, dtype=object)[order]
         names[values <= 0] = None
-        return names, np.where(values > 0, values, np.nan)
+        return self._probability(contrib), names, np.where(values > 0, values, np.nan)
+
+    def _probability(self, contrib: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-(self.intercept + contrib.sum(axis=1))))
 
     def with_scoring_mean(self, frame: pd.DataFrame) -> StoredModel:
         """This model remembering where the population it scores stands, to measure drift on later nights."""

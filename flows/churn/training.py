@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from dataclasses import asdict
 from datetime import date
 from typing import Any
@@ -18,7 +19,7 @@ import pandas as pd
 
 from flows.churn import model as churn_model
 from flows.churn import store
-from flows.churn.evaluation import Metrics, evaluate
+from flows.churn.evaluation import evaluate
 from flows.churn.features import LABEL, Split, latest_labelled_snapshot, load_features, split_by_time
 from flows.churn.settings import ChurnSettings
 from flows.churn.stored import StoredModel
@@ -32,29 +33,31 @@ def _first_last(snapshots: list) -> tuple[date | None, date | None]:
     return pd.Timestamp(snapshots[0]).date(), pd.Timestamp(snapshots[-1]).date()
 
 
-def floor_failures(metrics: Metrics, settings: ChurnSettings) -> list[str]:
-    """Human-readable reasons the model may not be published (empty when it may)."""
+def floor_failures(held_out: Mapping[str, Any], settings: ChurnSettings) -> list[str]:
+    """Human-readable reasons a model with these held-out metrics (`Metrics.as_row()`, or the governance row of
+    its training) may not be published (empty when it may)."""
     failures = []
-    if metrics.auc < settings.min_auc:
-        failures.append(f"AUC {metrics.auc:.3f} < floor {settings.min_auc}")
-    if metrics.precision_top_decile < settings.min_precision_top_decile:
+    if held_out["auc"] < settings.min_auc:
+        failures.append(f"AUC {held_out['auc']:.3f} < floor {settings.min_auc}")
+    if held_out["precision_top_decile"] < settings.min_precision_top_decile:
         failures.append(
-            f"precision in top decile {metrics.precision_top_decile:.3f} < floor {settings.min_precision_top_decile}"
+            f"precision in top decile {held_out['precision_top_decile']:.3f} "
+            f"< floor {settings.min_precision_top_decile}"
         )
-    if metrics.brier > settings.max_brier:
-        failures.append(f"Brier {metrics.brier:.4f} > ceiling {settings.max_brier}")
+    if held_out["brier"] > settings.max_brier:
+        failures.append(f"Brier {held_out['brier']:.4f} > ceiling {settings.max_brier}")
     return failures
 
 
 def score_frame(model: StoredModel, frame: pd.DataFrame, run_id: str, run_date: date, k: int) -> pd.DataFrame:
     """The churn_model.scores rows of the scored snapshot."""
-    names, values = model.top_factors(frame, k)
+    probability, names, values = model.explain(frame, k)
     out = pd.DataFrame(
         {
             "master_id": frame["master_id"].to_numpy(),
             "run_id": run_id,
             "run_date": run_date,
-            "churn_score": model.predict(frame),
+            "churn_score": probability,
         }
     )
     for i in range(3):
@@ -65,26 +68,23 @@ def score_frame(model: StoredModel, frame: pd.DataFrame, run_id: str, run_date: 
 
 def retrain_reason(
     current: store.TrainedModel,
+    drift: float,
     scoring: pd.DataFrame,
     labelled_until: date | None,
     run_date: date,
     settings: ChurnSettings,
 ) -> str | None:
-    """Why tonight trains again instead of scoring with the last model (None: it does not)."""
+    """Why tonight trains again instead of scoring with the last model (None: it does not); `drift` is that
+    model's drift over tonight's `scoring` rows."""
     age = (run_date - current.run_date).days
     if age >= settings.retrain_every_days:
         return f"the model of {current.run_date} is {age} days old (retrained every {settings.retrain_every_days})"
-    held_out = current.run
-    if (
-        held_out["auc"] < settings.min_auc
-        or held_out["precision_top_decile"] < settings.min_precision_top_decile
-        or held_out["brier"] > settings.max_brier
-    ):
-        return f"the model of {current.run_date} does not clear tonight's floors"
+    failures = floor_failures(current.run, settings)
+    if failures:
+        return f"the model of {current.run_date} does not clear tonight's floors: " + "; ".join(failures)
     trained_until = current.run["holdout_snapshot_last"]
     if labelled_until is not None and (trained_until is None or labelled_until > trained_until):
         return f"the snapshot of {labelled_until} is labelled since the model of {current.run_date} was trained"
-    drift = current.model.drift(scoring)
     if drift > settings.max_feature_drift:
         return f"the features drifted {drift:.2f} SD since {current.run_date} (more than {settings.max_feature_drift})"
     if scoring.empty:
@@ -113,6 +113,7 @@ TRAINING_FIELDS = (
 def score_with(
     con: duckdb.DuckDBPyConnection,
     current: store.TrainedModel,
+    drift: float,
     scoring: pd.DataFrame,
     run_id: str,
     run_date: date,
@@ -131,7 +132,7 @@ def score_with(
         "run_id": run_id,
         "status": PUBLISHED,
         "trained_run_date": current.run_date,
-        "feature_drift": current.model.drift(scoring),
+        "feature_drift": drift,
         "scored_rows": len(scores),
         "score_seconds": time.perf_counter() - started,
     }
@@ -173,9 +174,10 @@ def train_and_score(
     retrain = "no model was trained before"
     if current is not None:
         scoring = load_features(con, scoring_only=True)
-        retrain = retrain_reason(current, scoring, latest_labelled_snapshot(con), run_date, settings)
+        drift = current.model.drift(scoring)
+        retrain = retrain_reason(current, drift, scoring, latest_labelled_snapshot(con), run_date, settings)
         if retrain is None:
-            return score_with(con, current, scoring, run_id, run_date, settings, logger)
+            return score_with(con, current, drift, scoring, run_id, run_date, settings, logger)
     logger.info("churn model trained tonight: %s", retrain)
     split = split_by_time(load_features(con), settings.holdout_snapshots)
     run: dict[str, Any] = {
@@ -209,7 +211,7 @@ def train_and_score(
     )
     run |= metrics.as_row() | {"holdout_positives": metrics.positives, "holdout_positive_rate": metrics.positive_rate}
     run["train_seconds"] = time.perf_counter() - started
-    failures = floor_failures(metrics, settings)
+    failures = floor_failures(metrics.as_row(), settings)
     coefficients = churn_model.coefficients(judged)
     if failures:
         store.save_model(con, run_date, None)
