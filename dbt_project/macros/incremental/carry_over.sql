@@ -24,6 +24,18 @@
     {{ return(found.rows | length > 0) }}
 {%- endmacro %}
 
+{#- The rows of the CTE `rows` the last build did not make from them as they are now: new rows, and rows whose
+    `source_row_digest` changed (by `key`). The body of a carried model's `changed` CTE. -#}
+{% macro carry_over_changed(rows, key) -%}
+    select {{ rows }}.*
+    from {{ rows }}
+    left join {{ this }} as carried
+        on
+            {{ rows }}.{{ key }} = carried.{{ key }}
+            and {{ rows }}.source_row_digest = carried.source_row_digest
+    where carried.{{ key }} is null
+{%- endmacro %}
+
 {#- The column names (lower case) of the model's existing table. -#}
 {% macro carry_columns() -%}
     {{ return(adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list) }}

@@ -57,13 +57,7 @@ records as (
 {# Only the records the last build did not encode as they are now. #}
 changed as (
 
-    select records.*
-    from records
-    left join {{ this }} as carried
-        on
-            records.customer_record_key = carried.customer_record_key
-            and records.source_row_digest = carried.source_row_digest
-    where carried.customer_record_key is null
+    {{ carry_over_changed('records', 'customer_record_key') }}
 
 ),
 {%- endif %}

@@ -38,13 +38,7 @@ digested as (
 {# Only the rows the last build did not cleanse as they are now. #}
 changed as (
 
-    select digested.*
-    from digested
-    left join {{ this }} as carried
-        on
-            digested.customer_record_key = carried.customer_record_key
-            and digested.source_row_digest = carried.source_row_digest
-    where carried.customer_record_key is null
+    {{ carry_over_changed('digested', 'customer_record_key') }}
 
 ),
 {%- endif %}
