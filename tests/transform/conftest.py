@@ -30,9 +30,12 @@ class Warehouse:
     def path(self) -> Path:
         return self.root / "warehouse" / "warehouse.duckdb"
 
-    def build(self, run_date: date, run_id: str, carry_digest: str | None = None) -> float:
+    def build(
+        self, run_date: date, run_id: str, carry_digest: str | None = None, extra_vars: dict | None = None
+    ) -> float:
         """Run `dbt build` for one business date; return (and record) the wall time in seconds. With a
-        carry_digest the models that carry their rows over reuse the rows built under the same digest."""
+        carry_digest the models that carry their rows over reuse the rows built under the same digest;
+        `extra_vars` override project vars (a whole top-level var each)."""
         started = time.perf_counter()
         run_dbt(
             ["build"],
@@ -40,7 +43,7 @@ class Warehouse:
             warehouse_path=self.path,
             target_path=self.root / "state" / "dbt" / "target",
             log_path=self.root / "state" / "dbt" / "logs",
-            vars={"run_date": run_date, "run_id": run_id, "carry_digest": carry_digest},
+            vars={"run_date": run_date, "run_id": run_id, "carry_digest": carry_digest, **(extra_vars or {})},
         )
         self.build_seconds.append(time.perf_counter() - started)
         return self.build_seconds[-1]

@@ -1,94 +1,53 @@
-{#- Candidate pairs: only records sharing a blocking key are compared, so the work grows with the duplicates,
-    not with the square of the customer base. Keys: the exact tokens (ID, document, full birth date, mobile, e-mail,
-    landline), the exact name filter, the pinyin filter with the birth year, masked-name initial / birth year / city
-    or province, and the LSH bands of the name and address filters (int_customer_records_encoded). A key value held by more than var blocking.max_block_size
-    records is skipped as too common to mean anything (a shop's phone, a big-city birth cohort); pairs a data
-    steward declared a match are always candidates. A pair found by several keys is kept once. Records are handled
-    by their integer record_number (int_customer_records_numbered) until the pairs are final: at a million records
-    grouping and joining tens of millions of pairs on text keys was most of this node's time. -#}
+{#- Candidate pairs: only records sharing a blocking key (macros/matching/blocking_keys.sql) are compared, so the work
+    grows with the duplicates, not with the square of the customer base. A key value held by more than var
+    blocking.max_block_size records is skipped as too common to mean anything (a shop's phone, a big-city birth
+    cohort); pairs a data steward declared a match are always candidates. A pair found by several keys is kept once,
+    by the first key. Records are handled by their integer record_number (int_customer_records_numbered) until the
+    pairs are final: at a million records grouping and joining tens of millions of pairs on text keys was most of
+    this node's time.
+
+    Carried over (macros/incremental/carry_over.sql): a pair of two records unchanged since the last build
+    (number, key and source_row_digest as its state table `__records` recorded them) keeps its row, unless a block
+    of theirs crossed the size limit (a new record made it too big, or a gone or changed one brought it back under:
+    `__oversized` lists the blocks the last build skipped) or a steward decision may have changed it. Those pairs,
+    and every pair of a new or changed record, are found again from tonight's blocks; the rows of pairs no longer
+    found (a changed or gone record's, a block now too big, a withdrawn decision) leave as tombstones (rows without
+    blocked_on that the post-hook deletes). `pair_digest` (the pair's keys, key and records' digests) tells
+    int_customer_pairs_compared which rows it has compared. -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key=['left_number', 'right_number'],
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook=["{{ carry_over_reset() }}"],
+        post_hook=[
+            "{% if is_incremental() %}delete from {{ this }} where blocked_on is null{% endif %}",
+            "{{ blocking_state_saved('drop_records') }}",
+            "{{ blocking_state_saved('records') }}",
+            "{{ blocking_state_saved('drop_oversized') }}",
+            "{{ blocking_state_saved('oversized') }}",
+        ]
+    )
+}}
 {%- set blocking = var('blocking') -%}
-{%- set text_keys = {
-    'id_token': ['id_token'],
-    'document_token': ['document_token'],
-    'birth_date_token': ['birth_date_token'],
-    'mobile_token': ['mobile_token'],
-    'email_token': ['email_token'],
-    'landline_token': ['landline_token'],
-    'name_bloom': ['cast(name_key as varchar)'],
-    'pinyin_birth_year': ['cast(pinyin_key as varchar)', 'cast(birth_year as varchar)'],
-    'initial_birth_year_city': ['name_initial', 'cast(birth_year as varchar)', 'city'],
-    'initial_birth_year_province': ['name_initial', 'cast(birth_year as varchar)', 'province'],
-    'birth_year_city': ['cast(birth_year as varchar)', 'city'],
-} -%}
-{%- set key_columns = [
-    'id_token', 'document_token', 'birth_date_token', 'mobile_token', 'email_token', 'landline_token', 'name_key',
-    'pinyin_key', 'birth_year', 'name_initial', 'city', 'province'
-] -%}
-{%- set bands = [] -%}
-{%- for i in range(blocking['name_bands']) %}{% do bands.append('name_band_' ~ i) %}{% endfor -%}
-{%- for i in range(blocking['address_bands']) %}{% do bands.append('address_band_' ~ i) %}{% endfor -%}
-{#- A band key is read from at most this many bits: band i's keys are i * 2^width + key, one integer per band. -#}
-{%- set band_width = [blocking['name_band_bits'], blocking['address_band_bits']] | max -%}
+{%- set max_size = blocking['max_block_size'] -%}
+{%- set carrying = carrying_over() and blocking_state_exists() -%}
 
 with
 
-{# Only the keys: the query reads `records` many times, so DuckDB materializes it, and with the bit strings that was
-    3 GB of spilled rows at a million records. -#}
-records as (
-
-    select
-        numbered.record_number,
-        encoded.customer_record_key,
-        {%- for column in key_columns %}
-        encoded.{{ column }},
-        {%- endfor %}
-        {%- for band in bands %}
-        encoded.{{ band }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from {{ ref('int_customer_records_encoded') }} as encoded
-    inner join {{ ref('int_customer_records_numbered') }} as numbered
-        on encoded.customer_record_key = numbered.customer_record_key
-
-),
-
-text_keyed as (
-
-    {% for rule, columns in text_keys.items() %}
-    select
-        record_number,
-        '{{ rule }}' as rule_name,
-        {{ columns | join(" || '|' || ") }} as block_key
-    from records
-    where {% for column in columns %}{{ column }} is not null{% if not loop.last %} and {% endif %}{% endfor %}
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
-
-band_keyed as (
-
-    {% for band in bands %}
-    select
-        record_number,
-        {{ 'true' if band.startswith('name') else 'false' }} as is_name_band,
-        cast({{ band }} as bigint) + {{ loop.index0 * 2 ** band_width }} as block_key
-    from records
-    where {{ band }} is not null
-    {% if not loop.last %}union all{% endif %}
-    {% endfor %}
-
-),
+{{ blocking_keyed_ctes() }},
 
 {# Block sizes by GROUP BY, joined back: the same blocks as a count() window over the keyed rows, several times
     faster in DuckDB (0.24 s of this node on febrl3 was that window). -#}
-text_kept as (
+text_sized as (
 
     select
         rule_name,
-        block_key
+        block_key,
+        count(*) as block_size
     from text_keyed
     group by rule_name, block_key
-    having count(*) between 2 and {{ blocking['max_block_size'] }}
 
 ),
 
@@ -99,17 +58,19 @@ text_blocks as (
         keyed.rule_name,
         keyed.block_key
     from text_keyed as keyed
-    inner join text_kept as kept
-        on keyed.rule_name = kept.rule_name and keyed.block_key = kept.block_key
+    inner join text_sized as sized
+        on keyed.rule_name = sized.rule_name and keyed.block_key = sized.block_key
+    where sized.block_size between 2 and {{ max_size }}
 
 ),
 
-band_kept as (
+band_sized as (
 
-    select block_key
+    select
+        block_key,
+        count(*) as block_size
     from band_keyed
     group by block_key
-    having count(*) between 2 and {{ blocking['max_block_size'] }}
 
 ),
 
@@ -120,26 +81,8 @@ band_blocks as (
         keyed.is_name_band,
         keyed.block_key
     from band_keyed as keyed
-    inner join band_kept as kept on keyed.block_key = kept.block_key
-
-),
-
-{# An address band pair is kept only when the two address filters agree as evidence (Dice at least
-    blocking.address_lsh_min_dice): addresses on one road share most bigrams, and at a million records the bands
-    made 22 million such pairs, of which the comparison then weighed almost none (below the cut the address level
-    carries no positive weight). Checked here on the two filters alone, before the pairs are joined with everything
-    the comparison needs. A pair two bands found is checked twice rather than deduplicated first (cheaper). -#}
-band_candidates as (
-
-    select
-        left_record.record_number as left_number,
-        right_record.record_number as right_number,
-        left_record.is_name_band
-    from band_blocks as left_record
-    inner join band_blocks as right_record
-        on
-            left_record.block_key = right_record.block_key
-            and left_record.record_number < right_record.record_number
+    inner join band_sized as sized on keyed.block_key = sized.block_key
+    where sized.block_size between 2 and {{ max_size }}
 
 ),
 
@@ -156,6 +99,299 @@ addresses as (
 
 ),
 
+steward_pairs as (
+
+    select
+        least(left_record.record_number, right_record.record_number) as left_number,
+        greatest(left_record.record_number, right_record.record_number) as right_number
+    from {{ ref('int_customer_steward_decisions_latest') }} as decisions
+    inner join records as left_record on decisions.left_key = left_record.customer_record_key
+    inner join records as right_record on decisions.right_key = right_record.customer_record_key
+    where decisions.decision = 'match'
+
+),
+{%- if carrying %}
+
+seen as (
+
+    select * from {{ blocking_state('records') }}
+
+),
+
+{# New and changed records: their pairs are found again from tonight's blocks. -#}
+fresh as (
+
+    select records.record_number
+    from records
+    left join seen
+        on
+            records.record_number = seen.record_number
+            and records.customer_record_key = seen.customer_record_key
+            and records.source_row_digest = seen.source_row_digest
+    where seen.record_number is null
+
+),
+
+{# Changed and gone records: every pair the last build made of them is found again or leaves. -#}
+stale as (
+
+    select seen.record_number
+    from seen
+    left join records
+        on
+            seen.record_number = records.record_number
+            and seen.customer_record_key = records.customer_record_key
+            and seen.source_row_digest = records.source_row_digest
+    where records.record_number is null
+
+),
+
+oversized as (
+
+    select * from {{ blocking_state('oversized') }}
+
+),
+
+{# Blocks that crossed the size limit since the last build: their pairs of unchanged records appear or leave. -#}
+text_flipped as (
+
+    select
+        sized.rule_name,
+        sized.block_key
+    from text_sized as sized
+    left join oversized
+        on sized.rule_name = oversized.rule_name and sized.block_key = oversized.block_key
+    where
+        (sized.block_size > {{ max_size }} and oversized.block_key is null)
+        or (sized.block_size between 2 and {{ max_size }} and oversized.block_key is not null)
+
+),
+
+band_flipped as (
+
+    select sized.block_key
+    from band_sized as sized
+    left join oversized on sized.block_key = oversized.band_key
+    where
+        (sized.block_size > {{ max_size }} and oversized.band_key is null)
+        or (sized.block_size between 2 and {{ max_size }} and oversized.band_key is not null)
+
+),
+
+{# Pairs of unchanged records to find again: those sharing a block that crossed the limit, and every pair a
+    steward decided as a match now or that only a decision made a candidate last time. -#}
+text_flipped_members as (
+
+    select
+        keyed.record_number,
+        keyed.rule_name,
+        keyed.block_key
+    from text_keyed as keyed
+    inner join text_flipped as flipped
+        on keyed.rule_name = flipped.rule_name and keyed.block_key = flipped.block_key
+
+),
+
+band_flipped_members as (
+
+    select
+        keyed.record_number,
+        keyed.block_key
+    from band_keyed as keyed
+    inner join band_flipped as flipped on keyed.block_key = flipped.block_key
+
+),
+
+reexamined_any as (
+
+    select
+        left_member.record_number as left_number,
+        right_member.record_number as right_number
+    from text_flipped_members as left_member
+    inner join text_flipped_members as right_member
+        on
+            left_member.rule_name = right_member.rule_name
+            and left_member.block_key = right_member.block_key
+            and left_member.record_number < right_member.record_number
+
+    union all
+
+    select
+        left_member.record_number as left_number,
+        right_member.record_number as right_number
+    from band_flipped_members as left_member
+    inner join band_flipped_members as right_member
+        on
+            left_member.block_key = right_member.block_key
+            and left_member.record_number < right_member.record_number
+
+    union all
+
+    select
+        left_number,
+        right_number
+    from steward_pairs
+
+    union all
+
+    select
+        least(left_number, right_number) as left_number,
+        greatest(left_number, right_number) as right_number
+    from {{ this }}
+    where blocked_on = 'steward'
+
+),
+
+reexamined as (
+
+    select distinct
+        left_number,
+        right_number
+    from reexamined_any
+    where
+        left_number not in (select record_number from fresh)
+        and right_number not in (select record_number from fresh)
+
+),
+
+{# Their records' blocks: the pairs are found again among these few records only (a join of the pairs with every
+    record's blocks let DuckDB join all blocks with themselves first). -#}
+reexamined_records as (
+
+    select left_number as record_number from reexamined
+    union
+    select right_number as record_number from reexamined
+
+),
+
+text_reexamined as (
+
+    select text_blocks.*
+    from text_blocks
+    inner join reexamined_records on text_blocks.record_number = reexamined_records.record_number
+
+),
+
+band_reexamined as (
+
+    select band_blocks.*
+    from band_blocks
+    inner join reexamined_records on band_blocks.record_number = reexamined_records.record_number
+
+),
+
+{# The new and changed records' blocks, with every member (both orders of a pair of two fresh records). -#}
+text_candidates as (
+
+    select
+        fresh_record.record_number as left_number,
+        other.record_number as right_number,
+        fresh_record.rule_name as blocked_on
+    from text_blocks as fresh_record
+    inner join fresh on fresh_record.record_number = fresh.record_number
+    inner join text_blocks as other
+        on
+            fresh_record.rule_name = other.rule_name
+            and fresh_record.block_key = other.block_key
+            and fresh_record.record_number <> other.record_number
+
+    union all
+
+    select
+        left_record.record_number as left_number,
+        right_record.record_number as right_number,
+        left_record.rule_name as blocked_on
+    from text_reexamined as left_record
+    inner join text_reexamined as right_record
+        on
+            left_record.rule_name = right_record.rule_name
+            and left_record.block_key = right_record.block_key
+            and left_record.record_number < right_record.record_number
+    where (left_record.record_number, right_record.record_number) in (select left_number, right_number from reexamined)
+
+),
+
+band_candidates as (
+
+    select
+        fresh_record.record_number as left_number,
+        other.record_number as right_number,
+        fresh_record.is_name_band
+    from band_blocks as fresh_record
+    inner join fresh on fresh_record.record_number = fresh.record_number
+    inner join band_blocks as other
+        on fresh_record.block_key = other.block_key and fresh_record.record_number <> other.record_number
+
+    union all
+
+    select
+        left_record.record_number as left_number,
+        right_record.record_number as right_number,
+        left_record.is_name_band
+    from band_reexamined as left_record
+    inner join band_reexamined as right_record
+        on
+            left_record.block_key = right_record.block_key
+            and left_record.record_number < right_record.record_number
+    where (left_record.record_number, right_record.record_number) in (select left_number, right_number from reexamined)
+
+),
+
+steward_candidates as (
+
+    select
+        left_number,
+        right_number
+    from steward_pairs
+    where
+        left_number in (select record_number from fresh)
+        or right_number in (select record_number from fresh)
+        or (left_number, right_number) in (select left_number, right_number from reexamined)
+
+),
+{%- else %}
+
+text_candidates as (
+
+    select
+        left_record.record_number as left_number,
+        right_record.record_number as right_number,
+        left_record.rule_name as blocked_on
+    from text_blocks as left_record
+    inner join text_blocks as right_record
+        on
+            left_record.rule_name = right_record.rule_name
+            and left_record.block_key = right_record.block_key
+            and left_record.record_number < right_record.record_number
+
+),
+
+band_candidates as (
+
+    select
+        left_record.record_number as left_number,
+        right_record.record_number as right_number,
+        left_record.is_name_band
+    from band_blocks as left_record
+    inner join band_blocks as right_record
+        on
+            left_record.block_key = right_record.block_key
+            and left_record.record_number < right_record.record_number
+
+),
+
+steward_candidates as (
+
+    select * from steward_pairs
+
+),
+{%- endif %}
+
+{# An address band pair is kept only when the two address filters agree as evidence (Dice at least
+    blocking.address_lsh_min_dice): addresses on one road share most bigrams, and at a million records the bands
+    made 22 million such pairs, of which the comparison then weighed almost none (below the cut the address level
+    carries no positive weight). Checked here on the two filters alone, before the pairs are joined with everything
+    the comparison needs. A pair two bands found is checked twice rather than deduplicated first (cheaper). -#}
 band_verified as (
 
     select
@@ -184,61 +420,109 @@ band_verified as (
 
 candidates as (
 
-    select
-        left_record.record_number as left_number,
-        right_record.record_number as right_number,
-        left_record.rule_name as blocked_on
-    from text_blocks as left_record
-    inner join text_blocks as right_record
-        on
-            left_record.rule_name = right_record.rule_name
-            and left_record.block_key = right_record.block_key
-            and left_record.record_number < right_record.record_number
+    select * from text_candidates
+
+    union all
+
+    select * from band_verified
 
     union all
 
     select
         left_number,
         right_number,
-        blocked_on
-    from band_verified
-
-    union all
-
-    select
-        least(left_record.record_number, right_record.record_number) as left_number,
-        greatest(left_record.record_number, right_record.record_number) as right_number,
         'steward' as blocked_on
-    from {{ ref('int_customer_steward_decisions_latest') }} as decisions
-    inner join records as left_record on decisions.left_key = left_record.customer_record_key
-    inner join records as right_record on decisions.right_key = right_record.customer_record_key
-    where decisions.decision = 'match'
+    from steward_candidates
 
 ),
 
 numbered_pairs as (
 
     select
-        left_number,
-        right_number,
+        least(left_number, right_number) as left_number,
+        greatest(left_number, right_number) as right_number,
         min(blocked_on) as blocked_on
     from candidates
-    group by left_number, right_number
+    group by least(left_number, right_number), greatest(left_number, right_number)
 
 ),
 
+{# Oriented by record key (left_key < right_key), which is what pair keys and steward decisions use. -#}
 pairs as (
 
     select
-        left_record.customer_record_key as left_key,
-        right_record.customer_record_key as right_key,
         numbered_pairs.blocked_on,
-        numbered_pairs.left_number,
-        numbered_pairs.right_number
+        {%- for side, first, second in [('left', 'left_record', 'right_record'), ('right', 'right_record', 'left_record')] %}
+        {%- for column, source in [('key', 'customer_record_key'), ('number', 'record_number'),
+            ('row_digest', 'source_row_digest')] %}
+        case
+            when left_record.customer_record_key < right_record.customer_record_key then {{ first }}.{{ source }}
+            else {{ second }}.{{ source }}
+        end as {{ side }}_{{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from numbered_pairs
     inner join records as left_record on numbered_pairs.left_number = left_record.record_number
     inner join records as right_record on numbered_pairs.right_number = right_record.record_number
 
+),
+
+digested as (
+
+    select
+        left_key,
+        right_key,
+        blocked_on,
+        left_number,
+        right_number,
+        {{ short_hash("concat_ws('|', left_key, right_key, blocked_on, left_row_digest, right_row_digest)") }}
+            as pair_digest,
+        {{ carry_digest_column() }}
+    from pairs
+
+)
+{%- if carrying %},
+
+{# The last build's rows of the pairs examined tonight (filtered before they meet tonight's pairs: DuckDB joined all
+    ten million rows with them first), of which those not found again leave. -#}
+examined as (
+
+    select
+        left_number,
+        right_number,
+        carry_digest
+    from {{ this }}
+    where
+        left_number in (select record_number from stale)
+        or right_number in (select record_number from stale)
+        or (least(left_number, right_number), greatest(left_number, right_number))
+        in (select left_number, right_number from reexamined)
+
+),
+
+tombstones as (
+
+    select
+        cast(null as varchar) as left_key,
+        cast(null as varchar) as right_key,
+        cast(null as varchar) as blocked_on,
+        examined.left_number,
+        examined.right_number,
+        {{ short_hash('cast(null as varchar)') }} as pair_digest,
+        examined.carry_digest
+    from examined
+    where not exists (
+        select 1
+        from digested
+        where digested.left_number = examined.left_number and digested.right_number = examined.right_number
+    )
+
 )
 
-select * from pairs
+select * from digested
+union all
+select * from tombstones
+{%- else %}
+
+select * from digested
+{%- endif %}
