@@ -110,13 +110,16 @@ def plan_source(
     enabled: bool,
 ) -> Plan:
     """Which current rows of `source` to judge tonight, in slices of at most `slice_rows`, and which to carry."""
-    whole = Plan(row_slices(con, "current", source, slice_rows), None, stamp)
+
+    def whole() -> Plan:  # every row judged: rowid ranges (a scan of the table, so only when needed)
+        return Plan(row_slices(con, "current", source, slice_rows), None, stamp)
+
     previous = _previous(con, source) if enabled and spec.rules is not None else None
     if previous is None or previous[0] != stamp.fingerprint or "record_id" not in stamp.key_columns:
-        return whole
+        return whole()
     loosened = _loosened(spec, json.loads(previous[1]), json.loads(stamp.bounds))
     if loosened is None:
-        return whole
+        return whole()
     # every current row's key, kept (temp) until the cache changes in place by tonight's entries
     con.execute(
         f"create or replace temp table {_keys(source)} as select {_ROW}.rowid as _key, {_ROW}.record_id, "
@@ -128,7 +131,7 @@ def plan_source(
         "on _entry.record_id = k.record_id and _entry.row_hash = k.row_hash"
     ).to_arrow_table()
     if not rows.num_rows:
-        return whole
+        return whole()
     keys = rows.column("_key").to_numpy()
     found = rows.column("failed").is_valid().to_numpy(zero_copy_only=False)
     failed = rows.column("failed").fill_null(0).to_numpy()
@@ -136,7 +139,7 @@ def plan_source(
     if "known" in rows.column_names and known is not None:
         judge |= found & _reference_changed(rows, known)
     if judge.all():
-        return whole
+        return whole()
     if not judge.any():  # one row is judged all the same: its GE results are the form the carried ones take
         judge[np.argmin(keys)] = True
     carried = _carried(rows.filter(pa.array(~judge)), run_date)
