@@ -5,13 +5,6 @@ reading the old file until they reconnect. Only the `marts` schema is copied: no
 intermediate data reaches the published zone. A mart view over an intermediate model (the facts, which stay in
 `intermediate` between builds) is copied as a table of its own rows and columns, since the copy has no
 `intermediate` to re-create it over; a view over marts only is re-created as a view.
-
-A night changes few rows of most marts, so the new file starts as a copy of the last published one and each table
-is changed by its delta: the rows whose hash (of the whole row) is among the hashes whose count differs between
-the warehouse and the copy are replaced, which gives exactly the warehouse's rows (a multiset: duplicate rows
-count). A table whose columns changed, that is new, or whose delta is over `MAX_DELTA_SHARE` of its rows is copied
-whole. A table without delta keeps its Parquet file (hard-linked into the new folder); the others are written again.
-At profile L a 1 % night's copy went from 12.6 s (every table) to (see docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -28,9 +21,6 @@ import duckdb
 from flows import faults
 from flows.sql import safe_name
 from flows.workdir import Workdir, atomic_replace, fsync_dir
-
-# a table whose rows changed by more than this share is copied whole (its delta would cost more than the copy)
-MAX_DELTA_SHARE = 0.3
 
 
 def mart_tables(con: duckdb.DuckDBPyConnection, catalog: str = "wh", kind: str | None = None) -> list[str]:
@@ -82,7 +72,6 @@ def publish_marts(wd: Workdir, run_id: str) -> list[str]:
     tmp_parquet = wd.published / f".parquet.{run_id}"
     tmp_db.unlink(missing_ok=True)
     tmp_parquet.mkdir(parents=True, exist_ok=True)
-    previous = _start_from_last(wd.marts_db, tmp_db)
     con = duckdb.connect()
     try:
         # the marts are sets (dbt builds them unordered too): copying them in any order is 1-2 s faster at profile L
@@ -101,24 +90,11 @@ def publish_marts(wd: Workdir, run_id: str) -> list[str]:
         copied = {v for v in views if not _reads_only_marts(con, v)}  # views over intermediate models: their rows
         tables = sorted(mart_tables(con, kind="BASE TABLE") + list(copied))
         view_sql = [sql for name, sql in views.items() if name not in copied]
-        for (name,) in con.execute(  # the last copy's views go (re-created below), as do its tables no longer marts
-            "select view_name from duckdb_views() where database_name = 'bi' and not internal"
-        ).fetchall():
-            con.execute(f"drop view main.{safe_name(name)}")
-        for (name,) in con.execute(
-            "select table_name from information_schema.tables where table_catalog = 'bi' and table_schema = 'main' "
-            "and table_type = 'BASE TABLE'"
-        ).fetchall():
-            if name not in tables:
-                con.execute(f"drop table main.{safe_name(name)}")
         for name in tables:
             t = safe_name(name)
-            target = tmp_parquet / f"{t}.parquet"
-            last = wd.published / "parquet" / f"{t}.parquet"
-            if _changed_in_place(con, t) == 0 and previous and last.exists():
-                os.link(last, target)
-                continue
-            con.execute(f"copy main.{t} to '{str(target).replace(chr(39), chr(39) * 2)}' (format parquet)")
+            con.execute(f"create table main.{t} as select * from wh.marts.{t}")
+            target = str(tmp_parquet / f"{t}.parquet").replace("'", "''")
+            con.execute(f"copy main.{t} to '{target}' (format parquet)")
         con.execute("detach wh")
         marts = sorted(set(tables) | set(views))
         for sql in view_sql:  # after every table: a view reads the copy's tables; no Parquet (it stores nothing)
@@ -133,54 +109,6 @@ def publish_marts(wd: Workdir, run_id: str) -> list[str]:
     fsync_dir(wd.published)
     atomic_replace(tmp_parquet, wd.published / "parquet")
     return marts
-
-
-def _start_from_last(last: Path, tmp_db: Path) -> bool:
-    """The new copy starts as the last published file when there is one DuckDB opens; returns whether it did."""
-    if not last.exists():
-        return False
-    shutil.copyfile(last, tmp_db)
-    try:
-        duckdb.connect(str(tmp_db)).close()
-    except duckdb.Error:  # another DuckDB version's file, or damaged: start empty
-        tmp_db.unlink(missing_ok=True)
-        return False
-    return True
-
-
-def _columns(con: duckdb.DuckDBPyConnection, catalog: str, schema: str, table: str) -> list[tuple]:
-    return con.execute(
-        "select column_name, data_type from information_schema.columns where table_catalog = ? and table_schema = ? "
-        "and table_name = ? order by ordinal_position",
-        [catalog, schema, table],
-    ).fetchall()
-
-
-def _changed_in_place(con: duckdb.DuckDBPyConnection, t: str) -> int | None:
-    """Make the copy's table `t` hold the warehouse mart's rows: by its delta when the copy has the table with the
-    same columns and the delta is small (returns the rows replaced, 0 when none), else copied whole (None)."""
-    columns = _columns(con, "wh", "marts", t)
-    if columns and _columns(con, "bi", "main", t) == columns:
-        con.execute(
-            "create or replace temp table _bi_delta as select _h, sum(_n) as _n from ("
-            f"select hash(w) as _h, 1 as _n from wh.marts.{t} as w "
-            f"union all select hash(b) as _h, -1 as _n from main.{t} as b) group by _h having sum(_n) <> 0"
-        )
-        try:
-            rows, delta = con.execute(
-                f"select (select count(*) from wh.marts.{t}), (select count(*) from _bi_delta)"
-            ).fetchall()[0]
-            if delta == 0:
-                return 0
-            if delta <= MAX_DELTA_SHARE * max(rows, 1):
-                con.execute(f"delete from main.{t} as b where hash(b) in (select _h from _bi_delta)")
-                con.execute(f"insert into main.{t} select * from wh.marts.{t} as w where hash(w) in "
-                            "(select _h from _bi_delta)")
-                return int(delta)
-        finally:
-            con.execute("drop table if exists _bi_delta")
-    con.execute(f"create or replace table main.{t} as select * from wh.marts.{t}")
-    return None
 
 
 def cleanup_partial(published: Path) -> None:
