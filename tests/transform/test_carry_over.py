@@ -177,3 +177,30 @@ def test_another_digest_rebuilds_every_row(nights: tuple[Warehouse, Warehouse], 
     other.build(DAY2, "run-2", carry_digest="another project")
     for table in COMPARED_TABLES:
         assert rows(other, table) == rows(full, table), f"{table} differs from a full build"
+
+
+def test_a_night_changing_many_records_finds_every_pair_again(
+    tmp_path: Path, built: Warehouse, deid: DeidFixture
+) -> None:
+    """Over blocking.carry_max_changed_share of changed records (set to nothing here) blocking does not carry: the
+    night equals a full build all the same, and the pairs the previous build planted are gone."""
+    with open(PROJECT_DIR / "dbt_project.yml", encoding="utf-8") as fh:
+        blocking = yaml.safe_load(fh)["vars"]["blocking"]
+    strict = {"blocking": {**blocking, "carry_max_changed_share": 0}}
+    carried = built.copy_to(tmp_path / "carried")
+    carried.build(date(2026, 11, 20), "run-1", carry_digest=DIGEST, extra_vars=strict)
+    con = duckdb.connect(str(carried.path))
+    try:  # a row no build makes: a carried night would keep it
+        con.execute(
+            "insert into intermediate.int_customer_pairs_blocked (left_key, right_key, blocked_on, left_number, "
+            "right_number, pair_digest, carry_digest) values ('planted:1', 'planted:2', 'id_token', -1, -2, 1, ?)",
+            [DIGEST],
+        )
+    finally:
+        con.close()
+    day2_changes(deid).write(carried.path, run_id="run-2", run_date=DAY2)
+    full = carried.copy_to(tmp_path / "full")
+    carried.build(DAY2, "run-2", carry_digest=DIGEST, extra_vars=strict)
+    full.build(DAY2, "run-2", extra_vars=strict)
+    for table in COMPARED_TABLES:
+        assert rows(carried, table) == rows(full, table), f"{table} differs from a full build"

@@ -114,6 +114,31 @@ band_keyed as (
     {{ return(true) }}
 {%- endmacro %}
 
+{#- Whether the build carries the last build's pairs over: it may (carrying_over), the state tables are there, and
+    at most var blocking.carry_max_changed_share of the records are new or changed. Finding the pairs of each changed
+    record from its blocks is the cheap way for a few of them and by far the dearer one for many (a key rotation or
+    a source delivered again changes every record: a full build then takes a twentieth of the time). -#}
+{% macro blocking_carries() -%}
+    {%- if not (carrying_over() and blocking_state_exists()) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set counted = run_query(
+        "select count(*), count(seen.record_number) from (" ~ blocking_records() ~ ") as records left join "
+        ~ blocking_state('records') ~ " as seen on records.record_number = seen.record_number "
+        ~ "and records.customer_record_key = seen.customer_record_key "
+        ~ "and records.source_row_digest = seen.source_row_digest"
+    ) -%}
+    {%- set total, unchanged = counted.rows[0][0], counted.rows[0][1] -%}
+    {{ return(total - unchanged <= var('blocking')['carry_max_changed_share'] * total) }}
+{%- endmacro %}
+
+{#- Pre-hook: a build that may carry over but does not (too many changed records) starts from an empty table. -#}
+{% macro blocking_reset_unless_carried() -%}
+    {%- if is_incremental() and not blocking_carries() -%}
+    delete from {{ this }}
+    {%- endif -%}
+{%- endmacro %}
+
 {#- Post-hooks: the state the next build reads, replaced. -#}
 {% macro blocking_state_saved(kind) -%}
     {%- set max_size = var('blocking')['max_block_size'] -%}
