@@ -1,9 +1,14 @@
 """The matching chain on one real incremental night: carried over against a full build of the same night.
 
-    .venv/bin/python -m benchmarks.bench_carried_matching --night1 /tmp/benchL/tpl --night2 /tmp/benchL/e3
+    .venv/bin/python -m benchmarks.bench_pipeline --profile L --nights 2 --to-night 1 --workdir /tmp/n1
+    cp -a /tmp/n1 /tmp/n2
+    .venv/bin/python -m benchmarks.bench_pipeline --profile L --nights 2 --from-night 2 --workdir /tmp/n2
+    .venv/bin/python -m benchmarks.bench_carried_matching --night1 /tmp/n1 --night2 /tmp/n2
 
-`--night1` is a workdir as a full night left it (`bench_pipeline ... --to-night 1`), `--night2` one after the next
-night (its `deid.*` is tonight's input). In a scratch folder the chain up to `int_customer_pairs_compared` is built
+`--night1` is a workdir as a full night left it, `--night2` the same workdir after the next night (its `deid.*` is
+tonight's input). They must share the pseudonymisation key: two workdirs generated apart have keys of their own, so
+every token and every record differs between them (a key rotation, which blocking does not carry over).
+In a scratch folder the chain up to `int_customer_pairs_compared` is built
 on night 1's warehouse with carry-over (as the flow builds it), night 2's `deid.*` is swapped in, and night 2 is
 built twice: carried over, and in full on a copy. Prints each model's time in both and whether the carried tables
 equal the full build (every column but the record numbers, which only a full build numbers 1..n). Needs about
