@@ -104,6 +104,13 @@ band_keyed as (
         identifier=this.identifier ~ '__' ~ kind, type='table')) }}
 {%- endmacro %}
 
+{#- Join condition: record `a` is in the state the last build saw as `b` (same number, key and row digest). -#}
+{% macro blocking_same_record(a, b) -%}
+    {{ a }}.record_number = {{ b }}.record_number
+    and {{ a }}.customer_record_key = {{ b }}.customer_record_key
+    and {{ a }}.source_row_digest = {{ b }}.source_row_digest
+{%- endmacro %}
+
 {% macro blocking_state_exists() -%}
     {%- for kind in ['records', 'oversized'] -%}
         {%- if adapter.get_relation(database=this.database, schema=this.schema,
@@ -124,9 +131,7 @@ band_keyed as (
     {%- endif -%}
     {%- set counted = run_query(
         "select count(*), count(seen.record_number) from (" ~ blocking_records() ~ ") as records left join "
-        ~ blocking_state('records') ~ " as seen on records.record_number = seen.record_number "
-        ~ "and records.customer_record_key = seen.customer_record_key "
-        ~ "and records.source_row_digest = seen.source_row_digest"
+        ~ blocking_state('records') ~ " as seen on " ~ blocking_same_record('records', 'seen')
     ) -%}
     {%- set total, unchanged = counted.rows[0][0], counted.rows[0][1] -%}
     {{ return(total - unchanged <= var('blocking')['carry_max_changed_share'] * total) }}

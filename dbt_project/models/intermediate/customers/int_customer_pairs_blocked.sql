@@ -125,11 +125,7 @@ fresh as (
 
     select records.record_number
     from records
-    left join seen
-        on
-            records.record_number = seen.record_number
-            and records.customer_record_key = seen.customer_record_key
-            and records.source_row_digest = seen.source_row_digest
+    left join seen on {{ blocking_same_record('records', 'seen') }}
     where seen.record_number is null
 
 ),
@@ -139,11 +135,7 @@ stale as (
 
     select seen.record_number
     from seen
-    left join records
-        on
-            seen.record_number = records.record_number
-            and seen.customer_record_key = records.customer_record_key
-            and seen.source_row_digest = records.source_row_digest
+    left join records on {{ blocking_same_record('seen', 'records') }}
     where records.record_number is null
 
 ),
