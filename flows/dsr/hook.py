@@ -68,17 +68,20 @@ class PrivacyHook:
         people = link_people(self.wd.warehouse_db, [(r["customer_system"], r["customer_id"]) for r in requests])
         exports: list[tuple[Outcome, restricted.Export, set[str]]] = []
         erasures: list[tuple[Outcome, set[tuple[str, str]]]] = []
+        listed: list[tuple[str, set[tuple[str, str]], set[tuple[str, str]]]] = []
+        for request in requests:
+            person = people[(request["customer_system"], request["customer_id"])]
+            outcome = self._process(request, person)
+            if outcome.request_type == "access":
+                public = {k: v for k, v in request.items() if k != "new_value"}
+                out = restricted.export_path(self.wd.restricted, request["request_id"], self.run_date)
+                exports.append((outcome, restricted.Export(public, person.records, [], out), person.master_ids))
+            elif outcome.request_type == "erasure":
+                erasures.append((outcome, person.records))
+                listed.append((request["request_id"], person.records, person.tokens))
         con = duckdb.connect(str(self.wd.raw_db))
         try:
-            for request in requests:
-                person = people[(request["customer_system"], request["customer_id"])]
-                outcome = self._process(con, request, person)
-                if outcome.request_type == "access":
-                    public = {k: v for k, v in request.items() if k != "new_value"}
-                    out = restricted.export_path(self.wd.restricted, request["request_id"], self.run_date)
-                    exports.append((outcome, restricted.Export(public, person.records, [], out), person.master_ids))
-                elif outcome.request_type == "erasure":
-                    erasures.append((outcome, person.records))
+            self.suppressed.add_all(con, listed)  # in request order: a record listed twice keeps its first request
         finally:
             con.close()
         self._correct_all()
@@ -102,8 +105,7 @@ class PrivacyHook:
         con = duckdb.connect(str(self.wd.raw_db))
         try:
             suppression.ensure(con)
-            for request in requests:
-                suppression.record_request(con, request, self.run_date, self.run_id)
+            suppression.record_requests(con, requests, self.run_date, self.run_id)
         finally:
             con.close()
         known = self.suppressed.records - self.erased_records  # erased before tonight: anything now is re-delivered
@@ -209,15 +211,14 @@ class PrivacyHook:
             for r in pending.itertuples()
         ] + requests
 
-    def _process(self, con: duckdb.DuckDBPyConnection, request: dict, person: LinkedPerson) -> Outcome:
-        """What a request changes in the hook's own state (corrections, the suppression list); the exports and
-        the deletions of the night's requests are done together after all of them."""
+    def _process(self, request: dict, person: LinkedPerson) -> Outcome:
+        """What a request changes in the hook's own state (corrections due, the persons erased); the suppression
+        list, the exports and the deletions of the night's requests are written together after all of them."""
         outcome = Outcome(request["request_id"], request["request_type"], request["requested_at"])
         outcome.linked_records = len(person.records)
         if outcome.request_type == "correction":
             self._corrections_due.append((request, outcome))
         elif outcome.request_type == "erasure":
-            self.suppressed.add(con, request["request_id"], person.records, person.tokens)
             self.erased_records |= person.records
             self.erased_masters |= person.master_ids
         elif outcome.request_type != "access":
