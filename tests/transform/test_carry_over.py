@@ -40,8 +40,14 @@ COMPARED_TABLES = (
 
 
 # what a carried build may number differently from a full one: record numbers are join keys, kept per record
-# across nights (a full build numbers 1..n), so only their consistency is compared (test below)
-NOT_COMPARED = ("carry_digest", "record_number", "left_number", "right_number")
+# across nights (a full build numbers 1..n), so only their consistency is compared (test below); and the estimate
+# the weights come from: a carried night holds night 1's (test_weights_are_held...), whose m and u were measured on
+# night 1's records, where a full build measures tonight's; the fixture's few records take the declared weights,
+# the same in both, so every weight and score is compared
+NOT_COMPARED = (
+    "carry_digest", "record_number", "left_number", "right_number",
+    "estimated_on", "estimated_records", "estimate_id", "weights_estimate_id", "m_probability", "u_probability",
+)
 
 
 def rows(warehouse: Warehouse, table: str) -> list[tuple]:
@@ -204,3 +210,42 @@ def test_a_night_changing_many_records_finds_every_pair_again(
     full.build(DAY2, "run-2", extra_vars=strict)
     for table in COMPARED_TABLES:
         assert rows(carried, table) == rows(full, table), f"{table} differs from a full build"
+
+
+def test_weights_are_held_and_unchanged_pairs_keep_their_scores(
+    tmp_path: Path, built: Warehouse, deid: DeidFixture
+) -> None:
+    """Between estimates a carried night keeps night 1's weights and the scores of pairs it did not compare again
+    (a score planted in an unchanged pair stays, a changed record's pair is scored again); a night
+    match_model.reestimate_every_days later estimates again and scores every pair again."""
+    weights = "select distinct estimate_id, estimated_on from intermediate.int_customer_match_weights_estimated"
+    planted = ("crm:C002|ecom:E002", "crm:C003|ecom:E003")  # unchanged; P03's crm record is renamed on day 2
+    scores = "select pair_key, match_score from intermediate.int_customer_pairs_scored where pair_key in ?"
+    warehouse = built.copy_to(tmp_path)
+    warehouse.build(date(2026, 11, 20), "run-1", carry_digest=DIGEST)
+    [(estimate, estimated_on)] = warehouse.query(weights)
+    assert estimated_on == date(2026, 11, 20)
+    con = duckdb.connect(str(warehouse.path))
+    try:
+        con.execute("update intermediate.int_customer_pairs_scored set match_score = -99 where pair_key in ?",
+                    [list(planted)])
+    finally:
+        con.close()
+    day2_changes(deid).write(warehouse.path, run_id="run-2", run_date=DAY2)
+    warehouse.build(DAY2, "run-2", carry_digest=DIGEST)
+    assert warehouse.query(weights) == [(estimate, date(2026, 11, 20))], "the weights were estimated again"
+    after = dict(warehouse.query(scores, [list(planted)]))
+    assert after["crm:C002|ecom:E002"] == -99 and after["crm:C003|ecom:E003"] > 0
+    assert warehouse.query(
+        "select count(*) from intermediate.int_customer_pairs_scored where weights_estimate_id <> ?", [estimate]
+    ) == [(0,)]
+
+    week_later = date(2026, 11, 27)
+    day2_changes(deid).write(warehouse.path, run_id="run-3", run_date=week_later)
+    warehouse.build(week_later, "run-3", carry_digest=DIGEST)
+    [(estimate3, estimated_on3)] = warehouse.query(weights)
+    assert estimate3 != estimate and estimated_on3 == week_later
+    assert dict(warehouse.query(scores, [list(planted)]))["crm:C002|ecom:E002"] > 0
+    assert warehouse.query(
+        "select count(*) from intermediate.int_customer_pairs_scored where weights_estimate_id <> ?", [estimate3]
+    ) == [(0,)]

@@ -29,9 +29,26 @@
 {%- endfor -%}
 {%- set prior_m = 'least(2.0 * ' ~ model['duplicates_per_record'] ~ ' / greatest(record_total.record_count - 1, 1), 0.5)' -%}
 
+{#- Held between estimates (macro match_weights_held): while the estimate is younger than
+    var match_model.reestimate_every_days and the records have not grown or shrunk by more than
+    var match_model.reestimate_on_record_change, the build keeps the weights it holds, so that the scores of
+    unchanged pairs carry over (int_customer_pairs_scored). The pre-hook empties the table when an estimate is due. -#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='append',
+        on_schema_change='sync_all_columns',
+        pre_hook=["{{ match_weights_reset() }}"]
+    )
+}}
+
 {#- Built after the candidate pairs are compared, not beside blocking although declared m needs no pair: at a million
     records the two queries side by side took the dbt process to 8.9 GB (7.0-7.3 GB one after the other). -#}
 -- depends_on: {{ ref('int_customer_pairs_compared') }}
+{%- if match_weights_held() %}
+
+select * from {{ this }} where 1 = 0
+{%- else %}
 
 with
 
@@ -466,4 +483,12 @@ monotone as (
 
 )
 
-select * from monotone
+select
+    monotone.*,
+    {{ run_date() }} as estimated_on,
+    cast(record_total.record_count as bigint) as estimated_records,
+    cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as estimate_id,
+    {{ carry_digest_column() }}
+from monotone
+cross join record_total
+{%- endif %}

@@ -3,16 +3,48 @@
     log2 odds of a match and its probability. At least var match_probability links the records ('match'),
     at least var possible_match_probability goes to the stewards ('possible'). A steward's latest decision on the
     pair (int_customer_steward_decisions_latest) overrides the score either way. Disagreement weights are what
-    keeps a shared family phone or e-mail from linking people whose names, birth years or IDs disagree. -#}
+    keeps a shared family phone or e-mail from linking people whose names, birth years or IDs disagree.
+    Carried over (macros/incremental/carry_over.sql) while the weights are held (macro match_weights_held): a pair
+    whose comparison (pair_digest) the last build scored keeps its score; the pairs compared since are scored, and
+    every pair a steward has decided or had decided is decided again. A new estimate of the weights scores every
+    pair again (the pre-hook deletes the rows of another estimate); pairs no longer compared leave (post-hook). -#}
+{{
+    config(
+        materialized='incremental',
+        unique_key='pair_key',
+        incremental_strategy='delete+insert',
+        on_schema_change='sync_all_columns',
+        pre_hook=["{{ carry_over_reset() }}", "{{ scored_pairs_reset() }}"],
+        post_hook=["{{ carry_over_prune('pair_digest',
+            'select pair_digest from ' ~ ref('int_customer_pairs_compared')) }}"]
+    )
+}}
 {%- set comparisons = matching_comparisons() -%}
 
 with
+
+{%- if carrying_over() %}
+
+{# The pairs to score: those whose comparison the last build did not score, and the steward's. -#}
+compared as (
+
+    select compared.*
+    from {{ ref('int_customer_pairs_compared') }} as compared
+    left join {{ this }} as carried on compared.pair_digest = carried.pair_digest
+    where
+        carried.pair_digest is null
+        or carried.decided_by = 'steward'
+        or compared.pair_key in (select pair_key from {{ ref('int_customer_steward_decisions_latest') }})
+
+),
+{%- else %}
 
 compared as (
 
     select * from {{ ref('int_customer_pairs_compared') }}
 
 ),
+{%- endif %}
 
 weights as (
 
@@ -29,7 +61,8 @@ weight_row as (
             as w_{{ name }}_{{ level }},
         {%- endfor %}
         {%- endfor %}
-        max(case when comparison_name = 'prior' then match_weight end) as w_prior
+        max(case when comparison_name = 'prior' then match_weight end) as w_prior,
+        max(estimate_id) as estimate_id
     from weights
 
 ),
@@ -61,6 +94,7 @@ decided as (
         scored.left_key,
         scored.right_key,
         scored.pair_key,
+        scored.pair_digest,
         scored.blocked_on,
         {%- for name in comparisons %}
         scored.{{ name }}_level,
@@ -96,8 +130,11 @@ decided as (
             case when scored.birth_date_level = 3 then 'birth_date' when scored.birth_date_level = 2 then 'birth_year' end,
             case when scored.address_level >= 2 then 'address' end,
             case when steward.decision is not null then 'steward' end
-        ) as match_rule
+        ) as match_rule,
+        weight_row.estimate_id as weights_estimate_id,
+        {{ carry_digest_column() }}
     from scored
+    cross join weight_row
     left join steward on scored.pair_key = steward.pair_key
 
 )
