@@ -28,9 +28,10 @@ import duckdb
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from expectations.normalize import STRING as TEXT
-from expectations.normalize import KnownCustomers, known_reference
+from expectations.normalize import KnownCustomers
 from flows.canonical import field_names
 from flows.carryover import cache_table, fingerprint, row_hash_sql, source_digest
 from flows.quality.carry import AGE, TABLE_PREFIX, CarriedRows, CarrySpec
@@ -278,12 +279,31 @@ def _loosened(spec: CarrySpec, old: dict, new: dict) -> int | None:
 
 
 def _reference_changed(rows: pa.Table, known: KnownCustomers) -> np.ndarray:
-    """Rows whose customer reference resolves differently tonight (a customer deleted, or delivered at last)."""
-    systems = rows.column("ref_system").to_pandas(types_mapper={pa.string(): TEXT}.get)
-    ids = rows.column("ref_id").to_pandas(types_mapper={pa.string(): TEXT}.get)
-    now = known_reference(systems, ids, known)
-    before = rows.column("known").to_pandas(types_mapper={pa.bool_(): pd.BooleanDtype()}.get)
-    return ~(now.eq(before).fillna(False) | (now.isna() & before.isna())).to_numpy(dtype=bool)
+    """Rows whose customer reference resolves differently tonight (a customer deleted, or delivered at last): what
+    `known_reference` says of the reference now against the verdict kept, in Arrow (millions of facts a night: the
+    same through pandas took seconds)."""
+    ids = _blank_to_null(rows.column("ref_id"))
+    systems = pc.fill_null(_blank_to_null(rows.column("ref_system")), "")
+    now = np.zeros(rows.num_rows, dtype=bool)
+    for system in pc.unique(systems).to_pylist():  # each system's rows against its own customers only
+        mine = _numpy(pc.equal(systems, system))
+        value_set = pc.cast(pa.array(known.get(system, ())), pa.string())
+        now[mine] = _numpy(pc.fill_null(pc.is_in(pc.filter(ids, pa.array(mine)), value_set=value_set), False))
+    now_there = _numpy(pc.is_valid(ids))
+    before = rows.column("known")
+    before_there = _numpy(pc.is_valid(before))
+    same = (now_there & before_there & (now == _numpy(pc.fill_null(before, False)))) | (~now_there & ~before_there)
+    return ~same
+
+
+def _blank_to_null(values: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Stripped text with empty strings as missing, as `expectations.normalize.blank_to_null` reads a value."""
+    text = pc.utf8_trim_whitespace(pc.cast(values, pa.string()))
+    return pc.if_else(pc.equal(pc.utf8_length(text), 0), pa.scalar(None, pa.string()), text)
+
+
+def _numpy(values: pa.ChunkedArray) -> np.ndarray:
+    return values.to_numpy() if isinstance(values, pa.Array) else values.combine_chunks().to_numpy(zero_copy_only=False)
 
 
 def _carried(rows: pa.Table, run_date: date) -> CarriedRows:

@@ -392,3 +392,24 @@ def test_carried_rows_merge_into_the_verdicts_and_data_docs_of_one_pass(entity, 
     for a, b in zip(again.validation.results, whole.validation.results, strict=True):
         assert (a.expectation_config.meta["rule"], a.success, a.result) == (
             b.expectation_config.meta["rule"], b.success, b.result)
+
+
+def test_a_reference_is_judged_again_exactly_when_known_reference_changes_its_verdict():
+    """The plan's Arrow check of the facts' customer references says what `known_reference` (the rule's own
+    check) says of each kept verdict: blanks and padding, missing ids and systems, a system with no customers."""
+    import pyarrow as pa
+
+    from expectations.normalize import known_reference
+    from flows.quality.carry_cache import _reference_changed
+
+    known = {"crm": pa.array(["C1", "C2"]), "ecom": pa.array(["E1"])}
+    systems = ["crm", "crm", " crm ", "crm", "ecom", "ecom", None, "", "pos", "crm", "ecom", "crm"]
+    ids = ["C1", "C3", "C2 ", "", "E1", None, "C1", "C1", "P1", "  ", "E2", "C2"]
+    before = [True, True, False, None, True, None, False, True, False, None, False, None]
+    rows = pa.table({"ref_system": pa.array(systems, pa.large_string()), "ref_id": pa.array(ids),
+                     "known": pa.array(before, pa.bool_())})
+    now = known_reference(pd.Series(systems, dtype=object), pd.Series(ids, dtype=object), known)
+    then = pd.Series(before, dtype="boolean")
+    expected = ~(now.eq(then).fillna(False) | (now.isna() & then.isna())).to_numpy(dtype=bool)
+    assert expected.any() and not expected.all()
+    assert _reference_changed(rows, known).tolist() == expected.tolist()
