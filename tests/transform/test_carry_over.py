@@ -49,6 +49,9 @@ NOT_COMPARED = (
     "estimated_on", "estimated_records", "estimate_id", "weights_estimate_id", "m_probability", "u_probability",
 )
 
+WEIGHTS_ESTIMATE = "select distinct estimate_id, estimated_on from intermediate.int_customer_match_weights_estimated"
+SCORE = "select match_score from intermediate.int_customer_pairs_scored where pair_key = ?"
+UNCHANGED = "crm:C002|ecom:E002"  # a pair of records day 2 does not change
 
 def rows(warehouse: Warehouse, table: str) -> list[tuple]:
     columns = [
@@ -148,8 +151,13 @@ def test_only_changed_records_and_their_pairs_are_rebuilt(tmp_path: Path, built:
             "update intermediate.int_customer_pairs_compared set name_dice = -1 "
             "where pair_key in ('crm:C002|ecom:E002', 'crm:C003|ecom:E003')"
         )
+        con.execute(
+            "update intermediate.int_customer_pairs_scored set match_score = -99 "
+            "where pair_key in ('crm:C002|ecom:E002', 'crm:C003|ecom:E003')"
+        )
     finally:
         con.close()
+    [(estimate, _)] = warehouse.query(WEIGHTS_ESTIMATE)
     day2_changes(deid).write(warehouse.path, run_id="run-2", run_date=DAY2)
     warehouse.build(DAY2, "run-2", carry_digest=DIGEST)
     cities = dict(
@@ -166,6 +174,10 @@ def test_only_changed_records_and_their_pairs_are_rebuilt(tmp_path: Path, built:
         )
     )
     assert dice["crm:C002|ecom:E002"] == -1 and dice["crm:C003|ecom:E003"] > 0
+    # the weights are held (the estimate is a day old), so the unchanged pair keeps its score
+    assert warehouse.query(WEIGHTS_ESTIMATE) == [(estimate, date(2026, 11, 20))], "the weights were estimated again"
+    assert warehouse.query(SCORE, [UNCHANGED]) == [(-99,)]
+    assert warehouse.query(SCORE, ["crm:C003|ecom:E003"])[0][0] > 0
     assert warehouse.query(
         "select count(*) from intermediate.int_customer_pairs_compared where 'ecom:E005' in (left_key, right_key)"
     ) == [(0,)], "a pair of a gone record was kept"
@@ -212,40 +224,25 @@ def test_a_night_changing_many_records_finds_every_pair_again(
         assert rows(carried, table) == rows(full, table), f"{table} differs from a full build"
 
 
-def test_weights_are_held_and_unchanged_pairs_keep_their_scores(
-    tmp_path: Path, built: Warehouse, deid: DeidFixture
-) -> None:
-    """Between estimates a carried night keeps night 1's weights and the scores of pairs it did not compare again
-    (a score planted in an unchanged pair stays, a changed record's pair is scored again); a night
-    match_model.reestimate_every_days later estimates again and scores every pair again."""
-    weights = "select distinct estimate_id, estimated_on from intermediate.int_customer_match_weights_estimated"
-    planted = ("crm:C002|ecom:E002", "crm:C003|ecom:E003")  # unchanged; P03's crm record is renamed on day 2
-    scores = "select pair_key, match_score from intermediate.int_customer_pairs_scored where pair_key in ?"
+def test_a_new_estimate_of_the_weights_scores_every_pair_again(tmp_path: Path, built: Warehouse) -> None:
+    """A night match_model.reestimate_every_days after the estimate estimates the weights again and scores every
+    pair with them: a score planted in a pair of unchanged records is gone. (That the nights between keep the
+    weights and the scores of unchanged pairs: test_only_changed_records_and_their_pairs_are_rebuilt.)"""
     warehouse = built.copy_to(tmp_path)
     warehouse.build(date(2026, 11, 20), "run-1", carry_digest=DIGEST)
-    [(estimate, estimated_on)] = warehouse.query(weights)
-    assert estimated_on == date(2026, 11, 20)
+    [(estimate, _)] = warehouse.query(WEIGHTS_ESTIMATE)
+    week_later = date(2026, 11, 27)
     con = duckdb.connect(str(warehouse.path))
-    try:
-        con.execute("update intermediate.int_customer_pairs_scored set match_score = -99 where pair_key in ?",
-                    [list(planted)])
+    try:  # the same records a week later
+        con.execute("update intermediate.int_customer_pairs_scored set match_score = -99 where pair_key = ?",
+                    [UNCHANGED])
+        con.execute("update deid.run_context set run_id = 'run-2', run_date = ?", [week_later])
     finally:
         con.close()
-    day2_changes(deid).write(warehouse.path, run_id="run-2", run_date=DAY2)
-    warehouse.build(DAY2, "run-2", carry_digest=DIGEST)
-    assert warehouse.query(weights) == [(estimate, date(2026, 11, 20))], "the weights were estimated again"
-    after = dict(warehouse.query(scores, [list(planted)]))
-    assert after["crm:C002|ecom:E002"] == -99 and after["crm:C003|ecom:E003"] > 0
+    warehouse.build(week_later, "run-2", carry_digest=DIGEST)
+    [(new_estimate, estimated_on)] = warehouse.query(WEIGHTS_ESTIMATE)
+    assert new_estimate != estimate and estimated_on == week_later
+    assert warehouse.query(SCORE, [UNCHANGED])[0][0] > 0
     assert warehouse.query(
-        "select count(*) from intermediate.int_customer_pairs_scored where weights_estimate_id <> ?", [estimate]
-    ) == [(0,)]
-
-    week_later = date(2026, 11, 27)
-    day2_changes(deid).write(warehouse.path, run_id="run-3", run_date=week_later)
-    warehouse.build(week_later, "run-3", carry_digest=DIGEST)
-    [(estimate3, estimated_on3)] = warehouse.query(weights)
-    assert estimate3 != estimate and estimated_on3 == week_later
-    assert dict(warehouse.query(scores, [list(planted)]))["crm:C002|ecom:E002"] > 0
-    assert warehouse.query(
-        "select count(*) from intermediate.int_customer_pairs_scored where weights_estimate_id <> ?", [estimate3]
+        "select count(*) from intermediate.int_customer_pairs_scored where weights_estimate_id <> ?", [new_estimate]
     ) == [(0,)]
