@@ -69,14 +69,15 @@ def read_part(
     return read_slice(con, schema, table, part)
 
 
-def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+def insert_frame(con: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame, or_ignore: bool = False) -> None:
     """Append a DataFrame's rows to `table` (columns in table order) in one statement: executemany would run
-    one statement per row, minutes for the 100,000s of rows a large night quarantines."""
+    one statement per row, minutes for the 100,000s of rows a large night quarantines. `or_ignore`: rows whose
+    primary key the table holds already are left out."""
     if frame.empty:
         return
     con.register("_insert_frame", frame)
     try:
-        con.execute(f"insert into {table} select * from _insert_frame")
+        con.execute(f"insert {'or ignore ' if or_ignore else ''}into {table} select * from _insert_frame")
     finally:
         con.unregister("_insert_frame")
 

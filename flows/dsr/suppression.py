@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from flows.stages import insert_frame
+
 DDL = [
     "create schema if not exists dsr_meta",
     """create table if not exists dsr_meta.requests (request_id varchar primary key, request_type varchar,
@@ -153,11 +155,5 @@ def record_requests(con: duckdb.DuckDBPyConnection, requests: list[dict], run_da
 def _insert_new(con: duckdb.DuckDBPyConnection, table: str, rows: list[list], columns: list[str], key: int) -> None:
     """Insert the rows whose key (their first `key` columns) the table does not hold yet, the first row of a key
     that repeats among them winning (what one `insert or ignore` per row in this order did)."""
-    if not rows:
-        return
     frame = pd.DataFrame(rows, columns=columns).drop_duplicates(subset=columns[:key], keep="first")
-    con.register("_dsr_insert", frame)
-    try:
-        con.execute(f"insert or ignore into {table} select * from _dsr_insert")
-    finally:
-        con.unregister("_dsr_insert")
+    insert_frame(con, table, frame, or_ignore=True)

@@ -13,6 +13,7 @@ from datetime import date
 import duckdb
 import pandas as pd
 
+from flows.stages import insert_frame
 from flows.steward.decisions import forget_records
 from flows.steward.reviews import forget_masters
 
@@ -47,9 +48,11 @@ def erase_person(con: duckdb.DuckDBPyConnection, records: set[tuple[str, str]], 
     if not records and not master_ids:
         return 0
     # one insert each (a night's erasures name a thousand records at profile L: row by row took a second)
-    _temp_table(con, "_erase_records", pd.DataFrame(sorted(records), columns=["source_system", "record_id"],
-                                                    dtype=object))
-    _temp_table(con, "_erase_masters", pd.DataFrame({"master_id": sorted(master_ids)}, dtype=object))
+    con.execute("create or replace temp table _erase_records (source_system varchar, record_id varchar)")
+    insert_frame(con, "_erase_records", pd.DataFrame(sorted(records), columns=["source_system", "record_id"],
+                                                     dtype=object))
+    con.execute("create or replace temp table _erase_masters (master_id varchar)")
+    insert_frame(con, "_erase_masters", pd.DataFrame({"master_id": sorted(master_ids)}, dtype=object))
     columns: dict[tuple[str, str], set[str]] = {}
     for schema, table, column in con.execute(
         """select c.table_schema, c.table_name, c.column_name from information_schema.columns c
@@ -82,18 +85,6 @@ def erase_person(con: duckdb.DuckDBPyConnection, records: set[tuple[str, str]], 
         "(select source_system, record_id from _erase_records)"
     ).fetchone()[0]
     return erased
-
-
-def _temp_table(con: duckdb.DuckDBPyConnection, name: str, frame: pd.DataFrame) -> None:
-    """A temp table of text columns holding `frame`'s rows (none: an empty table of its columns)."""
-    columns = ", ".join(f"{c} varchar" for c in frame.columns)
-    con.execute(f"create or replace temp table {name} ({columns})")
-    if len(frame):
-        con.register("_erase_frame", frame)
-        try:
-            con.execute(f"insert into {name} select * from _erase_frame")
-        finally:
-            con.unregister("_erase_frame")
 
 
 def record_suppressed(con: duckdb.DuckDBPyConnection, run_id: str, run_date: date, dropped: dict[str, int]) -> None:
