@@ -69,59 +69,72 @@ class _Validated:
         return f"in place (+{self.new} -{self.gone})" if self.how == "in_place" else self.how
 
 
-def write_restricted(
-    con: duckdb.DuckDBPyConnection,
-    run_id: str,
-    run_date: date,
-    outcomes: dict[str, QualityOutcome],
-    nights: dict[str, SourceNight],
-) -> tuple[dict[str, pd.DataFrame], dict[str, str]]:
-    """Write the night's validated tables, quarantine and caches; returns each source's quarantined record ids,
-    files, lines and rules, and how its validated table and cache were written (for the log)."""
-    for ddl in RAW_DDL:
-        con.execute(ddl)
-    con.execute(
-        f"create or replace temp table {DELTA} (source_name varchar, _rid varchar, _h ubigint, "
-        "_new bigint, _old bigint)"
-    )
-    summaries: dict[str, pd.DataFrame] = {}
-    quarantined: dict[str, pd.DataFrame] = {}
-    validated: dict[str, _Validated] = {}
-    in_place: dict[str, bool] = {}
-    try:
-        for name, out in outcomes.items():
-            night = nights[name]
-            validated[name], quarantined[name] = _cut_source(con, name, out, night.judged is not None)
-            summaries[name] = _quarantine_summary(quarantined[name])
-            in_place[name] = _cache_in_place(con, name, out, night, run_date)
-            if out.carry is not None and not in_place[name]:
-                carry_cache.build_cache(con, name, out.carry, night.stamp, run_date)
+class RestrictedWrite:
+    """The night's write, in two steps: `cut` each source as soon as its outcome is known (its new validated rows
+    and cache written and committed beside the old ones), then `commit` every source in one transaction. Leaving
+    the `with` block drops whatever was written beside the old tables and not swapped in."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, run_date: date) -> None:
+        self.con = con
+        self.run_date = run_date
+        self.outcomes: dict[str, QualityOutcome] = {}
+        self.nights: dict[str, SourceNight] = {}
+        # per source: its quarantined record ids, files, lines and rules (what the warehouse may learn)
+        self.summaries: dict[str, pd.DataFrame] = {}
+        self._quarantined: dict[str, pd.DataFrame] = {}
+        self._validated: dict[str, _Validated] = {}
+        self._in_place: dict[str, bool] = {}
+
+    def __enter__(self) -> RestrictedWrite:
+        for ddl in RAW_DDL:
+            self.con.execute(ddl)
+        self.con.execute(
+            f"create or replace temp table {DELTA} (source_name varchar, _rid varchar, _h ubigint, "
+            "_new bigint, _old bigint)"
+        )
+        return self
+
+    def cut(self, name: str, out: QualityOutcome, night: SourceNight) -> None:
+        """Write one source's new validated rows and (when it is rebuilt) its cache beside the old ones."""
+        con = self.con
+        self.outcomes[name], self.nights[name] = out, night
+        self._validated[name], self._quarantined[name] = _cut_source(con, name, out, night.judged is not None)
+        self.summaries[name] = _quarantine_summary(self._quarantined[name])
+        self._in_place[name] = _cache_in_place(con, name, out, night, self.run_date)
+        if out.carry is not None and not self._in_place[name]:
+            carry_cache.build_cache(con, name, out.carry, night.stamp, self.run_date)
+
+    def commit(self, run_id: str) -> None:
+        """Swap in, apply and replace every cut source's tables, quarantine and cache in one transaction."""
+        con = self.con
         con.execute("begin transaction")
         try:
-            for name, out in outcomes.items():
-                night = nights[name]
-                _apply(con, name, validated[name], out)
-                _quarantine(con, run_id, run_date, name, quarantined[name], summaries[name])
-                if in_place[name]:
+            for name, out in self.outcomes.items():
+                night = self.nights[name]
+                _apply(con, name, self._validated[name], out)
+                _quarantine(con, run_id, self.run_date, name, self._quarantined[name], self.summaries[name])
+                if self._in_place[name]:
                     assert night.judged is not None and out.carry is not None
-                    carry_cache.update_cache(con, name, out.carry.loc[night.judged], night.judged, run_date)
+                    carry_cache.update_cache(con, name, out.carry.loc[night.judged], night.judged, self.run_date)
                 carry_cache.swap_cache(
-                    con, name, night.stamp if out.carry is not None else None, run_date, in_place=in_place[name]
+                    con, name, night.stamp if out.carry is not None else None, self.run_date,
+                    in_place=self._in_place[name],
                 )
             faults.point("quality")
             con.execute("commit")
         except BaseException:
             con.execute("rollback")
             raise
-    finally:
-        for name in outcomes:
-            con.execute(f"drop table if exists validated.{building(name)}")
-            carry_cache.drop_building(con, name)
-        con.execute(f"drop table if exists {DELTA}")
-    how = {
-        name: f"validated {validated[name]}, cache {'in place' if in_place[name] else 'rebuilt'}" for name in outcomes
-    }
-    return summaries, how
+
+    def how(self, name: str) -> str:
+        """How the source's validated table and cache were written (for the log)."""
+        return f"validated {self._validated[name]}, cache {'in place' if self._in_place[name] else 'rebuilt'}"
+
+    def __exit__(self, *exc: object) -> None:
+        for name in self.outcomes:
+            self.con.execute(f"drop table if exists validated.{building(name)}")
+            carry_cache.drop_building(self.con, name)
+        self.con.execute(f"drop table if exists {DELTA}")
 
 
 def _cache_in_place(

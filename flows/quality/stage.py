@@ -54,8 +54,9 @@ GOVERNANCE_DDL = [
 ]
 
 
-# Great Expectations' context (one per process) is not thread-safe: sources validated by threads of one
-# process take turns; Dask process workers validate in parallel, each with its own context.
+# Great Expectations' context (one per process) is not thread-safe: the suites' runs of slices and sources validated
+# by threads of one process take turns (the pandas work around them does not); Dask process workers validate in
+# parallel, each with its own context.
 _GE_LOCK = threading.Lock()
 # slices of a source in flight at once (read, queued or being validated): memory is about this + 1 slices
 SLICE_WINDOW = 2
@@ -88,16 +89,12 @@ def finish_source_task(run: SourceRun, slices: list[SliceResult], carried: Carri
 # that name is the Prefect task, not the function), with the globals it names, and a lock cannot be pickled;
 # a module function is shipped by reference and uses the worker's own lock.
 def _validate_slice(run: SourceRun, df: pd.DataFrame, keys: np.ndarray) -> SliceResult:
-    with _GE_LOCK:
-        validation = _validation(run)
-    work = validation.prepare(df, keys)  # pandas and Arrow only: overlaps with another slice's validation
-    with _GE_LOCK:
-        return validation.judge(work, df)
+    validation = _validation(run)
+    return validation.judge(validation.prepare(df, keys), df)
 
 
 def _finish_source(run: SourceRun, slices: list[SliceResult], carried: CarriedRows | None) -> QualityOutcome:
-    with _GE_LOCK:
-        return _validation(run).finish(slices, carried)
+    return _validation(run).finish(slices, carried)
 
 
 def _validation(run: SourceRun) -> SourceValidation:
@@ -109,6 +106,7 @@ def _validation(run: SourceRun) -> SourceValidation:
         run_date=run.run_date,
         known_customers=run.known_customers,
         volume_history=run.volume_history,
+        ge_lock=_GE_LOCK,
     )
 
 
@@ -116,7 +114,7 @@ def _validation(run: SourceRun) -> SourceValidation:
 def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) -> list[dict]:
     """Validate every source, slice by slice, carrying over the verdicts of rows unchanged since the previous
     night (flows/quality/carry_cache.py); returns per-source counts for the run ledger."""
-    from flows.quality.restricted import SourceNight, write_restricted
+    from flows.quality.restricted import RestrictedWrite, SourceNight
 
     logger = get_run_logger()
     wd = Workdir(Path(workdir))
@@ -125,29 +123,40 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
     settings = load_scaleout_settings()
     outcomes: dict[str, QualityOutcome] = {}
     # of each source's plan only its stamp, judged row keys and carried count are kept past the source: its carried
-    # rows (millions at scale) are in the outcome's entries by then
+    # rows (millions at scale) go with its judging task, and are in the outcome's entries once it is done
     nights: dict[str, SourceNight] = {}
     carried: dict[str, int] = {}
     # one connection from the plan to the swap: the row keys the plan kept (temp tables) are there at the write
     con = duck.connect(wd.raw_db)
     try:
         known = _known_customers(con, sources)
-        for src in sources.sources:
-            if not table_exists(con, "current", src.name):
-                continue
-            run = SourceRun(
-                src.entity, src.name, run_date, None if src.entity == "customer" else known, history.get(src.name, [])
-            )
-            plan = _plan(con, run, settings.quality_partition_rows, settings.carry_over)
-            nights[src.name], carried[src.name] = SourceNight(plan.stamp, plan.judged), plan.rows_carried
-            # one task per slice on the flow's task runner (flows/scaleout), gathered in slice order
-            submit = partial(_submit_slice, con, run)
-            slices = list(bounded_map(submit, plan.slices, SLICE_WINDOW))
-            outcomes[src.name] = finish_source_task.submit(run, slices, plan.carried).result()
-            del plan, slices
-            logger.info("quality %-18s carried=%d judged=%d", src.name, carried[src.name],
-                        outcomes[src.name].rows - carried[src.name])
-        quarantined, written = write_restricted(con, run_id, run_date, outcomes, nights)
+        with RestrictedWrite(con, run_date) as write:
+            judging: list[tuple[str, PrefectFuture]] = []
+            for src in sources.sources:
+                if not table_exists(con, "current", src.name):
+                    continue
+                run = SourceRun(
+                    src.entity, src.name, run_date, None if src.entity == "customer" else known,
+                    history.get(src.name, []),
+                )
+                plan = _plan(con, run, settings.quality_partition_rows, settings.carry_over)
+                nights[src.name], carried[src.name] = SourceNight(plan.stamp, plan.judged), plan.rows_carried
+                # one task per slice on the flow's task runner (flows/scaleout), gathered in slice order
+                submit = partial(_submit_slice, con, run)
+                slices = list(bounded_map(submit, plan.slices, SLICE_WINDOW))
+                # the source's whole-table rules run on the task runner while the next sources are planned and
+                # judged; its cut (restricted.py) waits until the loop is done, on this thread's connection
+                judging.append((src.name, finish_source_task.submit(run, slices, plan.carried)))
+                del plan, slices
+            for name, judged in judging:
+                outcomes[name] = judged.result()
+                judged_rows = outcomes[name].rows - carried[name]
+                logger.info("quality %-18s carried=%d judged=%d", name, carried[name], judged_rows)
+                write.cut(name, outcomes[name], nights[name])
+            del judging
+            write.commit(run_id)
+            quarantined = write.summaries
+            written = {name: write.how(name) for name in outcomes}
     finally:
         con.close()
     secure_tree(wd.restricted)
@@ -184,8 +193,7 @@ def _plan(con: duckdb.DuckDBPyConnection, run: SourceRun, slice_rows: int, carry
     its entries are still written, for the next night)."""
     from flows.quality import carry_cache
 
-    with _GE_LOCK:
-        validation = _validation(run)
+    validation = _validation(run)
     stamp = carry_cache.stamp_of(con, run.source_name, run.entity, validation.thresholds.model_dump_json(),
                                  carry_cache.bounds_of(validation.carry, validation.parameters))
     return carry_cache.plan_source(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
@@ -107,14 +108,19 @@ class SourceValidation:
         volume_history: list[int],
         thresholds: Thresholds | None = None,
         context: AbstractDataContext | None = None,
+        ge_lock: AbstractContextManager | None = None,
     ) -> None:
+        """`ge_lock` is held around each use of the Great Expectations context (not thread-safe), so threads of
+        one process may validate at once: only the suites' runs take turns, not the pandas work around them."""
         self.entity = entity
+        self.ge_lock = ge_lock or nullcontext()
         self.source_name = source_name
         self.run_date = run_date
         self.known_customers = known_customers
         self.thresholds = thresholds or _default_thresholds()
-        self.context = context or quality_context()
-        self.row_suite, self.table_suite = build_scoped_suites(self.context, entity, self.thresholds)
+        with self.ge_lock:
+            self.context = context or quality_context()
+            self.row_suite, self.table_suite = build_scoped_suites(self.context, entity, self.thresholds)
         self.rule_order = [e.meta["rule"] for e in entity_module(entity).expectations(self.thresholds)]
         self.carry = CarrySpec.of(self.row_suite, self.table_suite)
         self.parameters = suite_parameters(run_date, volume_history, self.thresholds)
@@ -209,8 +215,9 @@ class SourceValidation:
         return pd.concat([bits, table.add_prefix(TABLE_PREFIX)], axis=1)
 
     def _validate(self, suite: ExpectationSuite, work: pd.DataFrame) -> ExpectationSuiteValidationResult:
-        batch = batch_definition(self.context, self.source_name).get_batch(batch_parameters={"dataframe": work})
-        return batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters=self.parameters)
+        with self.ge_lock:
+            batch = batch_definition(self.context, self.source_name).get_batch(batch_parameters={"dataframe": work})
+            return batch.validate(suite, result_format=RESULT_FORMAT, expectation_parameters=self.parameters)
 
 
 def validate_source(
