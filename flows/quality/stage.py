@@ -121,7 +121,6 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
     sources = load_sources(Path(sources_file))
     history = _volume_history(wd.warehouse_db, run_date)
     settings = load_scaleout_settings()
-    outcomes: dict[str, QualityOutcome] = {}
     # of each source's plan only its stamp, judged row keys and carried count are kept past the source: its carried
     # rows (millions at scale) go with its judging task, and are in the outcome's entries once it is done
     nights: dict[str, SourceNight] = {}
@@ -149,13 +148,12 @@ def quality_stage(workdir: str, run_id: str, run_date: date, sources_file: str) 
                 judging.append((src.name, finish_source_task.submit(run, slices, plan.carried)))
                 del plan, slices
             for name, judged in judging:
-                outcomes[name] = judged.result()
-                judged_rows = outcomes[name].rows - carried[name]
-                logger.info("quality %-18s carried=%d judged=%d", name, carried[name], judged_rows)
-                write.cut(name, outcomes[name], nights[name])
+                out = judged.result()
+                logger.info("quality %-18s carried=%d judged=%d", name, carried[name], out.rows - carried[name])
+                write.cut(name, out, nights[name])
             del judging
             write.commit(run_id)
-            quarantined = write.summaries
+            outcomes, quarantined = write.outcomes, write.summaries
             written = {name: write.how(name) for name in outcomes}
     finally:
         con.close()
