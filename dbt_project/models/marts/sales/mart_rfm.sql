@@ -1,13 +1,16 @@
 {#- RFM per customer master per snapshot (var run_date). Scores 1-5 are cume_dist quintiles among the masters
     with valid orders, so equal values always get equal scores; segments: _sales__docs.md (rfm_segment).
     Incremental with delete+insert on snapshot_date: a rerun of a date replaces exactly that date. New columns
-    are appended to an existing table (earlier snapshots keep null there), so adding one never breaks a run. -#}
+    are appended to an existing table (earlier snapshots keep null there), so adding one never breaks a run.
+    Daily snapshots are kept var rfm_daily_snapshot_days, then only the latest of each month
+    (macros/marts/snapshots_retained.sql). -#}
 {{
     config(
         materialized='incremental',
         unique_key='snapshot_date',
         incremental_strategy='delete+insert',
-        on_schema_change='append_new_columns'
+        on_schema_change='append_new_columns',
+        post_hook=["{{ snapshots_retained(var('rfm_daily_snapshot_days')) }}"]
     )
 }}
 {%- set high = var('rfm_high_score') -%}
