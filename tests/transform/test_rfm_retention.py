@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import pytest
 
 from flows.transform.dbt_runner import DbtFailed, run_dbt
@@ -66,3 +67,22 @@ def test_a_retention_under_a_month_is_refused(private_copy) -> None:
     with pytest.raises(DbtFailed, match="at least 31 days"):
         build_rfm(warehouse, date(2026, 12, 5), days=7)
     assert snapshots(warehouse) == [RUN_DATE]
+
+
+def test_uniqueness_is_tested_on_the_run_dates_snapshot(private_copy) -> None:
+    warehouse = private_copy()
+    con = duckdb.connect(str(warehouse.path))
+    try:  # a duplicate in RUN_DATE's snapshot, as a broken build would leave it
+        con.execute("insert into marts.mart_rfm select * from marts.mart_rfm limit 1")
+    finally:
+        con.close()
+    common = dict(
+        project_dir=PROJECT_DIR,
+        warehouse_path=warehouse.path,
+        target_path=warehouse.root / "state" / "dbt" / "target",
+        log_path=warehouse.root / "state" / "dbt" / "logs",
+    )
+    with pytest.raises(DbtFailed, match="unique_per_snapshot_mart_rfm_rfm_key"):
+        run_dbt(["test", "--select", "mart_rfm"], vars={"run_date": RUN_DATE}, **common)
+    # another night tests its own snapshot: RUN_DATE's was tested (and failed) on its own night
+    run_dbt(["build", "--select", "mart_rfm"], vars={"run_date": date(2026, 11, 21)}, **common)
