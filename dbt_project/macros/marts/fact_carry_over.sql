@@ -1,6 +1,10 @@
 {#- The CTEs a carried fact starts from (macros/incremental/carry_over.sql): `links`, each current row's key, row
-    digest and master, read without parsing a column; `carried`, the last build's rows; `unchanged`, the keys whose
-    row digest and master are those of the carried row, dated on or before var run_date (or undated). -#}
+    digest and master, read without parsing a column; `carried`, the last build's rows dated on or before var
+    run_date (or undated); `compared`, every key of either, classified: current tonight, carried, and unchanged
+    (the row digest and master of the carried row). The rows to build are then found by a semi join with the few
+    changed keys. Before, an inner join found the unchanged keys and anti joins the rest: at profile L (4.7 M
+    orders) those joins by text key were 8.3 of int_orders_sequenced's 21 CPU-seconds, and a fact's rows were
+    picked by an anti join with the 99 % unchanged keys. -#}
 {% macro fact_carry_over_ctes(staging, key, date_column) -%}
 links as (
 
@@ -27,15 +31,21 @@ carried as (
 
 ),
 
-unchanged as (
+compared as (
 
-    select carried.{{ key }}
-    from carried
-    inner join links
-        on
-            carried.{{ key }} = links.{{ key }}
-            and carried.source_row_digest = links.source_row_digest
-            and carried.master_id is not distinct from links.master_id
+    select
+        coalesce(links.{{ key }}, carried.{{ key }}) as {{ key }},
+        links.master_id,
+        carried.master_id as carried_master_id,
+        links.{{ key }} is not null as is_current,
+        carried.{{ key }} is not null as is_carried,
+        coalesce(
+            carried.source_row_digest = links.source_row_digest
+            and carried.master_id is not distinct from links.master_id,
+            false
+        ) as is_unchanged
+    from links
+    full outer join carried on links.{{ key }} = carried.{{ key }}
 
 ),
 {%- endmacro %}
