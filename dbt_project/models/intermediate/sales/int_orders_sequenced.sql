@@ -38,23 +38,12 @@ mastered as (
 
 {{ fact_carry_over_ctes(ref('stg_deid__orders'), 'order_key', 'ordered_date') }}
 
-{# The orders not carried as they are: new, changed or moved. -#}
-changed_links as (
-
-    select
-        order_key,
-        master_id
-    from compared
-    where is_current and not is_unchanged
-
-),
-
 {# Masters whose orders changed: of a new, changed or moved order now, and of a gone, changed or moved one before
    (an order now dated after the run date sorts after all the others: it precedes none, only its row goes). -#}
 changed_masters as (
 
-    select master_id from compared
-    where is_current and not is_unchanged and master_id is not null
+    select master_id from changed
+    where master_id is not null
 
     union
 
@@ -65,7 +54,7 @@ changed_masters as (
 
 todo as (
 
-    select order_key from changed_links
+    select order_key from changed
 
     union
 

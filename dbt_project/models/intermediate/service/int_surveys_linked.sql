@@ -28,7 +28,7 @@ surveys as (
 
     select * from {{ ref('stg_deid__surveys') }}
     {%- if carrying_over() %}
-    where survey_key in (select survey_key from compared where is_current and not is_unchanged)
+    where survey_key in (select survey_key from changed)
     {%- endif %}
 
 ),

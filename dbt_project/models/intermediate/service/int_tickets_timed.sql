@@ -45,7 +45,7 @@ tickets as (
         source_row_digest
     from {{ ref('stg_deid__tickets') }}
     {%- if carrying_over() %}
-    where ticket_key in (select ticket_key from compared where is_current and not is_unchanged)
+    where ticket_key in (select ticket_key from changed)
     {%- endif %}
 
 ),
