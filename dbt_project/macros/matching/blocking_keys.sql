@@ -97,8 +97,9 @@ band_keyed as (
 {%- endmacro %}
 
 {#- The side tables a carried build of int_customer_pairs_blocked reads: `records` (each record's number, key and
-    row digest as the last build saw it) and `oversized` (the blocks it skipped as too big). Written by the model's
-    post-hooks, in its transaction; a build finds them as the last build of the model left them. -#}
+    row digest as the last build saw it, and the digest it was built under), `text_keyed` and `band_keyed` (every
+    blocking key of those records). Written by the model's post-hooks, in its transaction; a build finds them as
+    the last build of the model left them. -#}
 {% macro blocking_state(kind) -%}
     {{ return(api.Relation.create(database=this.database, schema=this.schema,
         identifier=this.identifier ~ '__' ~ kind, type='table')) }}
@@ -111,14 +112,26 @@ band_keyed as (
     and {{ a }}.source_row_digest = {{ b }}.source_row_digest
 {%- endmacro %}
 
+{#- Whether the state tables are there and were made under this build's digest (its keys by this code and vars). -#}
 {% macro blocking_state_exists() -%}
-    {%- for kind in ['records', 'oversized'] -%}
+    {%- if carry_digest() is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- for kind in ['records', 'text_keyed', 'band_keyed'] -%}
         {%- if adapter.get_relation(database=this.database, schema=this.schema,
                 identifier=this.identifier ~ '__' ~ kind) is none -%}
             {{ return(false) }}
         {%- endif -%}
     {%- endfor -%}
-    {{ return(true) }}
+    {%- set columns = adapter.get_columns_in_relation(blocking_state('records')) | map(attribute='name')
+        | map('lower') | list -%}
+    {%- if 'carry_digest' not in columns -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = run_query(
+        "select 1 from " ~ blocking_state('records') ~ " where carry_digest = '" ~ carry_digest() ~ "' limit 1"
+    ) -%}
+    {{ return(found.rows | length > 0) }}
 {%- endmacro %}
 
 {#- Whether the build carries the last build's pairs over: it may (carrying_over), the state tables are there, and
@@ -144,36 +157,59 @@ band_keyed as (
     {%- endif -%}
 {%- endmacro %}
 
-{#- Post-hooks: the state the next build reads, replaced. -#}
+{#- Post-hooks: the state the next build reads. `keyed`: after a carried build, the keys of the changed and gone
+    records leave and the new and changed records' keys come in (what the build found, by the same comparison with
+    `records`); after any other build, every record's keys, anew. Then `records`, replaced. The one table
+    an earlier version kept (`oversized`, the blocks over the limit) is dropped. -#}
 {% macro blocking_state_saved(kind) -%}
-    {%- set max_size = var('blocking')['max_block_size'] -%}
-    {%- if kind == 'drop_records' -%}
-    drop table if exists {{ blocking_state('records') }}
-    {%- elif kind == 'records' -%}
-    create table {{ blocking_state('records') }} as
-    select record_number, customer_record_key, source_row_digest from ({{ blocking_records() }}) as records
-    {%- elif kind == 'drop_oversized' -%}
-    drop table if exists {{ blocking_state('oversized') }}
-    {%- else -%}
-    create table {{ blocking_state('oversized') }} as
-    with {{ blocking_keyed_ctes() }}
-
+    {%- if kind == 'keyed' and blocking_carries() -%}
+    create temporary table blocking_records_changed as
     select
-        rule_name,
-        block_key,
-        cast(null as bigint) as band_key
-    from text_keyed
-    group by rule_name, block_key
-    having count(*) > {{ max_size }}
-
+        records.record_number,
+        true as is_fresh
+    from ({{ blocking_records() }}) as records
+    left join {{ blocking_state('records') }} as seen on {{ blocking_same_record('records', 'seen') }}
+    where seen.record_number is null
     union all
-
     select
-        cast(null as varchar) as rule_name,
-        cast(null as varchar) as block_key,
-        block_key as band_key
-    from band_keyed
-    group by block_key
-    having count(*) > {{ max_size }}
+        seen.record_number,
+        false as is_fresh
+    from {{ blocking_state('records') }} as seen
+    left join ({{ blocking_records() }}) as records on {{ blocking_same_record('seen', 'records') }}
+    where records.record_number is null;
+
+    {%- for state in ['text_keyed', 'band_keyed'] %}
+    delete from {{ blocking_state(state) }}
+    where record_number in (select record_number from blocking_records_changed where not is_fresh);
+
+    insert into {{ blocking_state(state) }}
+    with fresh_records as (
+        select records.*
+        from ({{ blocking_records() }}) as records
+        where records.record_number in (select record_number from blocking_records_changed where is_fresh)
+    )
+    {{ blocking_text_keyed('fresh_records') if state == 'text_keyed' else blocking_band_keyed('fresh_records') }};
+    {%- endfor %}
+
+    drop table blocking_records_changed
+    {%- elif kind == 'keyed' -%}
+    drop table if exists {{ blocking_state('oversized') }};
+    drop table if exists {{ blocking_state('text_keyed') }};
+    create table {{ blocking_state('text_keyed') }} as
+    with records as ({{ blocking_records() }})
+    {{ blocking_text_keyed('records') }};
+    drop table if exists {{ blocking_state('band_keyed') }};
+    create table {{ blocking_state('band_keyed') }} as
+    with records as ({{ blocking_records() }})
+    {{ blocking_band_keyed('records') }}
+    {%- else -%}
+    drop table if exists {{ blocking_state('records') }};
+    create table {{ blocking_state('records') }} as
+    select
+        record_number,
+        customer_record_key,
+        source_row_digest,
+        {{ carry_digest_column() }}
+    from ({{ blocking_records() }}) as records
     {%- endif -%}
 {%- endmacro %}

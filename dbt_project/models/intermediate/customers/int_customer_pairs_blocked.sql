@@ -8,9 +8,12 @@
 
     Carried over (macros/incremental/carry_over.sql): a pair of two records unchanged since the last build
     (number, key and source_row_digest as its state table `__records` recorded them) keeps its row, unless a block
-    of theirs crossed the size limit (a new record made it too big, or a gone or changed one brought it back under:
-    `__oversized` lists the blocks the last build skipped) or a steward decision may have changed it. Those pairs,
-    and every pair of a new or changed record, are found again from tonight's blocks; the rows of pairs no longer
+    of theirs crossed the size limit (a new record made it too big, or a gone or changed one brought it back under)
+    or a steward decision may have changed it. Those pairs, and every pair of a new or changed record, are found
+    again from tonight's blocks. Only the new and changed records' keys are computed: the others' are the last
+    build's (state tables `__text_keyed`, `__band_keyed`), and only the blocks whose members changed are counted
+    again to find those that crossed the limit (at a million records, computing and counting every key was 7 of
+    this node's 11 seconds on a night that changed nothing). The rows of pairs no longer
     found (a changed or gone record's, a block now too big, a withdrawn decision) leave as tombstones (rows without
     blocked_on that the post-hook deletes). `pair_digest` (the pair's keys, key and records' digests) tells
     int_customer_pairs_compared which rows it has compared. When more than var blocking.carry_max_changed_share
@@ -25,10 +28,8 @@
         pre_hook=["{{ carry_over_reset() }}", "{{ blocking_reset_unless_carried() }}"],
         post_hook=[
             "{% if is_incremental() %}delete from {{ this }} where blocked_on is null{% endif %}",
-            "{{ blocking_state_saved('drop_records') }}",
+            "{{ blocking_state_saved('keyed') }}",
             "{{ blocking_state_saved('records') }}",
-            "{{ blocking_state_saved('drop_oversized') }}",
-            "{{ blocking_state_saved('oversized') }}",
         ]
     )
 }}
@@ -38,66 +39,9 @@
 
 with
 
-{{ blocking_keyed_ctes() }},
+records as (
 
-{# Block sizes by GROUP BY, joined back: the same blocks as a count() window over the keyed rows, several times
-    faster in DuckDB (0.24 s of this node on febrl3 was that window). -#}
-text_sized as (
-
-    select
-        rule_name,
-        block_key,
-        count(*) as block_size
-    from text_keyed
-    group by rule_name, block_key
-
-),
-
-text_blocks as (
-
-    select
-        keyed.record_number,
-        keyed.rule_name,
-        keyed.block_key
-    from text_keyed as keyed
-    inner join text_sized as sized
-        on keyed.rule_name = sized.rule_name and keyed.block_key = sized.block_key
-    where sized.block_size between 2 and {{ max_size }}
-
-),
-
-band_sized as (
-
-    select
-        block_key,
-        count(*) as block_size
-    from band_keyed
-    group by block_key
-
-),
-
-band_blocks as (
-
-    select
-        keyed.record_number,
-        keyed.is_name_band,
-        keyed.block_key
-    from band_keyed as keyed
-    inner join band_sized as sized on keyed.block_key = sized.block_key
-    where sized.block_size between 2 and {{ max_size }}
-
-),
-
-addresses as (
-
-    select
-        numbered.record_number,
-        encoded.address_bits,
-        encoded.address_bit_count
-    from {{ ref('int_customer_records_encoded') }} as encoded
-    inner join {{ ref('int_customer_records_numbered') }} as numbered
-        on encoded.customer_record_key = numbered.customer_record_key
-    where encoded.address_bits is not null
+    {{ blocking_records() }}
 
 ),
 
@@ -111,8 +55,7 @@ steward_pairs as (
     inner join records as right_record on decisions.right_key = right_record.customer_record_key
     where decisions.decision = 'match'
 
-),
-{%- if carrying %}
+),{%- if carrying %}
 
 seen as (
 
@@ -139,36 +82,168 @@ stale as (
     where records.record_number is null
 
 ),
+fresh_records as (
 
-oversized as (
-
-    select * from {{ blocking_state('oversized') }}
+    select records.*
+    from records
+    inner join fresh on records.record_number = fresh.record_number
 
 ),
+
+{# Tonight's keys: the last build's keys of the records that did not change (state tables saved by the post-hook),
+    and the new and changed records' keys, computed here. Not materialized: each use below keeps a few of these
+    tens of millions of rows, and DuckDB copying them all first took longer than reading them several times. -#}
+known_text_keyed as not materialized (
+
+    select * from {{ blocking_state('text_keyed') }}
+
+),
+
+known_band_keyed as not materialized (
+
+    select * from {{ blocking_state('band_keyed') }}
+
+),
+
+fresh_text_keyed as (
+
+    {{ blocking_text_keyed('fresh_records') }}
+
+),
+
+fresh_band_keyed as (
+
+    {{ blocking_band_keyed('fresh_records') }}
+
+),
+
+text_keyed as not materialized (
+
+    select
+        record_number,
+        rule_name,
+        block_key
+    from known_text_keyed
+    where record_number not in (select record_number from stale)
+
+    union all
+
+    select
+        record_number,
+        rule_name,
+        block_key
+    from fresh_text_keyed
+
+),
+
+band_keyed as not materialized (
+
+    select
+        record_number,
+        is_name_band,
+        block_key
+    from known_band_keyed
+    where record_number not in (select record_number from stale)
+
+    union all
+
+    select
+        record_number,
+        is_name_band,
+        block_key
+    from fresh_band_keyed
+
+),
+
+{# Blocks whose members changed (a changed or gone record's keys as the last build saw them, a new or changed
+    record's keys tonight): only their sizes can have changed, so only they can have crossed the size limit. -#}
+text_touched as (
+
+    select
+        rule_name,
+        block_key
+    from known_text_keyed
+    where record_number in (select record_number from stale)
+
+    union
+
+    select
+        rule_name,
+        block_key
+    from fresh_text_keyed
+
+),
+
+band_touched as (
+
+    select block_key
+    from known_band_keyed
+    where record_number in (select record_number from stale)
+
+    union
+
+    select block_key
+    from fresh_band_keyed
+
+),
+
+{# The touched blocks' sizes as the last build saw them and tonight (counted apart: a join of both member lists
+    would multiply them). -#}
+{%- for kind, keys in [('text', ['rule_name', 'block_key']), ('band', ['block_key'])] %}
+{%- for side, keyed in [('before', 'known_' ~ kind ~ '_keyed'), ('tonight', kind ~ '_keyed')] %}
+
+{{ kind }}_sized_{{ side }} as (
+
+    select
+        {%- for key in keys %}
+        keyed.{{ key }},
+        {%- endfor %}
+        count(*) as block_size
+    from {{ keyed }} as keyed
+    inner join {{ kind }}_touched as touched
+        on {% for key in keys %}{% if not loop.first %} and {% endif %}keyed.{{ key }} = touched.{{ key }}{% endfor %}
+    group by {% for key in keys %}keyed.{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}
+
+),
+{%- endfor %}
+
+{{ kind }}_resized as (
+
+    select
+        {%- for key in keys %}
+        touched.{{ key }},
+        {%- endfor %}
+        coalesce(before.block_size, 0) as size_before,
+        coalesce(tonight.block_size, 0) as size_tonight
+    from {{ kind }}_touched as touched
+    left join {{ kind }}_sized_before as before
+        on {% for key in keys %}{% if not loop.first %} and {% endif %}touched.{{ key }} = before.{{ key }}{% endfor %}
+    left join {{ kind }}_sized_tonight as tonight
+        on {% for key in keys %}{% if not loop.first %} and {% endif %}touched.{{ key }} = tonight.{{ key }}{% endfor %}
+
+),
+{%- endfor %}
 
 {# Blocks that crossed the size limit since the last build: their pairs of unchanged records appear or leave. -#}
 text_flipped as (
 
     select
-        sized.rule_name,
-        sized.block_key
-    from text_sized as sized
-    left join oversized
-        on sized.rule_name = oversized.rule_name and sized.block_key = oversized.block_key
+        rule_name,
+        block_key
+    from text_resized
     where
-        (sized.block_size > {{ max_size }} and oversized.block_key is null)
-        or (sized.block_size between 2 and {{ max_size }} and oversized.block_key is not null)
+        (size_tonight > {{ max_size }} and size_before <= {{ max_size }})
+        or (size_tonight between 2 and {{ max_size }} and size_before > {{ max_size }})
 
 ),
 
 band_flipped as (
 
-    select sized.block_key
-    from band_sized as sized
-    left join oversized on sized.block_key = oversized.band_key
+    select block_key
+    from band_resized
     where
-        (sized.block_size > {{ max_size }} and oversized.band_key is null)
-        or (sized.block_size between 2 and {{ max_size }} and oversized.band_key is not null)
+        (size_tonight > {{ max_size }} and size_before <= {{ max_size }})
+        or (size_tonight between 2 and {{ max_size }} and size_before > {{ max_size }})
 
 ),
 
@@ -257,6 +332,121 @@ reexamined_records as (
     select right_number as record_number from reexamined
 
 ),
+{# The blocks the night looks into: those of the new and changed records and of the pairs found again. -#}
+relevant_records as (
+
+    select record_number from fresh
+    union
+    select record_number from reexamined_records
+
+),
+
+relevant_text as (
+
+    select distinct
+        keyed.rule_name,
+        keyed.block_key
+    from text_keyed as keyed
+    inner join relevant_records on keyed.record_number = relevant_records.record_number
+
+),
+
+relevant_band as (
+
+    select distinct keyed.block_key
+    from band_keyed as keyed
+    inner join relevant_records on keyed.record_number = relevant_records.record_number
+
+),
+{%- else %}
+
+text_keyed as (
+
+    {{ blocking_text_keyed('records') }}
+
+),
+
+band_keyed as (
+
+    {{ blocking_band_keyed('records') }}
+
+),
+{%- endif %}
+
+{# Block sizes by GROUP BY, joined back: the same blocks as a count() window over the keyed rows, several times
+    faster in DuckDB (0.24 s of this node on febrl3 was that window). A carried build sizes only the blocks it
+    looks into. -#}
+text_sized as (
+
+    select
+        keyed.rule_name,
+        keyed.block_key,
+        count(*) as block_size
+    from text_keyed as keyed
+    {%- if carrying %}
+    inner join relevant_text
+        on keyed.rule_name = relevant_text.rule_name and keyed.block_key = relevant_text.block_key
+    {%- endif %}
+    group by keyed.rule_name, keyed.block_key
+
+),
+
+text_blocks as (
+
+    select
+        keyed.record_number,
+        keyed.rule_name,
+        keyed.block_key
+    from text_keyed as keyed
+    inner join text_sized as sized
+        on keyed.rule_name = sized.rule_name and keyed.block_key = sized.block_key
+    where sized.block_size between 2 and {{ max_size }}
+
+),
+
+band_sized as (
+
+    select
+        keyed.block_key,
+        count(*) as block_size
+    from band_keyed as keyed
+    {%- if carrying %}
+    inner join relevant_band on keyed.block_key = relevant_band.block_key
+    {%- endif %}
+    group by keyed.block_key
+
+),
+
+band_blocks as (
+
+    select
+        keyed.record_number,
+        keyed.is_name_band,
+        keyed.block_key
+    from band_keyed as keyed
+    inner join band_sized as sized on keyed.block_key = sized.block_key
+    where sized.block_size between 2 and {{ max_size }}
+
+),
+
+{# The address filters of the records in those blocks (a carried build: of the few blocks it looks into). -#}
+addresses as (
+
+    select
+        numbered.record_number,
+        encoded.address_bits,
+        encoded.address_bit_count
+    from {{ ref('int_customer_records_encoded') }} as encoded
+    inner join {{ ref('int_customer_records_numbered') }} as numbered
+        on encoded.customer_record_key = numbered.customer_record_key
+    {%- if carrying %}
+    inner join (select distinct record_number from band_blocks) as looked_into
+        on numbered.record_number = looked_into.record_number
+    {%- endif %}
+    where encoded.address_bits is not null
+
+),
+{%- if carrying %}
 
 text_reexamined as (
 
