@@ -176,6 +176,10 @@ def test_only_changed_records_and_their_pairs_are_rebuilt(tmp_path: Path, built:
             "update intermediate.int_customer_pairs_scored set match_score = -99 "
             "where pair_key in ('crm:C002|ecom:E002', 'crm:C003|ecom:E003')"
         )
+        con.execute(
+            "update intermediate.int_customer_clusters_resolved set cluster_size = -7 "
+            "where customer_record_key in ('crm:C010', 'crm:C005')"
+        )
     finally:
         con.close()
     [(estimate, _)] = warehouse.query(WEIGHTS_ESTIMATE)
@@ -202,6 +206,14 @@ def test_only_changed_records_and_their_pairs_are_rebuilt(tmp_path: Path, built:
     assert warehouse.query(
         "select count(*) from intermediate.int_customer_pairs_compared where 'ecom:E005' in (left_key, right_key)"
     ) == [(0,)], "a pair of a gone record was kept"
+    # P10's component changed in nothing: its rows are kept; P05's lost its ecom record and is clustered again
+    sizes = dict(
+        warehouse.query(
+            "select customer_record_key, cluster_size from intermediate.int_customer_clusters_resolved "
+            "where customer_record_key in ('crm:C010', 'crm:C005', 'ecom:E005')"
+        )
+    )
+    assert sizes == {"crm:C010": -7, "crm:C005": 1}
 
 
 def test_another_digest_rebuilds_every_row(nights: tuple[Warehouse, Warehouse], tmp_path: Path) -> None:
