@@ -41,19 +41,9 @@ previous_versions as (
 
 ),
 
-ranked_versions as (
-
-    select
-        *,
-        row_number() over (partition by master_id order by valid_from desc) as recency
-    from previous_versions
-
-),
-
 previous as (
 
-    select * from ranked_versions
-    where recency = 1 and change_type != 'removed'
+    {{ latest_versions('previous_versions', 'valid_from < ' ~ run_date()) }}
 
 ),
 

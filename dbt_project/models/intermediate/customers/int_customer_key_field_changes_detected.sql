@@ -31,32 +31,40 @@ previous_versions as (
 
 ),
 
-ranked_versions as (
-
-    select
-        *,
-        row_number() over (partition by master_id order by valid_from desc) as recency
-    from previous_versions
-    where valid_from < {{ run_date() }}
-
-),
-
 applied as (
 
-    select * from ranked_versions
-    where recency = 1 and change_type != 'removed'
+    {{ latest_versions('previous_versions', 'valid_from < ' ~ run_date()) }}
 
 ),
 
+proposed as (
+
+    select * from {{ ref('int_customer_golden_records_survived') }}
+
+),
 {%- for field in declared %}
+
+{{ field }}_changed as (
+
+    select proposed.master_id
+    from proposed
+    inner join applied on proposed.master_id = applied.master_id
+    where
+        {%- for column in groups[field] %}
+        {% if not loop.first %}or {% endif %}applied.{{ column }} is distinct from proposed.{{ column }}
+        {%- endfor %}
+
+),
 
 {{ field }}_since as (
 
-    -- the first run date on which the master's applied value of this field was already what it is now
+    -- the first run date on which the master's applied value of this field was already what it is now (of the
+    -- masters whose field changes tonight only: the others' history is not read)
     select
         applied.master_id,
         min(versions.valid_from) as applied_since
     from applied
+    inner join {{ field }}_changed on applied.master_id = {{ field }}_changed.master_id
     inner join previous_versions as versions
         on
             applied.master_id = versions.master_id
@@ -68,12 +76,6 @@ applied as (
 
 ),
 {%- endfor %}
-
-proposed as (
-
-    select * from {{ ref('int_customer_golden_records_survived') }}
-
-),
 
 decisions as (
 

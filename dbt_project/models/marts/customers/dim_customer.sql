@@ -15,20 +15,9 @@ survived as (
 
 ),
 
-versions as (
-
-    select
-        *,
-        row_number() over (partition by master_id order by valid_from desc) as recency
-    from {{ ref('int_customer_golden_records_versioned') }}
-    where valid_from <= {{ run_date() }}
-
-),
-
 applied as (
 
-    select * from versions
-    where recency = 1 and change_type != 'removed'
+    {{ latest_versions(ref('int_customer_golden_records_versioned'), 'valid_from <= ' ~ run_date()) }}
 
 ),
 
