@@ -43,18 +43,26 @@
     from {{ this }} as clusters
     inner join {{ ref('stg_deid__customers') }} as records
         on clusters.customer_record_key = records.customer_record_key
-    {%- elif kind == 'links' %}
+    {%- else %}
+    {{ clusters_input(kind) }}
+    {%- endif %}
+{%- endmacro %}
+
+{#- The links ('match' pairs and their scores) or the steward 'no_match' decisions (`kind`: links | kept_apart) the
+    clusters are drawn from: read by the model and kept by its post-hooks for the next build. -#}
+{% macro clusters_input(kind) -%}
+    {%- if kind == 'links' -%}
     select
         left_key,
         right_key,
         match_score
     from {{ ref('int_customer_pairs_scored') }}
     where decision = 'match'
-    {%- else %}
+    {%- else -%}
     select
         left_key,
         right_key
     from {{ ref('int_customer_steward_decisions_latest') }}
     where decision = 'no_match'
-    {%- endif %}
+    {%- endif -%}
 {%- endmacro %}

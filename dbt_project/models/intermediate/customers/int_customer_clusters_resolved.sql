@@ -36,22 +36,13 @@ current_records as (
 
 matched as (
 
-    select
-        left_key,
-        right_key,
-        match_score
-    from {{ ref('int_customer_pairs_scored') }}
-    where decision = 'match'
+    {{ clusters_input('links') }}
 
 ),
 
 kept_apart_decisions as (
 
-    select
-        left_key,
-        right_key
-    from {{ ref('int_customer_steward_decisions_latest') }}
-    where decision = 'no_match'
+    {{ clusters_input('kept_apart') }}
 
 ),
 {%- if carrying %}
@@ -140,26 +131,6 @@ records as (
     inner join redrawn on current_records.customer_record_key = redrawn.customer_record_key
 
 ),
-
-links as (
-
-    select
-        left_key as from_key,
-        right_key as to_key,
-        match_score
-    from matched
-    where left_key in (select customer_record_key from records)
-
-    union all
-
-    select
-        right_key as from_key,
-        left_key as to_key,
-        match_score
-    from matched
-    where left_key in (select customer_record_key from records)
-
-),
 {%- else %}
 
 records as (
@@ -167,25 +138,27 @@ records as (
     select * from current_records
 
 ),
+{%- endif %}
 
+{# Both directions of every link among those records. -#}
 links as (
+    {%- for from_side, to_side in [('left', 'right'), ('right', 'left')] %}
 
     select
-        left_key as from_key,
-        right_key as to_key,
+        {{ from_side }}_key as from_key,
+        {{ to_side }}_key as to_key,
         match_score
     from matched
+    {%- if carrying %}
+    where left_key in (select customer_record_key from records)
+    {%- endif %}
+    {%- if loop.first %}
 
     union all
-
-    select
-        right_key as from_key,
-        left_key as to_key,
-        match_score
-    from matched
+    {%- endif %}
+    {%- endfor %}
 
 ),
-{%- endif %}
 
 reached (record_key, label_key) as (
 
