@@ -118,11 +118,8 @@ changes as (
         end as change_rule
     from proposed
     inner join applied on proposed.master_id = applied.master_id
+    -- only the masters whose field changed ({field}_changed), each dated by {field}_since
     inner join {{ field }}_since on proposed.master_id = {{ field }}_since.master_id
-    where
-        {%- for column in groups[field] %}
-        {% if not loop.first %}or {% endif %}applied.{{ column }} is distinct from proposed.{{ column }}
-        {%- endfor %}
     {%- if not loop.last %}
 
     union all
