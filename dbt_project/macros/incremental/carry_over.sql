@@ -76,3 +76,30 @@
     delete from {{ this }} where cast({{ date_column }} as date) > {{ run_date() }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- A carried model's side table `<model>__<kind>`, the state its post-hooks write for the next build. -#}
+{% macro carry_state(kind) -%}
+    {{ return(api.Relation.create(database=this.database, schema=this.schema,
+        identifier=this.identifier ~ '__' ~ kind, type='table')) }}
+{%- endmacro %}
+
+{#- Whether the model's side tables `kinds` are all there and its `__records` table was written under this build's
+    digest (so the state was made by this code and vars); false without a digest. -#}
+{% macro carry_state_current(kinds) -%}
+    {%- if carry_digest() is none -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- for kind in kinds -%}
+        {%- if adapter.get_relation(database=this.database, schema=this.schema,
+                identifier=carry_state(kind).identifier) is none -%}
+            {{ return(false) }}
+        {%- endif -%}
+    {%- endfor -%}
+    {%- set records = carry_state('records') -%}
+    {%- if 'carry_digest' not in (adapter.get_columns_in_relation(records) | map(attribute='name') | map('lower')
+            | list) -%}
+        {{ return(false) }}
+    {%- endif -%}
+    {%- set found = run_query("select 1 from " ~ records ~ " where carry_digest = '" ~ carry_digest() ~ "' limit 1") -%}
+    {{ return(found.rows | length > 0) }}
+{%- endmacro %}

@@ -96,15 +96,10 @@ band_keyed as (
 )
 {%- endmacro %}
 
-{#- The side tables a carried build of int_customer_pairs_blocked reads: `records` (each record's number, key and
-    row digest as the last build saw it, and the digest it was built under), `text_keyed` and `band_keyed` (every
-    blocking key of those records). Written by the model's post-hooks, in its transaction; a build finds them as
-    the last build of the model left them. -#}
-{% macro blocking_state(kind) -%}
-    {{ return(api.Relation.create(database=this.database, schema=this.schema,
-        identifier=this.identifier ~ '__' ~ kind, type='table')) }}
-{%- endmacro %}
-
+{#- The side tables a carried build of int_customer_pairs_blocked reads (carry_state): `records` (each record's
+    number, key and row digest as the last build saw it, and the digest it was built under), `text_keyed` and
+    `band_keyed` (every blocking key of those records). Written by the model's post-hooks, in its transaction; a
+    build finds them as the last build of the model left them. -#}
 {#- Join condition: record `a` is in the state the last build saw as `b` (same number, key and row digest). -#}
 {% macro blocking_same_record(a, b) -%}
     {{ a }}.record_number = {{ b }}.record_number
@@ -114,24 +109,7 @@ band_keyed as (
 
 {#- Whether the state tables are there and were made under this build's digest (its keys by this code and vars). -#}
 {% macro blocking_state_exists() -%}
-    {%- if carry_digest() is none -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- for kind in ['records', 'text_keyed', 'band_keyed'] -%}
-        {%- if adapter.get_relation(database=this.database, schema=this.schema,
-                identifier=this.identifier ~ '__' ~ kind) is none -%}
-            {{ return(false) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- set columns = adapter.get_columns_in_relation(blocking_state('records')) | map(attribute='name')
-        | map('lower') | list -%}
-    {%- if 'carry_digest' not in columns -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set found = run_query(
-        "select 1 from " ~ blocking_state('records') ~ " where carry_digest = '" ~ carry_digest() ~ "' limit 1"
-    ) -%}
-    {{ return(found.rows | length > 0) }}
+    {{ return(carry_state_current(['records', 'text_keyed', 'band_keyed'])) }}
 {%- endmacro %}
 
 {#- Whether the build carries the last build's pairs over: it may (carrying_over), the state tables are there, and
@@ -144,7 +122,7 @@ band_keyed as (
     {%- endif -%}
     {%- set counted = run_query(
         "select count(*), count(seen.record_number) from (" ~ blocking_records() ~ ") as records left join "
-        ~ blocking_state('records') ~ " as seen on " ~ blocking_same_record('records', 'seen')
+        ~ carry_state('records') ~ " as seen on " ~ blocking_same_record('records', 'seen')
     ) -%}
     {%- set total, unchanged = counted.rows[0][0], counted.rows[0][1] -%}
     {{ return(total - unchanged <= var('blocking')['carry_max_changed_share'] * total) }}
@@ -163,48 +141,42 @@ band_keyed as (
     an earlier version kept (`oversized`, the blocks over the limit) is dropped. -#}
 {% macro blocking_state_saved(kind) -%}
     {%- if kind == 'keyed' and blocking_carries() -%}
-    create temporary table blocking_records_changed as
-    select
-        records.record_number,
-        true as is_fresh
+    create temporary table blocking_fresh_records as
+    select records.*
     from ({{ blocking_records() }}) as records
-    left join {{ blocking_state('records') }} as seen on {{ blocking_same_record('records', 'seen') }}
-    where seen.record_number is null
-    union all
-    select
-        seen.record_number,
-        false as is_fresh
-    from {{ blocking_state('records') }} as seen
+    left join {{ carry_state('records') }} as seen on {{ blocking_same_record('records', 'seen') }}
+    where seen.record_number is null;
+
+    create temporary table blocking_stale_records as
+    select seen.record_number
+    from {{ carry_state('records') }} as seen
     left join ({{ blocking_records() }}) as records on {{ blocking_same_record('seen', 'records') }}
     where records.record_number is null;
 
     {%- for state in ['text_keyed', 'band_keyed'] %}
-    delete from {{ blocking_state(state) }}
-    where record_number in (select record_number from blocking_records_changed where not is_fresh);
+    delete from {{ carry_state(state) }}
+    where record_number in (select record_number from blocking_stale_records);
 
-    insert into {{ blocking_state(state) }}
-    with fresh_records as (
-        select records.*
-        from ({{ blocking_records() }}) as records
-        where records.record_number in (select record_number from blocking_records_changed where is_fresh)
-    )
-    {{ blocking_text_keyed('fresh_records') if state == 'text_keyed' else blocking_band_keyed('fresh_records') }};
+    insert into {{ carry_state(state) }}
+    {{ blocking_text_keyed('blocking_fresh_records') if state == 'text_keyed'
+        else blocking_band_keyed('blocking_fresh_records') }};
     {%- endfor %}
 
-    drop table blocking_records_changed
+    drop table blocking_fresh_records;
+    drop table blocking_stale_records
     {%- elif kind == 'keyed' -%}
-    drop table if exists {{ blocking_state('oversized') }};
-    drop table if exists {{ blocking_state('text_keyed') }};
-    create table {{ blocking_state('text_keyed') }} as
+    drop table if exists {{ carry_state('oversized') }};
+    drop table if exists {{ carry_state('text_keyed') }};
+    create table {{ carry_state('text_keyed') }} as
     with records as ({{ blocking_records() }})
     {{ blocking_text_keyed('records') }};
-    drop table if exists {{ blocking_state('band_keyed') }};
-    create table {{ blocking_state('band_keyed') }} as
+    drop table if exists {{ carry_state('band_keyed') }};
+    create table {{ carry_state('band_keyed') }} as
     with records as ({{ blocking_records() }})
     {{ blocking_band_keyed('records') }}
     {%- else -%}
-    drop table if exists {{ blocking_state('records') }};
-    create table {{ blocking_state('records') }} as
+    drop table if exists {{ carry_state('records') }};
+    create table {{ carry_state('records') }} as
     select
         record_number,
         customer_record_key,

@@ -1,39 +1,25 @@
-{#- The side tables a carried build of int_customer_clusters_resolved reads, written by its post-hooks in its
-    transaction: `records` (each record's ID token and the component the build drew it in, and the digest of the
-    project it was built under), `links` (the 'match' pairs and their scores) and `kept_apart` (the steward
+{#- The side tables a carried build of int_customer_clusters_resolved reads (carry_state), written by its post-hooks
+    in its transaction: `records` (each record's ID token and the component the build drew it in, and the digest of
+    the project it was built under), `links` (the 'match' pairs and their scores) and `kept_apart` (the steward
     'no_match' decisions), as the last build saw them. -#}
-{% macro clusters_state(kind) -%}
-    {{ return(api.Relation.create(database=this.database, schema=this.schema,
-        identifier=this.identifier ~ '__' ~ kind, type='table')) }}
-{%- endmacro %}
 
-{#- Whether the build carries the last build's clusters over: a build with a digest (not --full-refresh) finds the
-    last build's table with its components and the state tables made under this digest. -#}
+{#- Whether the build carries the last build's clusters over: not --full-refresh, the last build's table has its
+    components, and the state tables were made under this build's digest. -#}
 {% macro clusters_carry() -%}
-    {%- if carry_digest() is none or flags.FULL_REFRESH -%}
+    {%- if flags.FULL_REFRESH or adapter.get_relation(database=this.database, schema=this.schema,
+            identifier=this.identifier) is none -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- for name in [this.identifier] + [clusters_state('records'), clusters_state('links'), clusters_state('kept_apart')]
-            | map(attribute='identifier') | list -%}
-        {%- if adapter.get_relation(database=this.database, schema=this.schema, identifier=name) is none -%}
-            {{ return(false) }}
-        {%- endif -%}
-    {%- endfor -%}
-    {%- if 'component_key' not in (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower')) -%}
+    {%- if 'component_key' not in carry_columns() -%}
         {{ return(false) }}
     {%- endif -%}
-    {%- set state = clusters_state('records') -%}
-    {%- if 'carry_digest' not in (adapter.get_columns_in_relation(state) | map(attribute='name') | map('lower')) -%}
-        {{ return(false) }}
-    {%- endif -%}
-    {%- set found = run_query("select 1 from " ~ state ~ " where carry_digest = '" ~ carry_digest() ~ "' limit 1") -%}
-    {{ return(found.rows | length > 0) }}
+    {{ return(carry_state_current(['records', 'links', 'kept_apart'])) }}
 {%- endmacro %}
 
 {#- Post-hooks: the state the next build reads, replaced. -#}
 {% macro clusters_state_saved(kind) -%}
-    drop table if exists {{ clusters_state(kind) }};
-    create table {{ clusters_state(kind) }} as
+    drop table if exists {{ carry_state(kind) }};
+    create table {{ carry_state(kind) }} as
     {%- if kind == 'records' %}
     select
         clusters.customer_record_key,

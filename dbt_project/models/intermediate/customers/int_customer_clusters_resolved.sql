@@ -49,13 +49,13 @@ kept_apart_decisions as (
 
 seen as (
 
-    select * from {{ clusters_state('records') }}
+    select * from {{ carry_state('records') }}
 
 ),
 
 seen_links as (
 
-    select * from {{ clusters_state('links') }}
+    select * from {{ carry_state('links') }}
 
 ),
 
@@ -78,7 +78,7 @@ changed_links as (
         coalesce(kept_apart_decisions.left_key, seen_apart.left_key) as left_key,
         coalesce(kept_apart_decisions.right_key, seen_apart.right_key) as right_key
     from kept_apart_decisions
-    full outer join {{ clusters_state('kept_apart') }} as seen_apart
+    full outer join {{ carry_state('kept_apart') }} as seen_apart
         on kept_apart_decisions.left_key = seen_apart.left_key and kept_apart_decisions.right_key = seen_apart.right_key
     where kept_apart_decisions.left_key is null or seen_apart.left_key is null
 

@@ -59,7 +59,7 @@ steward_pairs as (
 
 seen as (
 
-    select * from {{ blocking_state('records') }}
+    select * from {{ carry_state('records') }}
 
 ),
 
@@ -95,13 +95,13 @@ fresh_records as (
     tens of millions of rows, and DuckDB copying them all first took longer than reading them several times. -#}
 known_text_keyed as not materialized (
 
-    select * from {{ blocking_state('text_keyed') }}
+    select * from {{ carry_state('text_keyed') }}
 
 ),
 
 known_band_keyed as not materialized (
 
-    select * from {{ blocking_state('band_keyed') }}
+    select * from {{ carry_state('band_keyed') }}
 
 ),
 
