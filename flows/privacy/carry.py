@@ -6,7 +6,10 @@ id, hash of the worked columns) and what its free text held. On a night whose ca
 of a deid table (same fingerprint, and made by the run whose output `deid.*` holds), the table is changed in
 place: rows of records that changed or left are deleted, the night's new and changed rows (de-identified as
 usual) are inserted, carried rows whose run-date dependent outputs (age bands) moved are updated, and carried rows
-of persons erased since are deleted. Otherwise the table is rebuilt from every row, as without carry-over.
+of persons erased since are deleted. Otherwise the table is rebuilt from every row, as without carry-over. The
+cache changes in place with it: the entries no carried row found leave, the de-identified rows' come in; the
+carried entries (nearly all) are not written again, and their `_k` (the validated rowid on the night that wrote
+them) is not read again.
 
 What a carried row contributes to the counts and the PII inventory comes from SQL: value counts of the validated
 rows, the free-text findings kept per row, and the proposal kept per undeclared column.
@@ -48,6 +51,7 @@ DDL = [
 KEYS = "_carry_keys"  # temp: every validated row of the source: rowid (_k) and key
 NEW = "_carry_new"  # temp: the rowids to de-identify tonight
 ADDED = "_carry_added"  # temp: the findings of the rows de-identified tonight, by rowid
+LEAVES = "_leaves"  # a building table's column: true for a cached entry that leaves tonight, false for a new one
 
 
 def privacy_fingerprint(policy: Policy, keys: Keys, entity: str) -> str:
@@ -118,7 +122,7 @@ class SourceCarry:
         )
         total = self.con.execute(f"select count(*) from {KEYS}").fetchall()[0][0]
         self.con.execute(f"create or replace table {self.building} (_k bigint, record_id varchar, _row_hash ubigint, "
-                         "_found varchar)")
+                         f"_found varchar, {LEAVES} boolean)")
         self.con.execute(f"create or replace temp table {ADDED} (_k bigint, _found varchar)")
         if self.in_place:
             # a record id twice (tonight or in the cache) is de-identified anew: the warehouse's rows are found by
@@ -147,18 +151,19 @@ class SourceCarry:
         insert_frame(self.con, ADDED, pd.DataFrame({"_k": rowids, "_found": done.findings}))
 
     def finish_rows(self) -> None:
-        """Tonight's de-identified and carried rows' keys and findings into tonight's cache, and which carried
-        rows have run-date dependent outputs that moved (`moved`: found now, while the temp tables describe this
-        source)."""
+        """Tonight's de-identified rows' keys and findings into the building table; on a night in place also the
+        cached entries that no carried row found (`LEAVES`: changed, deleted, erased or duplicated records, and
+        rows without a record id), which leave the cache at `keep`. Then which carried rows have run-date
+        dependent outputs that moved (`moved`: found now, while the temp tables describe this source)."""
         self.con.execute(
-            f"insert into {self.building} select k._k, k.record_id, k._row_hash, a._found from {ADDED} as a "
+            f"insert into {self.building} select k._k, k.record_id, k._row_hash, a._found, false from {ADDED} as a "
             f"join {KEYS} as k on k._k = a._k"
         )
-        if self.carried:
+        if self.in_place:
             self.con.execute(
-                f"insert into {self.building} select k._k, k.record_id, k._row_hash, c._found from {KEYS} as k "
-                f"join {self.cache} as c on c.record_id = k.record_id and c._row_hash = k._row_hash "
-                f"where k._k not in (select _k from {NEW})"
+                f"insert into {self.building} select null, c.record_id, c._row_hash, null, true from {self.cache} as c "
+                f"where not exists (select 1 from {KEYS} as k where k.record_id = c.record_id "
+                f"and k._row_hash = c._row_hash and k._k not in (select _k from {NEW}))"
             )
         self.moved = self._dated()
 
@@ -168,12 +173,17 @@ class SourceCarry:
         if not self.in_place:
             return pd.DataFrame({"source_name": [], "record_id": []}, dtype=object)
         df = self.con.execute(
-            f"select record_id from {self.cache} as c where record_id is not null and not exists (select 1 from "
-            f"{self.building} as b where b.record_id = c.record_id and b._row_hash = c._row_hash "
-            f"and b._k not in (select _k from {NEW}))"
+            f"select distinct record_id from {self.building} where {LEAVES} and record_id is not null"
         ).df()
         df.insert(0, "source_name", self.src.name)
         return df.astype(object)
+
+    def _staying(self, alias: str) -> str:
+        """SQL: the cache entry of alias `alias` stays tonight (a carried row found it)."""
+        return (
+            f"{alias}.record_id is not null and not exists (select 1 from {self.building} as b where b.{LEAVES} "
+            f"and b.record_id = {alias}.record_id and b._row_hash = {alias}._row_hash)"
+        )
 
     def _dated(self) -> pd.DataFrame | None:
         """(source_name, record_id, outputs) of carried rows whose run-date dependent outputs differ tonight
@@ -219,8 +229,8 @@ class SourceCarry:
         found: dict[str, Counter[str]] = {col: Counter() for col in ep.free_text if col in self.present}
         rows = self.con.execute(
             "select split_part(item, '=', 1) as what, sum(cast(split_part(item, '=', 2) as bigint)) "
-            f"from (select unnest(string_split(_found, ';')) as item from {self.building} "
-            f"where _found is not null and _k not in (select _k from {NEW})) group by what"
+            f"from (select unnest(string_split(c._found, ';')) as item from {self.cache} as c "
+            f"where c._found is not null and {self._staying('c')}) group by what"
         ).fetchall()
         for what, n in rows:
             col, entity = what.split(":", 1)
@@ -244,8 +254,15 @@ class SourceCarry:
     def keep(self, run_id: str, inventory: list[InventoryRow]) -> None:
         """Tonight's cache replaces the last (inside the caller's transaction), with its fingerprint, run date, the
         run whose `deid.*` holds its rows, and the proposals of the undeclared columns."""
-        self.con.execute(f"drop table if exists {self.cache}")
-        self.con.execute(f"alter table {self.building} rename to {cache_table(self.src.name)}")
+        if self.in_place:
+            self.con.execute(f"delete from {self.cache} as c where not ({self._staying('c')})")
+            self.con.execute(f"insert into {self.cache} select _k, record_id, _row_hash, _found from {self.building} "
+                             f"where not {LEAVES}")
+            self.con.execute(f"drop table {self.building}")
+        else:
+            self.con.execute(f"drop table if exists {self.cache}")
+            self.con.execute(f"alter table {self.building} drop column {LEAVES}")
+            self.con.execute(f"alter table {self.building} rename to {cache_table(self.src.name)}")
         self.con.execute(f"delete from {SCHEMA}.carry_state where source_name = ?", [self.src.name])
         self.con.execute(f"insert into {SCHEMA}.carry_state values (?, ?, ?, ?)",
                          [self.src.name, self.fingerprint, self.as_of, run_id])

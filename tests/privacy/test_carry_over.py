@@ -57,6 +57,20 @@ def _warehouse(wd: Workdir) -> dict[str, list]:
         con.close()
 
 
+def _caches(wd: Workdir) -> dict[str, list]:
+    """Every source's carry-over cache as (record id, row hash, findings), sorted: what the next night reads of it
+    (`_k`, the rowid a row had on the night that wrote its entry, is not read again)."""
+    con = duckdb.connect(str(wd.raw_db), read_only=True)
+    try:
+        tables = [t for (t,) in con.execute("select table_name from information_schema.tables where "
+                                            "table_schema = 'privacy_meta' and table_name like 'carry\\_\\_%' "
+                                            "escape '\\'").fetchall()]
+        return {t: con.execute(f"select record_id, _row_hash, _found from privacy_meta.{t} order by all").fetchall()
+                for t in tables}
+    finally:
+        con.close()
+
+
 def _counts(rows: list[dict]) -> dict[str, tuple]:
     return {r["source_name"]: (r["rows_read"], r["rows_passed"], r["rows_masked"]) for r in rows}
 
@@ -74,7 +88,7 @@ def nights(tmp_path_factory, prefect_harness) -> list[dict]:
         carried = _run(wd, night, carry_over=True)
         again = _run(full, night, carry_over=False)
         out.append({"carried": carried, "full": again, "wh_carried": _warehouse(wd), "wh_full": _warehouse(full),
-                    "wd": wd, "full_wd": full})
+                    "cache_carried": _caches(wd), "cache_full": _caches(full), "wd": wd, "full_wd": full})
     return out
 
 
@@ -85,6 +99,11 @@ def test_a_carried_night_writes_what_a_full_night_writes(nights, night) -> None:
     assert n["wh_carried"].keys() == n["wh_full"].keys()
     for table, rows in n["wh_full"].items():
         assert n["wh_carried"][table] == rows, table
+    # the cache changed in place by the night's entries holds what a cache written whole holds
+    assert n["cache_carried"].keys() == n["cache_full"].keys()
+    assert sum(map(len, n["cache_full"].values())) > 1000
+    for table, entries in n["cache_full"].items():
+        assert n["cache_carried"][table] == entries, table
 
 
 def test_most_rows_are_carried_and_the_counts_say_how_many(nights) -> None:
