@@ -224,6 +224,8 @@ def _delta(con: duckdb.DuckDBPyConnection, name: str, rows: int) -> _Validated:
     differs go to `DELTA`, tonight's rows of those keys into the building table. A delta over `MAX_DELTA_SHARE`
     of the rows rebuilds the table instead."""
     passed = "c.rowid not in (select key from _errors)"
+    if _relanded(con, name, passed) > MAX_DELTA_SHARE * max(rows, 1):
+        return _rebuild(con, name, passed)
     con.execute(
         f"create or replace temp table _validated_want as select c.rowid as _row, coalesce(c.record_id, '') as _rid, "
         f"{_row_key(con, name, 'c', _TONIGHT_WARN)} as _h from current.{safe_name(name)} as c "
@@ -257,6 +259,21 @@ def _delta(con: duckdb.DuckDBPyConnection, name: str, rows: int) -> _Validated:
     return _Validated("in_place", int(new), int(gone))
 
 
+def _relanded(con: duckdb.DuckDBPyConnection, name: str, passed: str) -> int:
+    """Tonight's passed rows landed by a run none of the validated rows came from: each is new to the table (its
+    lineage differs), so a snapshot delivered again whole is rebuilt without hashing both tables first."""
+    if not con.execute(
+        "select count(*) from information_schema.columns where table_schema = 'current' and table_name = ? "
+        "and column_name = '_landed_run_id'",
+        [name],
+    ).fetchall()[0][0]:
+        return 0
+    return con.execute(
+        f"select count(*) from current.{safe_name(name)} as c where {passed} and c._landed_run_id not in "
+        f"(select distinct _landed_run_id from validated.{safe_name(name)} where _landed_run_id is not null)"
+    ).fetchall()[0][0]
+
+
 def _apply(con: duckdb.DuckDBPyConnection, name: str, change: _Validated, out: QualityOutcome) -> None:
     """The source's validated table as tonight left it (inside the caller's transaction), its rows counted: a
     table that does not hold exactly the rows that passed stops the stage before anything is swapped in."""
@@ -265,9 +282,12 @@ def _apply(con: duckdb.DuckDBPyConnection, name: str, change: _Validated, out: Q
         swap_in_building(con, "validated", name)
     elif change.how == "in_place":
         gone = con.execute(
-            f"delete from {table} as v where (coalesce(v.record_id, ''), {_row_key(con, name, 'v', f'v.{WARN}')}) "
+            # the record ids first: only their rows are hashed
+            f"delete from {table} as v where coalesce(v.record_id, '') in "
+            f"(select _rid from {DELTA} where source_name = ? and _old > 0) "
+            f"and (coalesce(v.record_id, ''), {_row_key(con, name, 'v', f'v.{WARN}')}) "
             f"in (select _rid, _h from {DELTA} where source_name = ? and _old > 0)",
-            [name],
+            [name, name],
         ).fetchall()[0][0]
         new = con.execute(f"insert into {table} select * from validated.{building(name)}").fetchall()[0][0]
         con.execute(f"drop table validated.{building(name)}")
