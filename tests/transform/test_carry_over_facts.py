@@ -28,6 +28,7 @@ FACT_MARTS = ["fct_orders", "fct_tickets", "fct_surveys"]
 def fact_changes(deid: DeidFixture) -> DeidFixture:
     """day2_changes plus: E004 (P04) now looks like P06 in every token, so it and its order move to P06's master;
     a new order of C010 on day 2 and a late one of C012 dated June; SH0002's amount changed; SH0003 deleted;
+    SH0004 re-dated after the run date;
     ticket SE0002 resolved later; a new survey of C008."""
     changed = copy.deepcopy(day2_changes(deid))
     p06 = changed.persons["P06"][0]
@@ -43,7 +44,10 @@ def fact_changes(deid: DeidFixture) -> DeidFixture:
          "ordered_at": "2026-06-30", "amount": "45.00", "channel": "store"},
     ]  # fmt: skip
     changed.orders = [
-        {**order, "amount": "1.25"} if order["record_id"] == "SH0002" else order
+        {**order, "amount": "1.25"} if order["record_id"] == "SH0002"
+        # re-dated after the run date: its row must leave, though its key is still current
+        else {**order, "ordered_at": "2026-12-30 09:00:00"} if order["record_id"] == "SH0004"
+        else order
         for order in changed.orders
         if order["record_id"] != "SH0003"
     ] + new_orders
@@ -117,6 +121,9 @@ def test_the_day_2_changes_reach_the_facts_and_the_features(
     assert carried.query("select count(*) from marts.fct_orders where record_id in ('SH0003', 'SH0901', 'SH0902')") == [
         (2,)
     ]
+    # re-dated after the run date: out of the facts, though still a current order
+    assert day1.query("select count(*) from intermediate.int_orders_sequenced where record_id = 'SH0004'") == [(1,)]
+    assert carried.query("select count(*) from intermediate.int_orders_sequenced where record_id = 'SH0004'") == [(0,)]
     snapshots = [d for (d,) in carried.query(f"select distinct snapshot_date from {FEATURES} order by 1")]
     assert DAY2 in snapshots and DAY1 not in snapshots
 

@@ -7,7 +7,9 @@
     Carried over (macros/incremental/carry_over.sql): an order whose de-identified row (source_row_digest) and
     master are those of the last build keeps its row, unless its master is one whose orders changed (a new,
     changed, gone or moved order): the repurchase interval depends on the master's other orders, so every order
-    of such a master is sequenced again. Rows of gone or changed orders not rebuilt are deleted (post-hooks). -#}
+    of such a master is sequenced again, and written even when now dated after the run date (the run-date filter
+    is then a post-hook's), so every current order's old row is replaced and only gone orders need pruning: by key,
+    without hashing every order again (post-hooks). -#}
 {{
     config(
         materialized='incremental',
@@ -16,8 +18,7 @@
         on_schema_change='sync_all_columns',
         pre_hook=["{{ carry_over_reset() }}"],
         post_hook=[
-            "{{ carry_over_prune('(order_key, source_row_digest)',
-                'select order_key, source_row_digest from ' ~ ref('stg_deid__orders')) }}",
+            "{{ carry_over_prune('order_key', 'select order_key from ' ~ ref('stg_deid__orders')) }}",
             "{{ carry_over_prune_dated('ordered_date') }}"
         ]
     )
@@ -136,7 +137,9 @@ final as (
         source_row_digest,
         {{ carry_digest_column() }}
     from sequenced
+    {%- if not carrying_over() %}
     where ordered_at is null or ordered_date <= {{ run_date() }}
+    {%- endif %}
 
 )
 

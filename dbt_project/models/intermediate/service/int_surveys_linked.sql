@@ -1,8 +1,9 @@
 {#- One row per survey response dated up to var run_date (or undated), linked to its customer master.
     Carried over (macros/incremental/carry_over.sql): a response whose de-identified row (source_row_digest) and
     master are those of the last build keeps its row; only new, changed and moved responses are built, and the
-    rows of gone or changed ones not rebuilt are deleted (post-hooks). A carried build leaves the run-date filter
-    to a post-hook: as a filter here it would parse every response's time before the changed ones are picked. -#}
+    rows of gone ones are deleted by key (post-hooks). A carried build leaves the run-date filter to a post-hook:
+    as a filter here it would parse every response's time before the changed ones are picked; so every changed
+    response is written and replaces its old row. -#}
 {{
     config(
         materialized='incremental',
@@ -11,8 +12,7 @@
         on_schema_change='sync_all_columns',
         pre_hook=["{{ carry_over_reset() }}"],
         post_hook=[
-            "{{ carry_over_prune('(survey_key, source_row_digest)',
-                'select survey_key, source_row_digest from ' ~ ref('stg_deid__surveys')) }}",
+            "{{ carry_over_prune('survey_key', 'select survey_key from ' ~ ref('stg_deid__surveys')) }}",
             "{{ carry_over_prune_dated('surveyed_at') }}"
         ]
     )

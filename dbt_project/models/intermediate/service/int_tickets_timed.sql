@@ -2,9 +2,9 @@
     opening is treated as missing (null hours), never as a negative duration.
     Carried over (macros/incremental/carry_over.sql): a ticket whose de-identified row (source_row_digest) and master
     are those of the last build keeps its row; only new, changed and moved tickets are built (their dates parsed),
-    and the rows of gone or changed tickets not rebuilt are deleted (post-hooks). A carried build leaves the run-date
-    filter to a post-hook: as a filter here it would parse every ticket's opening time before the changed ones
-    are picked. -#}
+    and the rows of gone tickets are deleted by key (post-hooks). A carried build leaves the run-date filter to a
+    post-hook: as a filter here it would parse every ticket's opening time before the changed ones are picked; so
+    every changed ticket is written and replaces its old row. -#}
 {{
     config(
         materialized='incremental',
@@ -13,8 +13,7 @@
         on_schema_change='sync_all_columns',
         pre_hook=["{{ carry_over_reset() }}"],
         post_hook=[
-            "{{ carry_over_prune('(ticket_key, source_row_digest)',
-                'select ticket_key, source_row_digest from ' ~ ref('stg_deid__tickets')) }}",
+            "{{ carry_over_prune('ticket_key', 'select ticket_key from ' ~ ref('stg_deid__tickets')) }}",
             "{{ carry_over_prune_dated('opened_at') }}"
         ]
     )
