@@ -35,7 +35,8 @@ def con() -> duckdb.DuckDBPyConnection:
                  "name_bloom"],
         dtype=object,
     )
-    con.execute("create table customers as select *, 'crm_accounts' as source_name from frame")
+    con.register("customer_frame", frame)
+    con.execute("create table customers as select *, 'crm_accounts' as source_name from customer_frame")
     con.execute("create table orders as select * from (values ('O1', 'crm', 'C1'), ('O2', 'crm', 'C5')) "
                 "as t(record_id, customer_system, customer_id)")
     yield con
