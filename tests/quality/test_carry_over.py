@@ -12,6 +12,7 @@ the swap leaves night 1's state, and run again equals the full night.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -295,6 +296,25 @@ def test_only_the_delta_and_the_rows_whose_verdict_may_change_are_judged(nights)
         assert counts["rows_read"] - counts["rows_carried"] == judged, name
         assert nights["full"].counts[name]["rows_carried"] == 0
         assert nights["first"].counts[name]["rows_carried"] == 0
+
+
+def test_a_quarantined_row_keeps_its_raw_line_as_json(nights):
+    """`row_json` is the current row as landed, but for its record id, file and line (columns of their own)."""
+    con = duckdb.connect(str(nights["carried"].wd.raw_db), read_only=True)
+    try:
+        latest = con.execute("select max(run_date) from quality_meta.quarantine").fetchall()[0][0]
+        rows = con.execute(
+            "select q.row_json, c.* exclude (record_id, _file, _row_number) from quality_meta.quarantine as q "
+            "join current.shop_orders as c on c.record_id = q.record_id and c._file = q._file "
+            "and c._row_number = q._row_number where q.run_date = ? and q.source_name = 'shop_orders'",
+            [latest],
+        ).fetchall()
+        columns = [d[0] for d in con.description][1:]
+    finally:
+        con.close()
+    assert len(rows) >= 3 and "customer_id" in columns
+    for row_json, *values in rows:
+        assert json.loads(row_json) == dict(zip(columns, values, strict=True))
 
 
 def test_the_delta_changed_the_verdicts(nights):
