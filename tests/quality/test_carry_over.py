@@ -433,35 +433,3 @@ def test_a_reference_is_judged_again_exactly_when_known_reference_changes_its_ve
     expected = ~(now.eq(then).fillna(False) | (now.isna() & then.isna())).to_numpy(dtype=bool)
     assert expected.any() and not expected.all()
     assert _reference_changed(rows, known).tolist() == expected.tolist()
-
-
-@pytest.mark.parametrize("collide", [False, True], ids=["distinct hashes", "two records with one hash"])
-def test_the_validated_delta_is_found_by_row_hash_and_a_shared_hash_rebuilds(monkeypatch, collide):
-    """`_delta` groups rows by their hash alone: one changed row of twenty is a delta of one row in and one out,
-    unless two record ids share a hash (forced here for two unchanged rows), when the table is rebuilt rather than
-    trusted."""
-    from flows.quality import restricted
-
-    if collide:
-        monkeypatch.setattr(restricted, "_row_key", lambda _con, _name, alias, _warn: (
-            f"case when {alias}.record_id in ('R01', 'R02') then cast(7 as ubigint) "
-            f"else hash({alias}.record_id, {alias}.v) end"))
-    con = duckdb.connect()
-    con.execute("create schema current; create schema validated")
-    con.execute("create table validated.s as select printf('R%02d', i) as record_id, cast(i as varchar) as v, "
-                "'r1' as _landed_run_id, '' as _warn_rules from range(20) as t(i)")
-    con.execute("create table current.s as select record_id, case when record_id = 'R19' then 'x' else v end as v, "
-                "_landed_run_id from validated.s")
-    con.execute(f"create temp table {restricted.DELTA} (source_name varchar, _rid varchar, _h ubigint, "
-                "_new bigint, _old bigint)")
-    con.register("_errors", pd.DataFrame({"key": np.array([], dtype=np.int64)}))
-    con.register("_warns", pd.DataFrame({"key": np.array([], dtype=np.int64), "rules": np.array([], dtype=object)}))
-    change = restricted._delta(con, "s", 20)
-    built = con.execute(f"select count(*), max(v) from validated.{restricted.building('s')}").fetchall()
-    if collide:
-        assert change.how == "rebuilt" and built == [(20, "x")]
-        assert con.execute(f"select count(*) from {restricted.DELTA}").fetchall() == [(0,)]
-    else:
-        assert (change.how, change.new, change.gone) == ("in_place", 1, 1) and built == [(1, "x")]
-        assert con.execute(f"select _rid, _new, _old from {restricted.DELTA} order by _new").fetchall() == [
-            ("R19", 0, 1), ("R19", 1, 0)]
