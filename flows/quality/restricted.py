@@ -183,15 +183,7 @@ def _cut_source(
 def _row_json(con: duckdb.DuckDBPyConnection, name: str) -> str:
     """SQL of a current row as JSON, its record id, file and line left out (the quarantine has columns for them):
     made by DuckDB, so the quarantined rows' raw values never pass through Python (80 k orders a night)."""
-    columns = [
-        c
-        for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'current' and table_name = ? "
-            "order by ordinal_position",
-            [name],
-        ).fetchall()
-        if c not in _QUARANTINE_COLUMNS
-    ]
+    columns = [c for c in _current_columns(con, name) if c not in _QUARANTINE_COLUMNS]
     return f"to_json(struct_pack({', '.join(f'{ident(c)} := {ident(c)}' for c in columns)}))"
 
 
@@ -208,30 +200,27 @@ def _rebuild(con: duckdb.DuckDBPyConnection, name: str, where: str) -> _Validate
     return _Validated("rebuilt")
 
 
+def _columns(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> list[tuple[str, str]]:
+    """(name, type) of each column of `schema.name`, in order."""
+    return con.execute(
+        "select column_name, data_type from information_schema.columns where table_schema = ? "
+        "and table_name = ? order by ordinal_position",
+        [schema, name],
+    ).fetchall()
+
+
+def _current_columns(con: duckdb.DuckDBPyConnection, name: str) -> list[str]:
+    return [c for c, _ in _columns(con, "current", name)]
+
+
 def _same_columns(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     """Whether the validated table has tonight's columns (the current table's and the warn rules), in order."""
-
-    def columns(schema: str) -> list[tuple]:
-        return con.execute(
-            "select column_name, data_type from information_schema.columns where table_schema = ? "
-            "and table_name = ? order by ordinal_position",
-            [schema, name],
-        ).fetchall()
-
-    return columns("validated") == [*columns("current"), (WARN, "VARCHAR")]
+    return _columns(con, "validated", name) == [*_columns(con, "current", name), (WARN, "VARCHAR")]
 
 
 def _row_key(con: duckdb.DuckDBPyConnection, name: str, alias: str, warn: str) -> str:
     """SQL of a validated row's key hash (every column; the warn rules as `warn`) for the row of alias `alias`."""
-    columns = [
-        c
-        for (c,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'current' and table_name = ? "
-            "order by ordinal_position",
-            [name],
-        ).fetchall()
-    ]
-    fields = [f"{ident(c)} := {alias}.{ident(c)}" for c in columns] + [f"{WARN} := {warn}"]
+    fields = [f"{ident(c)} := {alias}.{ident(c)}" for c in _current_columns(con, name)] + [f"{WARN} := {warn}"]
     return f"hash(struct_pack({', '.join(fields)}))"
 
 
@@ -278,11 +267,7 @@ def _delta(con: duckdb.DuckDBPyConnection, name: str, rows: int) -> _Validated:
 def _relanded(con: duckdb.DuckDBPyConnection, name: str, passed: str) -> int:
     """Tonight's passed rows landed by a run none of the validated rows came from: each is new to the table (its
     lineage differs), so a snapshot delivered again whole is rebuilt without hashing both tables first."""
-    if not con.execute(
-        "select count(*) from information_schema.columns where table_schema = 'current' and table_name = ? "
-        "and column_name = '_landed_run_id'",
-        [name],
-    ).fetchall()[0][0]:
+    if "_landed_run_id" not in _current_columns(con, name):
         return 0
     return con.execute(
         f"select count(*) from current.{safe_name(name)} as c where {passed} and c._landed_run_id not in "
