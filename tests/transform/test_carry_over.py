@@ -69,6 +69,18 @@ def blocking_keys(warehouse: Warehouse) -> list[tuple]:
     )
 
 
+def block_sizes(warehouse: Warehouse) -> list[tuple]:
+    """Every block's size as the state tables hold it for the next build."""
+    return sorted(
+        warehouse.query(
+            "select rule_name, block_key, block_size from intermediate.int_customer_pairs_blocked__text_sizes "
+            "union all select 'band', cast(block_key as varchar), block_size "
+            "from intermediate.int_customer_pairs_blocked__band_sizes"
+        ),
+        key=repr,
+    )
+
+
 def rows(warehouse: Warehouse, table: str) -> list[tuple]:
     columns = [
         name
@@ -116,6 +128,7 @@ def test_carried_night_equals_a_full_build(nights: tuple[Warehouse, Warehouse]) 
         assert rows(carried, table) == rows(full, table), f"{table} differs from a full build"
     # the keys kept for the next night: the last night's, less the changed and gone records', plus tonight's new
     assert blocking_keys(carried) == blocking_keys(full)
+    assert block_sizes(carried) == block_sizes(full)
     assert carried.query("select distinct carry_digest from intermediate.int_customer_pairs_compared") == [(DIGEST,)]
     assert full.query("select distinct carry_digest from intermediate.int_customer_pairs_compared") == [(None,)]
     # the carried pairs point at tonight's numbers of their records
@@ -154,6 +167,7 @@ def test_blocks_crossing_the_size_limit_equal_a_full_build(tmp_path: Path, built
     for table in COMPARED_TABLES:
         assert rows(carried, table) == rows(full, table), f"{table} differs from a full build"
     assert blocking_keys(carried) == blocking_keys(full)
+    assert block_sizes(carried) == block_sizes(full)
 
 
 def test_only_changed_records_and_their_pairs_are_rebuilt(tmp_path: Path, built: Warehouse, deid: DeidFixture) -> None:

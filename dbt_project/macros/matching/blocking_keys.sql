@@ -109,7 +109,7 @@ band_keyed as (
 
 {#- Whether the state tables are there and were made under this build's digest (its keys by this code and vars). -#}
 {% macro blocking_state_exists() -%}
-    {{ return(carry_state_current(['records', 'text_keyed', 'band_keyed'])) }}
+    {{ return(carry_state_current(['records', 'text_keyed', 'band_keyed', 'text_sizes', 'band_sizes'])) }}
 {%- endmacro %}
 
 {#- Whether the build carries the last build's pairs over: it may (carrying_over), the state tables are there, and
@@ -137,9 +137,11 @@ band_keyed as (
 
 {#- Post-hooks: the state the next build reads. `keyed`: after a carried build, the keys of the changed and gone
     records leave and the new and changed records' keys come in (what the build found, by the same comparison with
-    `records`); after any other build, every record's keys, anew. Then `records`, replaced. The one table
-    an earlier version kept (`oversized`, the blocks over the limit) is dropped. -#}
+    `records`), and the sizes of the blocks they were or are in move by as many members; after any other build,
+    every record's keys and every block's size, anew. Then `records`, replaced. The one table an earlier version
+    kept (`oversized`, the blocks over the limit) is dropped. -#}
 {% macro blocking_state_saved(kind) -%}
+    {%- set kinds = [('text', ['rule_name', 'block_key']), ('band', ['block_key'])] -%}
     {%- if kind == 'keyed' and blocking_carries() -%}
     create temporary table blocking_fresh_records as
     select records.*
@@ -153,27 +155,77 @@ band_keyed as (
     left join ({{ blocking_records() }}) as records on {{ blocking_same_record('seen', 'records') }}
     where records.record_number is null;
 
-    {%- for state in ['text_keyed', 'band_keyed'] %}
-    delete from {{ carry_state(state) }}
+    {%- for state, keys in kinds %}
+    {%- set columns = keys | join(', ') %}
+
+    create temporary table blocking_fresh_{{ state }}_keyed as
+    {{ blocking_text_keyed('blocking_fresh_records') if state == 'text'
+        else blocking_band_keyed('blocking_fresh_records') }};
+
+    create temporary table blocking_{{ state }}_resized as
+    select
+        {%- for key in keys %}
+        delta.{{ key }},
+        {%- endfor %}
+        coalesce(sizes.block_size, 0) + delta.member_change as block_size
+    from (
+        select
+            {{ columns }},
+            sum(member_change) as member_change
+        from (
+            select
+                {{ columns }},
+                -1 as member_change
+            from {{ carry_state(state ~ '_keyed') }}
+            where record_number in (select record_number from blocking_stale_records)
+            union all
+            select
+                {{ columns }},
+                1 as member_change
+            from blocking_fresh_{{ state }}_keyed
+        ) as changes
+        group by {{ columns }}
+    ) as delta
+    left join {{ carry_state(state ~ '_sizes') }} as sizes
+        on {% for key in keys %}{% if not loop.first %} and {% endif %}delta.{{ key }} = sizes.{{ key }}{% endfor %};
+
+    delete from {{ carry_state(state ~ '_sizes') }}
+    where ({{ columns }}) in (select {{ columns }} from blocking_{{ state }}_resized);
+
+    insert into {{ carry_state(state ~ '_sizes') }}
+    select
+        {{ columns }},
+        block_size
+    from blocking_{{ state }}_resized
+    where block_size > 0;
+
+    delete from {{ carry_state(state ~ '_keyed') }}
     where record_number in (select record_number from blocking_stale_records);
 
-    insert into {{ carry_state(state) }}
-    {{ blocking_text_keyed('blocking_fresh_records') if state == 'text_keyed'
-        else blocking_band_keyed('blocking_fresh_records') }};
+    insert into {{ carry_state(state ~ '_keyed') }}
+    select * from blocking_fresh_{{ state }}_keyed;
+
+    drop table blocking_fresh_{{ state }}_keyed;
+    drop table blocking_{{ state }}_resized;
     {%- endfor %}
 
     drop table blocking_fresh_records;
     drop table blocking_stale_records
     {%- elif kind == 'keyed' -%}
     drop table if exists {{ carry_state('oversized') }};
-    drop table if exists {{ carry_state('text_keyed') }};
-    create table {{ carry_state('text_keyed') }} as
+    {%- for state, keys in kinds %}
+    drop table if exists {{ carry_state(state ~ '_keyed') }};
+    create table {{ carry_state(state ~ '_keyed') }} as
     with records as ({{ blocking_records() }})
-    {{ blocking_text_keyed('records') }};
-    drop table if exists {{ carry_state('band_keyed') }};
-    create table {{ carry_state('band_keyed') }} as
-    with records as ({{ blocking_records() }})
-    {{ blocking_band_keyed('records') }}
+    {{ blocking_text_keyed('records') if state == 'text' else blocking_band_keyed('records') }};
+    drop table if exists {{ carry_state(state ~ '_sizes') }};
+    create table {{ carry_state(state ~ '_sizes') }} as
+    select
+        {{ keys | join(', ') }},
+        count(*) as block_size
+    from {{ carry_state(state ~ '_keyed') }}
+    group by {{ keys | join(', ') }};
+    {%- endfor %}
     {%- else -%}
     drop table if exists {{ carry_state('records') }};
     create table {{ carry_state('records') }} as

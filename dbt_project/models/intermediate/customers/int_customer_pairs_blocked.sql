@@ -11,11 +11,12 @@
     of theirs crossed the size limit (a new record made it too big, or a gone or changed one brought it back under)
     or a steward decision may have changed it. Those pairs, and every pair of a new or changed record, are found
     again from tonight's blocks. Only the new and changed records' keys are computed: the others' are the last
-    build's (state tables `__text_keyed`, `__band_keyed`), and only the blocks whose members changed are counted
-    again to find those that crossed the limit (at a million records, computing and counting every key was 7 of
-    this node's 11 seconds on a night that changed nothing). The rows of pairs no longer
-    found (a changed or gone record's, a block now too big, a withdrawn decision) leave as tombstones (rows without
-    blocked_on that the post-hook deletes). `pair_digest` (the pair's keys, key and records' digests) tells
+    build's (state tables `__text_keyed`, `__band_keyed`), and block sizes are the last build's (`__text_sizes`,
+    `__band_sizes`) moved by the members that left or came, so finding the blocks that crossed the limit counts
+    nothing again (at a million records, computing and counting every key was 7 of this node's 11 seconds on a
+    night that changed nothing; counting the changed blocks' members again, a third of a 1 % night's query). The
+    rows of pairs no longer found (a changed or gone record's, a block now too big, a withdrawn decision) leave as
+    tombstones (rows without blocked_on that the post-hook deletes). `pair_digest` (the pair's keys, key and records' digests) tells
     int_customer_pairs_compared which rows it has compared. When more than var blocking.carry_max_changed_share
     of the records changed (a key rotation, a source delivered again), every pair is found again instead (macro
     blocking_carries): at profile L with nearly every record changed the carried way took 418 s, a full build 25 s. -#}
@@ -155,71 +156,47 @@ band_keyed as not materialized (
 
 ),
 
-{# Blocks whose members changed (a changed or gone record's keys as the last build saw them, a new or changed
-    record's keys tonight): only their sizes can have changed, so only they can have crossed the size limit. -#}
-text_touched as (
-
-    select
-        rule_name,
-        block_key
-    from known_text_keyed
-    where record_number in (select record_number from stale)
-
-    union
-
-    select
-        rule_name,
-        block_key
-    from fresh_text_keyed
-
-),
-
-band_touched as (
-
-    select block_key
-    from known_band_keyed
-    where record_number in (select record_number from stale)
-
-    union
-
-    select block_key
-    from fresh_band_keyed
-
-),
-
-{# The touched blocks' sizes as the last build saw them and tonight (counted apart: a join of both member lists
-    would multiply them). -#}
+{# How the sizes of the blocks whose members changed moved: a changed or gone record's keys as the last build saw
+    them leave, a new or changed record's keys tonight come in. Only these blocks can have crossed the size limit. -#}
 {%- for kind, keys in [('text', ['rule_name', 'block_key']), ('band', ['block_key'])] %}
-{%- for side, keyed in [('before', 'known_' ~ kind ~ '_keyed'), ('tonight', kind ~ '_keyed')] %}
 
-{{ kind }}_sized_{{ side }} as (
+{{ kind }}_delta as (
 
     select
-        {%- for key in keys %}
-        keyed.{{ key }},
-        {%- endfor %}
-        count(*) as block_size
-    from {{ keyed }} as keyed
-    inner join {{ kind }}_touched as touched
-        on {% for key in keys %}{% if not loop.first %} and {% endif %}keyed.{{ key }} = touched.{{ key }}{% endfor %}
-    group by {% for key in keys %}keyed.{{ key }}{% if not loop.last %}, {% endif %}{% endfor %}
+        {{ keys | join(', ') }},
+        sum(member_change) as member_change
+    from (
+        select
+            {{ keys | join(', ') }},
+            -1 as member_change
+        from known_{{ kind }}_keyed
+        where record_number in (select record_number from stale)
+
+        union all
+
+        select
+            {{ keys | join(', ') }},
+            1 as member_change
+        from fresh_{{ kind }}_keyed
+    ) as changes
+    group by {{ keys | join(', ') }}
 
 ),
-{%- endfor %}
 
+{# Their sizes as the last build saw them (state table `__{{ kind }}_sizes`, every block's size) and tonight: read
+    from the state rather than counted again (counting them joined millions of members at profile L: a few
+    popular blocks hold most of them). -#}
 {{ kind }}_resized as (
 
     select
         {%- for key in keys %}
-        touched.{{ key }},
+        delta.{{ key }},
         {%- endfor %}
-        coalesce(before.block_size, 0) as size_before,
-        coalesce(tonight.block_size, 0) as size_tonight
-    from {{ kind }}_touched as touched
-    left join {{ kind }}_sized_before as before
-        on {% for key in keys %}{% if not loop.first %} and {% endif %}touched.{{ key }} = before.{{ key }}{% endfor %}
-    left join {{ kind }}_sized_tonight as tonight
-        on {% for key in keys %}{% if not loop.first %} and {% endif %}touched.{{ key }} = tonight.{{ key }}{% endfor %}
+        coalesce(sizes.block_size, 0) as size_before,
+        coalesce(sizes.block_size, 0) + delta.member_change as size_tonight
+    from {{ kind }}_delta as delta
+    left join {{ carry_state(kind ~ '_sizes') }} as sizes
+        on {% for key in keys %}{% if not loop.first %} and {% endif %}delta.{{ key }} = sizes.{{ key }}{% endfor %}
 
 ),
 {%- endfor %}
@@ -374,20 +351,29 @@ band_keyed as (
 {%- endif %}
 
 {# Block sizes by GROUP BY, joined back: the same blocks as a count() window over the keyed rows, several times
-    faster in DuckDB (0.24 s of this node on febrl3 was that window). A carried build sizes only the blocks it
-    looks into. -#}
+    faster in DuckDB (0.24 s of this node on febrl3 was that window). A carried build looks up the sizes of the
+    blocks it looks into: tonight's of those whose members changed, the last build's of the others. -#}
 text_sized as (
+    {%- if carrying %}
+
+    select
+        relevant.rule_name,
+        relevant.block_key,
+        coalesce(resized.size_tonight, sizes.block_size) as block_size
+    from relevant_text as relevant
+    left join text_resized as resized
+        on relevant.rule_name = resized.rule_name and relevant.block_key = resized.block_key
+    left join {{ carry_state('text_sizes') }} as sizes
+        on relevant.rule_name = sizes.rule_name and relevant.block_key = sizes.block_key
+    {%- else %}
 
     select
         keyed.rule_name,
         keyed.block_key,
         count(*) as block_size
     from text_keyed as keyed
-    {%- if carrying %}
-    inner join relevant_text
-        on keyed.rule_name = relevant_text.rule_name and keyed.block_key = relevant_text.block_key
-    {%- endif %}
     group by keyed.rule_name, keyed.block_key
+    {%- endif %}
 
 ),
 
@@ -405,15 +391,22 @@ text_blocks as (
 ),
 
 band_sized as (
+    {%- if carrying %}
+
+    select
+        relevant.block_key,
+        coalesce(resized.size_tonight, sizes.block_size) as block_size
+    from relevant_band as relevant
+    left join band_resized as resized on relevant.block_key = resized.block_key
+    left join {{ carry_state('band_sizes') }} as sizes on relevant.block_key = sizes.block_key
+    {%- else %}
 
     select
         keyed.block_key,
         count(*) as block_size
     from band_keyed as keyed
-    {%- if carrying %}
-    inner join relevant_band on keyed.block_key = relevant_band.block_key
-    {%- endif %}
     group by keyed.block_key
+    {%- endif %}
 
 ),
 
