@@ -135,13 +135,55 @@ band_keyed as (
     {%- endif -%}
 {%- endmacro %}
 
+{#- The two kinds of blocking key and the columns that name a block of each. -#}
+{% macro blocking_block_kinds() -%}
+    {{ return([('text', ['rule_name', 'block_key']), ('band', ['block_key'])]) }}
+{%- endmacro %}
+
+{#- Body of the touched blocks of `kind` (named by `keys`) with their sizes as the last build saw them
+    (`size_before`, state table `__<kind>_sizes`) and tonight (`size_tonight`): the keys in `known` of the records
+    numbered in `stale` (changed and gone) leave, the keys `fresh_keyed` of the new and changed records come.
+    Read by a carried build, to find the blocks that crossed the size limit, and by its post-hook, to save the
+    sizes: the sizes are moved, never counted again (a few popular blocks hold most members). -#}
+{% macro blocking_resized(kind, keys, known, stale, fresh_keyed) -%}
+    {%- set columns = keys | join(', ') -%}
+    select
+        {%- for key in keys %}
+        delta.{{ key }},
+        {%- endfor %}
+        coalesce(sizes.block_size, 0) as size_before,
+        coalesce(sizes.block_size, 0) + delta.member_change as size_tonight
+    from (
+        select
+            {{ columns }},
+            sum(member_change) as member_change
+        from (
+            select
+                {{ columns }},
+                -1 as member_change
+            from {{ known }}
+            where record_number in (select record_number from {{ stale }})
+
+            union all
+
+            select
+                {{ columns }},
+                1 as member_change
+            from {{ fresh_keyed }}
+        ) as changes
+        group by {{ columns }}
+    ) as delta
+    left join {{ carry_state(kind ~ '_sizes') }} as sizes
+        on {% for key in keys %}{% if not loop.first %} and {% endif %}delta.{{ key }} = sizes.{{ key }}{% endfor %}
+{%- endmacro %}
+
 {#- Post-hooks: the state the next build reads. `keyed`: after a carried build, the keys of the changed and gone
     records leave and the new and changed records' keys come in (what the build found, by the same comparison with
     `records`), and the sizes of the blocks they were or are in move by as many members; after any other build,
     every record's keys and every block's size, anew. Then `records`, replaced. The one table an earlier version
     kept (`oversized`, the blocks over the limit) is dropped. -#}
 {% macro blocking_state_saved(kind) -%}
-    {%- set kinds = [('text', ['rule_name', 'block_key']), ('band', ['block_key'])] -%}
+    {%- set kinds = blocking_block_kinds() -%}
     {%- if kind == 'keyed' and blocking_carries() -%}
     create temporary table blocking_fresh_records as
     select records.*
@@ -163,31 +205,8 @@ band_keyed as (
         else blocking_band_keyed('blocking_fresh_records') }};
 
     create temporary table blocking_{{ state }}_resized as
-    select
-        {%- for key in keys %}
-        delta.{{ key }},
-        {%- endfor %}
-        coalesce(sizes.block_size, 0) + delta.member_change as block_size
-    from (
-        select
-            {{ columns }},
-            sum(member_change) as member_change
-        from (
-            select
-                {{ columns }},
-                -1 as member_change
-            from {{ carry_state(state ~ '_keyed') }}
-            where record_number in (select record_number from blocking_stale_records)
-            union all
-            select
-                {{ columns }},
-                1 as member_change
-            from blocking_fresh_{{ state }}_keyed
-        ) as changes
-        group by {{ columns }}
-    ) as delta
-    left join {{ carry_state(state ~ '_sizes') }} as sizes
-        on {% for key in keys %}{% if not loop.first %} and {% endif %}delta.{{ key }} = sizes.{{ key }}{% endfor %};
+    {{ blocking_resized(state, keys, carry_state(state ~ '_keyed'), 'blocking_stale_records',
+        'blocking_fresh_' ~ state ~ '_keyed') }};
 
     delete from {{ carry_state(state ~ '_sizes') }}
     where ({{ columns }}) in (select {{ columns }} from blocking_{{ state }}_resized);
@@ -195,9 +214,9 @@ band_keyed as (
     insert into {{ carry_state(state ~ '_sizes') }}
     select
         {{ columns }},
-        block_size
+        size_tonight
     from blocking_{{ state }}_resized
-    where block_size > 0;
+    where size_tonight > 0;
 
     delete from {{ carry_state(state ~ '_keyed') }}
     where record_number in (select record_number from blocking_stale_records);

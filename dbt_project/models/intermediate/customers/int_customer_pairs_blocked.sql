@@ -16,10 +16,11 @@
     nothing again (at a million records, computing and counting every key was 7 of this node's 11 seconds on a
     night that changed nothing; counting the changed blocks' members again, a third of a 1 % night's query). The
     rows of pairs no longer found (a changed or gone record's, a block now too big, a withdrawn decision) leave as
-    tombstones (rows without blocked_on that the post-hook deletes). `pair_digest` (the pair's keys, key and records' digests) tells
-    int_customer_pairs_compared which rows it has compared. When more than var blocking.carry_max_changed_share
-    of the records changed (a key rotation, a source delivered again), every pair is found again instead (macro
-    blocking_carries): at profile L with nearly every record changed the carried way took 418 s, a full build 25 s. -#}
+    tombstones (rows without blocked_on that the post-hook deletes). `pair_digest` (the pair's keys, key and
+    records' digests) tells int_customer_pairs_compared which rows it has compared. When more than var
+    blocking.carry_max_changed_share of the records changed (a key rotation, a source delivered again), every pair
+    is found again instead (macro blocking_carries): at profile L with nearly every record changed the carried way
+    took 418 s, a full build 25 s. -#}
 {{
     config(
         materialized='incremental',
@@ -156,47 +157,14 @@ band_keyed as not materialized (
 
 ),
 
-{# How the sizes of the blocks whose members changed moved: a changed or gone record's keys as the last build saw
-    them leave, a new or changed record's keys tonight come in. Only these blocks can have crossed the size limit. -#}
-{%- for kind, keys in [('text', ['rule_name', 'block_key']), ('band', ['block_key'])] %}
+{# The blocks whose members changed, with their sizes before and tonight (macro blocking_resized): the last build's
+    sizes moved by the keys that left (a changed or gone record's, as the last build saw them) and came (a new or
+    changed record's tonight). Only these blocks can have crossed the size limit. -#}
+{%- for kind, keys in blocking_block_kinds() %}
 
-{{ kind }}_delta as (
-
-    select
-        {{ keys | join(', ') }},
-        sum(member_change) as member_change
-    from (
-        select
-            {{ keys | join(', ') }},
-            -1 as member_change
-        from known_{{ kind }}_keyed
-        where record_number in (select record_number from stale)
-
-        union all
-
-        select
-            {{ keys | join(', ') }},
-            1 as member_change
-        from fresh_{{ kind }}_keyed
-    ) as changes
-    group by {{ keys | join(', ') }}
-
-),
-
-{# Their sizes as the last build saw them (state table `__{{ kind }}_sizes`, every block's size) and tonight: read
-    from the state rather than counted again (counting them joined millions of members at profile L: a few
-    popular blocks hold most of them). -#}
 {{ kind }}_resized as (
 
-    select
-        {%- for key in keys %}
-        delta.{{ key }},
-        {%- endfor %}
-        coalesce(sizes.block_size, 0) as size_before,
-        coalesce(sizes.block_size, 0) + delta.member_change as size_tonight
-    from {{ kind }}_delta as delta
-    left join {{ carry_state(kind ~ '_sizes') }} as sizes
-        on {% for key in keys %}{% if not loop.first %} and {% endif %}delta.{{ key }} = sizes.{{ key }}{% endfor %}
+    {{ blocking_resized(kind, keys, 'known_' ~ kind ~ '_keyed', 'stale', 'fresh_' ~ kind ~ '_keyed') }}
 
 ),
 {%- endfor %}
