@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from flows.settings import load_settings
 from flows.transform.dbt_runner import run_dbt
 from flows.transform.stage import SCORES_DEPENDENT
 from flows.workdir import Workdir
@@ -88,7 +89,12 @@ def build(project: Path, scratch: Path, workdir: Path, changed_share: float) -> 
         warehouse_path=warehouse,
         target_path=scratch / "target",
         log_path=scratch / "logs",
-        vars={"run_date": run_date, "run_id": "bench-dbt-rerun", "coverage_target": 0.8, "carry_digest": digest},
+        vars={
+            "run_date": run_date,
+            "run_id": "bench-dbt-rerun",
+            "coverage_target": load_settings().coverage_target,  # as the transform stage passes it
+            "carry_digest": digest,
+        },
     )
     wall = time.perf_counter() - started
     nodes = sorted(
