@@ -9,9 +9,11 @@ DEMO_DATE ?= 2026-11-20
 .PHONY: install system-deps demo test lint unit soak bench clean matcher-late
 
 # Installs with uv (from the package registry, the same pinned versions as pip: about 20 s instead of 2 min);
-# pip does it if uv cannot.
+# pip does it if uv cannot. Both write the packages' bytecode at install (uv only when asked): where
+# PYTHONDONTWRITEBYTECODE is set, as on this machine, nothing else would, and every `crmgov` process, dbt and
+# Prefect server would compile its imports from source again (`import flows.nightly` 15 s instead of 7 s).
 UV_VERSION := 0.9.30
-UV_INSTALL = $(BIN)/uv pip install -q --python $(BIN)/python 'setuptools<81' wheel -c constraints.txt
+UV_INSTALL = $(BIN)/uv pip install -q --compile-bytecode --python $(BIN)/python 'setuptools<81' wheel -c constraints.txt
 PIP_INSTALL = $(BIN)/pip install -q -c constraints.txt
 
 # The privacy scanner's C matcher (setup.py): its compiler and libpcre2-dev are installed before the build, where
