@@ -42,6 +42,7 @@ def workdir(tmp_path: Path) -> Path:
 SHARED_FIXTURE_UNITS: dict[str, tuple[str, ...]] = {
     "tests/reliability[reference]": (
         "tests/reliability/test_crash_recovery.py",
+        "tests/reliability/test_dsr_after_a_kill.py",
         "tests/reliability/test_leaks_and_keys.py",
         "tests/reliability/test_backup_restore.py",
         "tests/reliability/test_key_rotation.py",
