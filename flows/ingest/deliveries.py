@@ -52,6 +52,18 @@ def find_files(src: Source, sources: LoadedSources, run_date: date) -> list[Deli
     return sorted(found, key=lambda f: (f.delivery_date or date.min, f.name))
 
 
+# What a file's content hash is remembered by (ingest_meta.file_hashes): its size, modification and change times
+# and inode, the quick check of git's index and rsync. A write to the file changes its change time, which no tool
+# can set back; a copy or a hard link elsewhere is another file. Without it every night hashed every file ever
+# delivered to learn which were new: time that grows with the history kept, not with the night's delivery.
+FileStamp = tuple[int, int, int, int]
+
+
+def file_stamp(path: Path) -> FileStamp:
+    st = path.stat()
+    return (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+
+
 def content_hash(path: Path) -> str:
     h = hashlib.sha256()
     with path.open("rb") as fh:

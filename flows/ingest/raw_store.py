@@ -31,6 +31,10 @@ META_DDL = [
         source_name varchar, file varchar, content_hash varchar, delivery_date date, run_id varchar,
         run_date date, status varchar, duplicate_of varchar, rows_read bigint, rows_landed bigint,
         rows_quarantined bigint, loaded_at timestamp)""",
+    # the content hash of each delivered file by its stamp (flows/ingest/deliveries.py): not hashed again unchanged
+    """create table if not exists ingest_meta.file_hashes (
+        source_name varchar, file varchar, size bigint, mtime_ns bigint, ctime_ns bigint, inode bigint,
+        content_hash varchar)""",
     """create table if not exists ingest_meta.quarantine (
         source_name varchar, run_id varchar, run_date date, file varchar, line_number bigint,
         raw_line varchar, reason varchar, quarantined_at timestamp)""",
@@ -193,6 +197,34 @@ def known_file(con: duckdb.DuckDBPyConnection, source: str, file: str, content_h
     ).fetchall()
     names = [r[0] for r in rows]
     return file in names, (names[0] if names else None)
+
+
+def known_hashes(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple[tuple[int, ...], str]]:
+    """The source's files hashed by earlier runs: file -> (stamp, content hash)."""
+    if not con.execute(
+        "select count(*) from duckdb_tables() where schema_name = 'ingest_meta' and table_name = 'file_hashes'"
+    ).fetchone()[0]:
+        return {}  # a raw zone from before the table: every file is hashed once more
+    rows = con.execute(
+        "select file, size, mtime_ns, ctime_ns, inode, content_hash from ingest_meta.file_hashes "
+        "where source_name = ?",
+        [source],
+    ).fetchall()
+    return {r[0]: (tuple(r[1:5]), r[5]) for r in rows}
+
+
+def save_hashes(con: duckdb.DuckDBPyConnection, source: str, hashed: list[tuple[str, tuple[int, ...], str]]) -> None:
+    """Remember the content hashes computed tonight by the stamps their files had before they were read."""
+    if not hashed:
+        return
+    con.execute(
+        "delete from ingest_meta.file_hashes where source_name = ? and file in (select unnest(?::varchar[]))",
+        [source, [name for name, _, _ in hashed]],
+    )
+    con.executemany(
+        "insert into ingest_meta.file_hashes values (?, ?, ?, ?, ?, ?, ?)",
+        [[source, name, *stamp, digest] for name, stamp, digest in hashed],
+    )
 
 
 def last_watermark(con: duckdb.DuckDBPyConnection, source: str) -> str | None:

@@ -21,7 +21,7 @@ from flows.ingest.config import LoadedSources, Source
 from flows.ingest.current import build_current
 from flows.ingest.db_reader import TableExtract, read_table
 from flows.ingest.delivered import Delivery
-from flows.ingest.deliveries import DeliveredFile, content_hash, find_files, read_delivery
+from flows.ingest.deliveries import DeliveredFile, content_hash, file_stamp, find_files, read_delivery
 from flows.ingest.drift import DriftEvent, check_columns
 from flows.scaleout.settings import load_scaleout_settings
 from flows.workdir import Workdir, secure_tree
@@ -44,6 +44,7 @@ class SourceRead:
     table: TableExtract | None = None
     error: str | None = None
     late: bool = False
+    hashed: list[tuple[str, tuple[int, ...], str]] = field(default_factory=list)  # (file, stamp, hash) tonight
 
 
 @dataclass
@@ -70,8 +71,15 @@ def read_file_source(src: Source, sources: LoadedSources, run_date: date, raw_db
     con = raw_store.connect_readonly(raw_db)
     try:
         known = raw_store.landed_columns(con, src.name) if con else []
+        hashes = raw_store.known_hashes(con, src.name) if con else {}
         for f in files:
-            digest = content_hash(f.path)
+            stamp = file_stamp(f.path)  # before reading: a write while it is read changes the next night's stamp
+            remembered = hashes.get(f.name)
+            if remembered is not None and remembered[0] == stamp:
+                digest = remembered[1]
+            else:
+                digest = content_hash(f.path)
+                out.hashed.append((f.name, stamp, digest))
             seen_name, earlier = raw_store.known_file(con, src.name, f.name, digest) if con else (False, None)
             if seen_name:
                 continue
@@ -192,6 +200,7 @@ def _land_source(con, src: Source, read: SourceRead, run_id: str, run_date: date
     if read.table is not None:
         _land_table(con, src, read.table, run_id, run_date, c)
         return c
+    raw_store.save_hashes(con, src.name, read.hashed)
     messages: list[str] = []
     for f in read.files:
         if f.delivery is None:

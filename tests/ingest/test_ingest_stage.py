@@ -48,6 +48,29 @@ def test_rerun_and_renamed_copy_load_nothing_twice(workdir, inbox):
     assert query(workdir, "select count(*) from landed.crm_accounts") == before
 
 
+def test_a_file_is_hashed_again_only_when_its_stamp_moved(workdir, inbox, monkeypatch):
+    """A delivered file's content hash is remembered by its size, times and inode: an unchanged file is not read
+    again on later nights; one rewritten with the same size and modification time is (its change time moved)."""
+    from flows.ingest import stage
+
+    run_ingest(workdir, inbox, D1)
+    assert len(query(workdir, "select * from ingest_meta.file_hashes")) == 2
+    hashed: list[str] = []
+    real = stage.content_hash
+    monkeypatch.setattr(stage, "content_hash", lambda path: hashed.append(path.name) or real(path))
+    again = run_ingest(workdir, inbox, D1)
+    assert hashed == [] and again["crm_accounts"]["rows_read"] == 0
+    path = inbox / f"crm/{D1}/accounts_1.csv"
+    before = path.stat()
+    path.write_text(path.read_text(encoding="utf-8").replace("张三", "王五"), encoding="utf-8")  # same byte length
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert path.stat().st_size == before.st_size and path.stat().st_mtime_ns == before.st_mtime_ns
+    third = run_ingest(workdir, inbox, D1)
+    assert hashed == ["accounts_1.csv"]
+    assert third["crm_accounts"]["rows_landed"] == 2
+    assert ("王五",) in query(workdir, "select cust_name from landed.crm_accounts")
+
+
 def test_snapshot_deletes_and_delta_keeps_latest_version(workdir, inbox):
     run_ingest(workdir, inbox, D1)
     write(inbox, f"crm/{D2}/accounts_2.csv", crm_csv([("C1", "张三", "13700137000", "2026-11-21 08:00:00")]))
