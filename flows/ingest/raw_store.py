@@ -8,7 +8,9 @@ import duckdb
 
 from flows import duck
 from flows.ingest.delivered import Delivery
+from flows.ingest.deliveries import FileStamp
 from flows.sql import ident, safe_name
+from flows.stages import table_exists
 
 LINEAGE = [
     "_source",
@@ -199,21 +201,19 @@ def known_file(con: duckdb.DuckDBPyConnection, source: str, file: str, content_h
     return file in names, (names[0] if names else None)
 
 
-def known_hashes(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple[tuple[int, ...], str]]:
+def known_hashes(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple[FileStamp, str]]:
     """The source's files hashed by earlier runs: file -> (stamp, content hash)."""
-    if not con.execute(
-        "select count(*) from duckdb_tables() where schema_name = 'ingest_meta' and table_name = 'file_hashes'"
-    ).fetchone()[0]:
+    if not table_exists(con, "ingest_meta", "file_hashes"):
         return {}  # a raw zone from before the table: every file is hashed once more
     rows = con.execute(
         "select file, size, mtime_ns, ctime_ns, inode, content_hash from ingest_meta.file_hashes "
         "where source_name = ?",
         [source],
     ).fetchall()
-    return {r[0]: (tuple(r[1:5]), r[5]) for r in rows}
+    return {r[0]: ((r[1], r[2], r[3], r[4]), r[5]) for r in rows}
 
 
-def save_hashes(con: duckdb.DuckDBPyConnection, source: str, hashed: list[tuple[str, tuple[int, ...], str]]) -> None:
+def save_hashes(con: duckdb.DuckDBPyConnection, source: str, hashed: list[tuple[str, FileStamp, str]]) -> None:
     """Remember the content hashes computed tonight by the stamps their files had before they were read."""
     if not hashed:
         return

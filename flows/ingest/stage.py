@@ -21,7 +21,7 @@ from flows.ingest.config import LoadedSources, Source
 from flows.ingest.current import build_current
 from flows.ingest.db_reader import TableExtract, read_table
 from flows.ingest.delivered import Delivery
-from flows.ingest.deliveries import DeliveredFile, content_hash, file_stamp, find_files, read_delivery
+from flows.ingest.deliveries import DeliveredFile, FileStamp, content_hash, file_stamp, find_files, read_delivery
 from flows.ingest.drift import DriftEvent, check_columns
 from flows.scaleout.settings import load_scaleout_settings
 from flows.workdir import Workdir, secure_tree
@@ -44,7 +44,7 @@ class SourceRead:
     table: TableExtract | None = None
     error: str | None = None
     late: bool = False
-    hashed: list[tuple[str, tuple[int, ...], str]] = field(default_factory=list)  # (file, stamp, hash) tonight
+    hashed: list[tuple[str, FileStamp, str]] = field(default_factory=list)  # (file, stamp, hash) tonight
 
 
 @dataclass
