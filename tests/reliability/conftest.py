@@ -32,19 +32,25 @@ RUN_COLUMNS = {"_run_id", "_landed_run_id", "_loaded_at", "run_id", "model_run_i
 
 def table_checksums(db: Path, schema: str | None = "marts", leave_out: frozenset[str] = frozenset()) -> dict[str, str]:
     """An order-independent checksum of every table's contents (of one schema, or of the whole file), run ids and
-    load times (and the `leave_out` columns) left out."""
+    load times (and the `leave_out` columns) left out. One connection for all of it: a connection per query cost
+    about 30 ms each, 3.5 s for a raw zone's 54 tables."""
     where = "where table_schema = ?" if schema else ""
     out = {}
-    for sch, table in q(db, f"select table_schema, table_name from information_schema.tables {where}",
-                        [schema] if schema else []):
-        cols = [c for (c,) in q(db, "select column_name from information_schema.columns where table_schema = ? "
-                                    "and table_name = ? order by ordinal_position", [sch, table])
-                if c not in RUN_COLUMNS and c not in leave_out]
-        if not cols:
-            continue
-        rows = sorted(repr(r) for r in q(db, f'select {", ".join(chr(34) + c + chr(34) for c in cols)} '
-                                             f'from "{sch}"."{table}"'))
-        out[f"{sch}.{table}"] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        tables = con.execute(f"select table_schema, table_name from information_schema.tables {where}",
+                             [schema] if schema else []).fetchall()
+        for sch, table in tables:
+            columns = con.execute("select column_name from information_schema.columns where table_schema = ? "
+                                  "and table_name = ? order by ordinal_position", [sch, table]).fetchall()
+            cols = [c for (c,) in columns if c not in RUN_COLUMNS and c not in leave_out]
+            if not cols:
+                continue
+            rows = sorted(repr(r) for r in con.execute(f'select {", ".join(chr(34) + c + chr(34) for c in cols)} '
+                                                       f'from "{sch}"."{table}"').fetchall())
+            out[f"{sch}.{table}"] = hashlib.sha256("\n".join(rows).encode()).hexdigest()
+    finally:
+        con.close()
     return out
 
 
