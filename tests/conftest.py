@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.pg import postgres_server  # noqa: F401  (a real PostgreSQL server, session-wide)
+from tests.three_nights import three_nights_after_night_1  # noqa: F401  (night 1 of two test files' three nights)
 
 _STATE = Path(tempfile.mkdtemp(prefix="crmgov-test-state-"))
 os.environ.setdefault("PREFECT_HOME", str(_STATE / "prefect"))
@@ -38,7 +39,8 @@ def workdir(tmp_path: Path) -> Path:
 
 # Test files that share an expensive session fixture form one xdist scheduling unit, so that one worker builds
 # the fixture once instead of every worker that runs one of the files (`reference` + `chain`: ~5 min; `runs`:
-# ~2 min). The units go first, longest first, so that they do not become the tail of the run.
+# ~2 min; `three_nights_after_night_1`: ~30 s). The units go first, longest first, so that they do not become
+# the tail of the run.
 SHARED_FIXTURE_UNITS: dict[str, tuple[str, ...]] = {
     "tests/reliability[reference]": (
         "tests/reliability/test_crash_recovery.py",
@@ -51,6 +53,10 @@ SHARED_FIXTURE_UNITS: dict[str, tuple[str, ...]] = {
     "tests/scaleout[runs]": (
         "tests/scaleout/test_dask_runner.py",
         "tests/scaleout/test_postgres_target.py",
+    ),
+    "tests[three nights]": (
+        "tests/audit/test_change_audit.py",
+        "tests/master/test_dsr_and_stable_masters.py",
     ),
 }
 _UNIT_OF_FILE = {path: unit for unit, paths in SHARED_FIXTURE_UNITS.items() for path in paths}

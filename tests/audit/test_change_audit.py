@@ -18,13 +18,13 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.cli import app
-from flows.demo import generate_demo
 from flows.demo.checksums import id_check_digit
 from flows.keyrotation import rotate_key
 from flows.workdir import Workdir
+from tests.three_nights import THREE_NIGHTS_START, copy_of_three_nights
 from tests.warehouse_queries import q
 
-NIGHT_1 = date(2026, 11, 20)
+NIGHT_1 = THREE_NIGHTS_START
 NIGHTS = [NIGHT_1 + timedelta(days=i) for i in range(3)]
 NEW_MOBILE = "13912345678"
 
@@ -79,12 +79,10 @@ def _steward(wd: Workdir, *args: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory, prefect_harness) -> dict:
+def nights(tmp_path_factory, three_nights_after_night_1) -> dict:
     from flows.nightly import nightly
 
-    wd = Workdir(tmp_path_factory.mktemp("audit") / "wd").ensure()
-    generate_demo(wd.inbox, seed=11, scale=60, nights=3, start_date=NIGHT_1)
-    nightly(run_date=NIGHTS[0], workdir=str(wd.root), demo=True)
+    wd = copy_of_three_nights(three_nights_after_night_1, tmp_path_factory.mktemp("audit") / "wd")  # night 1 run
     master_id, account, row = _pick_customer(wd)
     new_id = _new_id(row["id_card_no"])
     for night in NIGHTS[1:]:

@@ -10,15 +10,15 @@ from __future__ import annotations
 import csv
 import json
 import stat
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 
-from flows.demo import generate_demo
 from flows.workdir import Workdir
+from tests.three_nights import THREE_NIGHTS_START, copy_of_three_nights
 from tests.warehouse_queries import columns_holding_master, q
 
-NIGHT_1 = date(2026, 11, 20)
+NIGHT_1 = THREE_NIGHTS_START
 NIGHTS = [NIGHT_1 + timedelta(days=i) for i in range(3)]
 NEW_MOBILE = "13912345678"
 CUSTOMER_SOURCES = ("crm_accounts", "ecom_members", "pos_members")
@@ -46,12 +46,10 @@ def linked_people(wd: Workdir, masters: dict[tuple[str, str], str]) -> list[tupl
 
 
 @pytest.fixture(scope="module")
-def nights(tmp_path_factory, prefect_harness) -> dict:
+def nights(tmp_path_factory, three_nights_after_night_1) -> dict:
     from flows.nightly import nightly
 
-    wd = Workdir(tmp_path_factory.mktemp("master") / "wd").ensure()
-    generate_demo(wd.inbox, seed=11, scale=60, nights=3, start_date=NIGHT_1)
-    nightly(run_date=NIGHTS[0], workdir=str(wd.root), demo=True)
+    wd = copy_of_three_nights(three_nights_after_night_1, tmp_path_factory.mktemp("master") / "wd")  # night 1 run
     first = xref(wd)
     access, correct, erase = linked_people(wd, first)[:3]
     delivery = wd.inbox / "dsr_requests" / NIGHTS[1].isoformat() / f"dsr_{NIGHTS[1]:%Y%m%d}.csv"
