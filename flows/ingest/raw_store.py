@@ -213,14 +213,19 @@ def known_hashes(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple
     return {r[0]: ((r[1], r[2], r[3], r[4]), r[5]) for r in rows}
 
 
-def save_hashes(con: duckdb.DuckDBPyConnection, source: str, hashed: list[tuple[str, FileStamp, str]]) -> None:
-    """Remember the content hashes computed tonight by the stamps their files had before they were read."""
-    if not hashed:
+def save_hashes(
+    con: duckdb.DuckDBPyConnection, source: str, hashed: list[tuple[str, FileStamp, str]], gone: list[str] = ()
+) -> None:
+    """Remember the content hashes computed tonight by the stamps their files had before they were read, and forget
+    those of the files `gone` from the inbox."""
+    if not hashed and not gone:
         return
     con.execute(
         "delete from ingest_meta.file_hashes where source_name = ? and file in (select unnest(?::varchar[]))",
-        [source, [name for name, _, _ in hashed]],
+        [source, [name for name, _, _ in hashed] + list(gone)],
     )
+    if not hashed:
+        return
     con.executemany(
         "insert into ingest_meta.file_hashes values (?, ?, ?, ?, ?, ?, ?)",
         [[source, name, *stamp, digest] for name, stamp, digest in hashed],

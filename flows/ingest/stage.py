@@ -45,6 +45,7 @@ class SourceRead:
     error: str | None = None
     late: bool = False
     hashed: list[tuple[str, FileStamp, str]] = field(default_factory=list)  # (file, stamp, hash) tonight
+    gone: list[str] = field(default_factory=list)  # files hashed before that are no longer delivered
 
 
 @dataclass
@@ -72,6 +73,8 @@ def read_file_source(src: Source, sources: LoadedSources, run_date: date, raw_db
     try:
         known = raw_store.landed_columns(con, src.name) if con else []
         hashes = raw_store.known_hashes(con, src.name) if con else {}
+        # a stamp of a file removed from the inbox is never read again: dropped, so the table follows the inbox
+        out.gone = [name for name in hashes if not (sources.base_dir / name).is_file()]
         for f in files:
             stamp = file_stamp(f.path)  # before reading: a write while it is read changes the next night's stamp
             remembered = hashes.get(f.name)
@@ -200,7 +203,7 @@ def _land_source(con, src: Source, read: SourceRead, run_id: str, run_date: date
     if read.table is not None:
         _land_table(con, src, read.table, run_id, run_date, c)
         return c
-    raw_store.save_hashes(con, src.name, read.hashed)
+    raw_store.save_hashes(con, src.name, read.hashed, read.gone)
     messages: list[str] = []
     for f in read.files:
         if f.delivery is None:

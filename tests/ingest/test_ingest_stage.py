@@ -71,6 +71,19 @@ def test_a_file_is_hashed_again_only_when_its_stamp_moved(workdir, inbox, monkey
     assert ("王五",) in query(workdir, "select cust_name from landed.crm_accounts")
 
 
+def test_the_stamp_of_a_file_removed_from_the_inbox_is_dropped(workdir, inbox):
+    """ingest_meta.file_hashes follows the inbox: a delivered file removed from it (archived, purged) loses its row
+    on the next night; the rows of the files still there stay, and nothing landed is touched."""
+    run_ingest(workdir, inbox, D1)
+    assert sorted(f for (f,) in query(workdir, "select file from ingest_meta.file_hashes")) == [
+        f"crm/{D1}/accounts_1.csv", f"orders/{D1}/o.jsonl"
+    ]
+    (inbox / f"orders/{D1}/o.jsonl").unlink()
+    run_ingest(workdir, inbox, D2)
+    assert query(workdir, "select file from ingest_meta.file_hashes") == [(f"crm/{D1}/accounts_1.csv",)]
+    assert query(workdir, "select count(*) from landed.web_orders") != [(0,)]
+
+
 def test_snapshot_deletes_and_delta_keeps_latest_version(workdir, inbox):
     run_ingest(workdir, inbox, D1)
     write(inbox, f"crm/{D2}/accounts_2.csv", crm_csv([("C1", "张三", "13700137000", "2026-11-21 08:00:00")]))
