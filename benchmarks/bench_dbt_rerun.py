@@ -13,6 +13,14 @@ selection of the transform stage (everything but the churn scores' models); its 
 summed by kind (create, delete, COMMIT...: a COMMIT or drop that takes seconds is DuckDB checkpointing) and the
 slowest nodes are printed. Run the versions in both orders: the first copy's pages are still being written back
 while the first build runs. Needs the warehouse's size once per project on disk under --scratch.
+
+A real night's delta instead of a marked share: `--next-night-from W2`, where W2 is a copy of the same workdir
+that ran one more night. The copy then gets W2's `deid` schema (the privacy stage's output, all dbt reads) and
+the governance tables the models read (data-subject corrections and erasures, steward decisions) and is built
+for W2's run date: the transform stage of that night, on the dbt state of the night before.
+
+    .venv/bin/python -m benchmarks.bench_dbt_rerun --workdir /tmp/benchL/es --next-night-from /tmp/benchL/f \
+        --scratch /tmp/rerun --project dbt_project --project /tmp/variant/dbt_project
 """
 
 from __future__ import annotations
@@ -31,8 +39,31 @@ from flows.transform.dbt_runner import run_dbt
 from flows.transform.stage import SCORES_DEPENDENT
 from flows.workdir import Workdir
 
+# what the transform stage reads that an earlier stage writes: every `deid` table, and these governance tables
+NEXT_NIGHT_GOVERNANCE = ("dsr_corrections", "dsr_erased_records", "key_field_decisions", "steward_decisions")
 
-def prepare(workdir: Path, scratch: Path, changed_share: float) -> tuple[Path, str, str]:
+
+def take_next_night(con: duckdb.DuckDBPyConnection, next_night: Path) -> str:
+    """Replace the inputs of dbt in `con`'s warehouse by those of `next_night`'s; returns its run date."""
+    con.execute("attach ? as next_night (read_only)", [str(Workdir(next_night).warehouse_db)])
+    try:
+        tables = con.execute(
+            "select schema_name, table_name from duckdb_tables() where database_name = 'next_night' "
+            "and (schema_name = 'deid' or (schema_name = 'governance' and table_name in ?))",
+            [list(NEXT_NIGHT_GOVERNANCE)],
+        ).fetchall()
+        con.execute("begin")
+        for schema, table in tables:
+            con.execute(f'create or replace table {schema}."{table}" as select * from next_night.{schema}."{table}"')
+        con.execute("commit")
+        return str(con.execute("select max(run_date) from deid.run_context").fetchall()[0][0])
+    finally:
+        con.execute("detach next_night")
+
+
+def prepare(
+    workdir: Path, scratch: Path, changed_share: float, next_night: Path | None = None
+) -> tuple[Path, str, str]:
     """A copy of the warehouse and dbt's target folder; returns (warehouse, run date, carry digest)."""
     wd = Workdir(workdir)
     scratch.mkdir(parents=True)
@@ -46,7 +77,10 @@ def prepare(workdir: Path, scratch: Path, changed_share: float) -> tuple[Path, s
         digests = con.execute("select distinct carry_digest from staging.stg_deid__customers").fetchall()
         if len(digests) != 1 or digests[0][0] is None:
             raise SystemExit(f"{wd.warehouse_db}: the customers' staging holds no single carry-over digest")
-        if changed_share > 0:
+        if next_night is not None:
+            run_date = take_next_night(con, next_night)
+            con.execute("checkpoint")
+        elif changed_share > 0:
             con.execute(
                 "update intermediate.int_customer_pairs_blocked__records "
                 "set source_row_digest = xor(source_row_digest, 1::ubigint) where hash(record_number) % ? = 7",
@@ -80,8 +114,8 @@ def statements(log: Path) -> dict[str, float]:
     return dict(sorted(((k, round(v, 1)) for k, v in totals.items()), key=lambda kv: -kv[1]))
 
 
-def build(project: Path, scratch: Path, workdir: Path, changed_share: float) -> dict:
-    warehouse, run_date, digest = prepare(workdir, scratch, changed_share)
+def build(project: Path, scratch: Path, workdir: Path, changed_share: float, next_night: Path | None) -> dict:
+    warehouse, run_date, digest = prepare(workdir, scratch, changed_share, next_night)
     started = time.perf_counter()
     result = run_dbt(
         ["build", "--exclude", SCORES_DEPENDENT],
@@ -114,7 +148,8 @@ def main() -> None:
     parser.add_argument("--workdir", type=Path, required=True, help="a workdir a night has been run in")
     parser.add_argument("--scratch", type=Path, required=True, help="new folder for the copies (removed after)")
     parser.add_argument("--project", type=Path, action="append", required=True, help="dbt project; repeatable")
-    parser.add_argument("--changed-share", type=float, default=0.01)
+    parser.add_argument("--changed-share", type=float, default=0.01, help="ignored with --next-night-from")
+    parser.add_argument("--next-night-from", type=Path, help="a copy of --workdir that ran one more night")
     parser.add_argument("--keep", action="store_true", help="keep the copies")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -123,7 +158,10 @@ def main() -> None:
     results = []
     try:
         for i, project in enumerate(args.project):
-            results.append(build(project.resolve(), args.scratch / str(i), args.workdir.resolve(), args.changed_share))
+            next_night = args.next_night_from.resolve() if args.next_night_from else None
+            results.append(
+                build(project.resolve(), args.scratch / str(i), args.workdir.resolve(), args.changed_share, next_night)
+            )
             r = results[-1]
             print(f"{r['project']}: build {r['build_s']} s for {r['run_date']}")
             print(f"  statements (s): {r['statements_s']}")
