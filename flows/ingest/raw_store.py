@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
 import duckdb
@@ -214,7 +215,7 @@ def known_hashes(con: duckdb.DuckDBPyConnection, source: str) -> dict[str, tuple
 
 
 def save_hashes(
-    con: duckdb.DuckDBPyConnection, source: str, hashed: list[tuple[str, FileStamp, str]], gone: list[str] = ()
+    con: duckdb.DuckDBPyConnection, source: str, hashed: list[tuple[str, FileStamp, str]], gone: Sequence[str] = ()
 ) -> None:
     """Remember the content hashes computed tonight by the stamps their files had before they were read, and forget
     those of the files `gone` from the inbox."""
