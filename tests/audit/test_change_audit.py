@@ -10,7 +10,6 @@ transform stage is then rerun to prove the history and queue rows of a date are 
 from __future__ import annotations
 
 import csv
-import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,8 +20,9 @@ from flows.cli import app
 from flows.demo.checksums import id_check_digit
 from flows.keyrotation import rotate_key
 from flows.workdir import Workdir
-from tests.three_nights import THREE_NIGHTS_START, copy_of_three_nights
+from tests.three_nights import THREE_NIGHTS_START
 from tests.warehouse_queries import q
+from tests.workdirs import copy_workdir
 
 NIGHT_1 = THREE_NIGHTS_START
 NIGHTS = [NIGHT_1 + timedelta(days=i) for i in range(3)]
@@ -82,7 +82,7 @@ def _steward(wd: Workdir, *args: str) -> str:
 def nights(tmp_path_factory, three_nights_after_night_1) -> dict:
     from flows.nightly import nightly
 
-    wd = copy_of_three_nights(three_nights_after_night_1, tmp_path_factory.mktemp("audit") / "wd")  # night 1 run
+    wd = copy_workdir(three_nights_after_night_1, tmp_path_factory.mktemp("audit") / "wd")  # night 1 run
     master_id, account, row = _pick_customer(wd)
     new_id = _new_id(row["id_card_no"])
     for night in NIGHTS[1:]:
@@ -90,8 +90,7 @@ def nights(tmp_path_factory, three_nights_after_night_1) -> dict:
     nightly(run_date=NIGHTS[1], workdir=str(wd.root), demo=True)
     queue_2 = q(wd.warehouse_db, "select field, status, review_id from marts.key_field_review_queue "
                                  "where master_id = ? order by field", [master_id])
-    after_night_2 = tmp_path_factory.mktemp("audit-rotation") / "wd"
-    shutil.copytree(wd.root, after_night_2, ignore=shutil.ignore_patterns("run.lock"))  # a review is pending here
+    after_night_2 = copy_workdir(wd, tmp_path_factory.mktemp("audit-rotation") / "wd")  # a review is pending here
     listed = _steward(wd, "queue")
     held = next(r for f, s, r in queue_2 if f == "id_token")
     approved = _steward(wd, "review", "--review-id", held, "--decision", "approve", "--by", "steward-a",
@@ -104,7 +103,7 @@ def nights(tmp_path_factory, three_nights_after_night_1) -> dict:
     transform_stage(workdir=str(wd.root), run_id="rerun-3", run_date=NIGHTS[2])
     return {"wd": wd, "master": master_id, "account": account, "old": row, "new_id": new_id, "queue_2": queue_2,
             "listed": listed, "held": held,
-            "after_night_2": Workdir(after_night_2), "approved": approved, "history_3": history_3, "queue_3": queue_3}
+            "after_night_2": after_night_2, "approved": approved, "history_3": history_3, "queue_3": queue_3}
 
 
 def _history(wd: Workdir, master: str) -> list[tuple]:

@@ -15,8 +15,9 @@ from datetime import timedelta
 import pytest
 
 from flows.workdir import Workdir
-from tests.three_nights import THREE_NIGHTS_START, copy_of_three_nights
+from tests.three_nights import THREE_NIGHTS_START
 from tests.warehouse_queries import columns_holding_master, q
+from tests.workdirs import copy_workdir
 
 NIGHT_1 = THREE_NIGHTS_START
 NIGHTS = [NIGHT_1 + timedelta(days=i) for i in range(3)]
@@ -49,7 +50,7 @@ def linked_people(wd: Workdir, masters: dict[tuple[str, str], str]) -> list[tupl
 def nights(tmp_path_factory, three_nights_after_night_1) -> dict:
     from flows.nightly import nightly
 
-    wd = copy_of_three_nights(three_nights_after_night_1, tmp_path_factory.mktemp("master") / "wd")  # night 1 run
+    wd = copy_workdir(three_nights_after_night_1, tmp_path_factory.mktemp("master") / "wd")  # night 1 run
     first = xref(wd)
     access, correct, erase = linked_people(wd, first)[:3]
     delivery = wd.inbox / "dsr_requests" / NIGHTS[1].isoformat() / f"dsr_{NIGHTS[1]:%Y%m%d}.csv"

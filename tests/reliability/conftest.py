@@ -21,6 +21,7 @@ from flows.faults import POINTS
 from flows.settings import REPO_ROOT
 from flows.workdir import Workdir
 from tests.warehouse_queries import q
+from tests.workdirs import copy_workdir  # noqa: F401  (the reliability tests import it from here)
 
 D1, D2 = date(2026, 11, 20), date(2026, 11, 21)
 SEED, SCALE = 11, 60
@@ -109,12 +110,6 @@ def reference(tmp_path_factory, prefect_harness) -> Reference:
         wd, result["run_id"], table_checksums(wd.warehouse_db), master_ids(wd.warehouse_db),
         source_totals(wd.warehouse_db, result["run_id"]), seconds,
     )
-
-
-def copy_workdir(src: Workdir, dest: Path) -> Workdir:
-    """A plain file copy of a workdir that no run is writing (the tests' own way to fork a state)."""
-    shutil.copytree(src.root, dest, symlinks=True, ignore=shutil.ignore_patterns("run.lock"))
-    return Workdir(dest)
 
 
 @pytest.fixture(scope="session")
