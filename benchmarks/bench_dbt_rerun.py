@@ -156,9 +156,9 @@ def main() -> None:
     if args.scratch.exists():
         raise SystemExit(f"{args.scratch} exists: give a new folder")
     results = []
+    next_night = args.next_night_from.resolve() if args.next_night_from else None
     try:
         for i, project in enumerate(args.project):
-            next_night = args.next_night_from.resolve() if args.next_night_from else None
             results.append(
                 build(project.resolve(), args.scratch / str(i), args.workdir.resolve(), args.changed_share, next_night)
             )
