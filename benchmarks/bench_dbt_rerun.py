@@ -114,11 +114,13 @@ def statements(log: Path) -> dict[str, float]:
     return dict(sorted(((k, round(v, 1)) for k, v in totals.items()), key=lambda kv: -kv[1]))
 
 
-def build(project: Path, scratch: Path, workdir: Path, changed_share: float, next_night: Path | None) -> dict:
+def build(
+    project: Path, scratch: Path, workdir: Path, changed_share: float, next_night: Path | None, threads: int | None
+) -> dict:
     warehouse, run_date, digest = prepare(workdir, scratch, changed_share, next_night)
     started = time.perf_counter()
     result = run_dbt(
-        ["build", "--exclude", SCORES_DEPENDENT],
+        ["build", "--exclude", SCORES_DEPENDENT, *(["--threads", str(threads)] if threads else [])],
         project_dir=project,
         warehouse_path=warehouse,
         target_path=scratch / "target",
@@ -134,12 +136,16 @@ def build(project: Path, scratch: Path, workdir: Path, changed_share: float, nex
     nodes = sorted(
         ((r.node.name, round(r.execution_time, 2)) for r in result.result.results), key=lambda n: -n[1]
     )
+    tests = sum(r.execution_time for r in result.result.results if r.node.resource_type in ("test", "unit_test"))
     return {
         "project": str(project),
         "run_date": run_date,
         "build_s": round(wall, 1),
+        "node_s": round(sum(s for _, s in nodes), 1),
+        "test_node_s": round(tests, 1),
         "statements_s": statements(scratch / "logs" / "dbt.log"),
         "slowest_nodes": nodes[:12],
+        "nodes": nodes,
     }
 
 
@@ -150,6 +156,7 @@ def main() -> None:
     parser.add_argument("--project", type=Path, action="append", required=True, help="dbt project; repeatable")
     parser.add_argument("--changed-share", type=float, default=0.01, help="ignored with --next-night-from")
     parser.add_argument("--next-night-from", type=Path, help="a copy of --workdir that ran one more night")
+    parser.add_argument("--threads", type=int, help="dbt threads (default: the profile's); 1: each node's cost alone")
     parser.add_argument("--keep", action="store_true", help="keep the copies")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -160,10 +167,14 @@ def main() -> None:
     try:
         for i, project in enumerate(args.project):
             results.append(
-                build(project.resolve(), args.scratch / str(i), args.workdir.resolve(), args.changed_share, next_night)
+                build(
+                    project.resolve(), args.scratch / str(i), args.workdir.resolve(), args.changed_share, next_night,
+                    args.threads,
+                )
             )
             r = results[-1]
-            print(f"{r['project']}: build {r['build_s']} s for {r['run_date']}")
+            print(f"{r['project']}: build {r['build_s']} s for {r['run_date']} (nodes {r['node_s']} s, of which "
+                  f"tests {r['test_node_s']} s)")
             print(f"  statements (s): {r['statements_s']}")
             print("  slowest nodes: " + ", ".join(f"{n} {s}" for n, s in r["slowest_nodes"]))
             if not args.keep:
