@@ -29,6 +29,8 @@ import duckdb
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from flows.privacy.policy import DEID_TABLES  # noqa: E402
+from flows.privacy.row_digest import add_row_digests  # noqa: E402
 from flows.settings import REPO_ROOT  # noqa: E402
 from flows.transform.dbt_runner import run_dbt  # noqa: E402
 
@@ -161,6 +163,14 @@ def write_deid(path: Path, customers: int, orders: int, tickets: int) -> dict[st
                                customer_id varchar, request_type varchar, field varchar, new_value_token varchar,
                                requested_at varchar)
     """)
+    for table in ("customers", "orders", "tickets", "surveys", "consents", "dsr"):
+        have = {c for (c,) in con.execute(
+            "select column_name from information_schema.columns where table_schema = 'deid' and table_name = ?",
+            [table]).fetchall()}
+        for column in DEID_TABLES[table]:  # the contract's columns these rows leave empty (name parts, ...)
+            if column not in have:
+                con.execute(f"alter table deid.{table} add column {column} varchar")
+        add_row_digests(con, table)  # as the privacy stage writes them
     con.execute("create table deid.run_context as select 'bench' as run_id, ? as run_date", [RUN_DATE])
     counts = {
         t: con.execute(f"select count(*) from deid.{t}").fetchall()[0][0]
