@@ -27,6 +27,7 @@ from flows.privacy.bloom import BloomEncoder, bigrams, normalize_addresses, norm
 from flows.privacy.normalize import normalize_birth_date, normalize_document
 from flows.privacy.operators import hmac_tokens
 from flows.privacy.policy import DEID_TABLES
+from flows.privacy.row_digest import add_row_digests
 
 KEY = b"bench-only-key-bench-only-key-32"
 SYSTEMS = ("crm", "ecom", "pos")
@@ -153,6 +154,7 @@ def write_synthetic_customers(path: Path, records: int, seed: int = 7) -> int:
             con.register("_truth", truth)
             con.execute("insert into bench_truth.persons select * from _truth")
             con.unregister("_truth")
+        add_row_digests(con, "customers")  # as the privacy stage writes them
         con.execute(
             "create or replace table deid.run_context as select 'scale' as run_id, date '2026-11-20' as run_date"
         )

@@ -24,6 +24,7 @@ from flows.ingest.config import Source, load_sources
 from flows.ledger import governance
 from flows.privacy.carry import SourceCarry, deid_run_id
 from flows.privacy.policy import DEID_TABLES
+from flows.privacy.row_digest import ROW_DIGEST, has_row_digest, row_digest_sql
 from flows.scaleout.partitions import merge_inventory
 from flows.scaleout.settings import load_scaleout_settings
 from flows.scaleout.window import Handoff, bounded_map
@@ -91,7 +92,7 @@ def privacy_stage(workdir: str, run_id: str, run_date: date, sources_file: str, 
             # new rows in memory until it commits), then swapped or merged in by one short transaction
             for table in tables.values():
                 columns = ", ".join(f"{ident(c)} varchar" for c in DEID_TABLES[table])
-                out.execute(f"create or replace table deid.{building(table)} ({columns})")
+                out.execute(f"create or replace table deid.{building(table)} ({columns}, {ROW_DIGEST} ubigint)")
             out.execute("create or replace temp table _deid_gone (source_name varchar, record_id varchar)")
             dsr_hook.load_into(out)
             for src in present:
@@ -126,6 +127,7 @@ def _in_place_tables(raw: duckdb.DuckDBPyConnection, out: duckdb.DuckDBPyConnect
     return {
         table for entity, table in tables.items()
         if table_exists(out, "deid", table)
+        and has_row_digest(out, "deid", table)  # a table from before the digest is rebuilt once, with it
         and all(usable[src.name] for src in present if src.entity == entity)
     }
 
@@ -140,7 +142,7 @@ def _deidentify_source(carry: SourceCarry, out: duckdb.DuckDBPyConnection, table
     found: list[list] = []
     for rowids, done in bounded_map(partial(_submit_slice, carry), carry.plan(_slice_rows()), SLICE_WINDOW):
         carry.add(rowids, done)
-        insert_frame(out, delta, done.frame)
+        _insert_digested(out, table, done.frame)
         found.append(done.inventory)
     carry.finish_rows()
     found.insert(0, carry.inventory())  # the carried rows' share first, as a full night would see them
@@ -161,6 +163,19 @@ def _deidentify_source(carry: SourceCarry, out: duckdb.DuckDBPyConnection, table
 
 
 _NOT_GONE = "(source_name, record_id) not in (select source_name, record_id from _deid_gone)"
+
+
+def _insert_digested(out: duckdb.DuckDBPyConnection, table: str, frame: pd.DataFrame) -> None:
+    """Append de-identified rows (the deid table's columns, in order) to its building table with their row digest."""
+    if frame.empty:
+        return
+    columns = ", ".join(ident(c) for c in DEID_TABLES[table])
+    out.register("_deid_frame", frame)
+    try:
+        out.execute(f"insert into deid.{building(table)} ({columns}, {ROW_DIGEST}) "
+                    f"select {columns}, {row_digest_sql(DEID_TABLES[table], '_deid_frame')} from _deid_frame")
+    finally:
+        out.unregister("_deid_frame")
 
 
 def _slice_rows() -> int:
@@ -241,7 +256,10 @@ def _merge_in(con: duckdb.DuckDBPyConnection, table: str, carries: list[SourceCa
         con.register("_deid_dated", carry.moved)
         try:
             sets = ", ".join(f"{ident(c)} = u.{ident(c)}" for c in carry.moved.columns[2:])
-            con.execute(f"update {target} as d set {sets} from _deid_dated as u "
-                        "where d.source_name = u.source_name and d.record_id = u.record_id")
+            matched = "where d.source_name = u.source_name and d.record_id = u.record_id"
+            con.execute(f"update {target} as d set {sets} from _deid_dated as u {matched}")
+            # a second statement: an update's expressions read the row as it was before it
+            digest = row_digest_sql(DEID_TABLES[table], "d")
+            con.execute(f"update {target} as d set {ROW_DIGEST} = {digest} from _deid_dated as u {matched}")
         finally:
             con.unregister("_deid_dated")

@@ -34,6 +34,7 @@ _TYPES = {
     "INTEGER": "integer",
     "SMALLINT": "smallint",
     "HUGEINT": "numeric(38, 0)",
+    "UBIGINT": "numeric(20, 0)",  # deid's row digests
     "BOOLEAN": "boolean",
     "JSON": "jsonb",
 }

@@ -17,6 +17,7 @@ import duckdb
 from pypinyin import lazy_pinyin
 
 from flows.privacy.policy import DEID_TABLES
+from flows.privacy.row_digest import add_row_digests
 
 BLOOM_BITS = 128
 BLOOM_HASHES = 2
@@ -216,6 +217,7 @@ def _write(con: duckdb.DuckDBPyConnection, table: str, rows: list[dict[str, str 
     if rows:
         placeholders = ", ".join("?" for _ in cols)
         con.executemany(f"insert into deid.{table} values ({placeholders})", [[r.get(c) for c in cols] for r in rows])
+    add_row_digests(con, table)
 
 
 @dataclass

@@ -28,8 +28,8 @@ digested as (
 
     select
         source.*,
-        source.source_system || ':' || source.record_id as customer_record_key,
-        {{ row_digest('source') }} as source_row_digest
+        source.row_digest as source_row_digest,
+        source.source_system || ':' || source.record_id as customer_record_key
     from source
 
 ),

@@ -35,7 +35,7 @@ renamed as (
         {{ parse_timestamp('updated_at') }} as updated_at,
 
         -- lineage
-        {{ row_digest('source') }} as source_row_digest
+        row_digest as source_row_digest
 
     from source
 
