@@ -1,8 +1,9 @@
 """A small synthetic `deid` schema with known duplicates, written straight into a DuckDB file.
 
-The rows look like what the privacy stage writes (docs/architecture.md): every column VARCHAR, tokens as
-fake 32-char hex strings, names as keyed Bloom filters of character and pinyin bigrams. `PERSONS` is the
-truth: which source records belong to one human being, so tests can check the customer master against it.
+The rows look like what the privacy stage writes (docs/architecture.md): every column VARCHAR but the row digest
+(flows/privacy/row_digest.py, added after the rows), tokens as fake 32-char hex strings, names as keyed Bloom
+filters of character and pinyin bigrams. `PERSONS` is the truth: which source records belong to one human being,
+so tests can check the customer master against it.
 """
 
 from __future__ import annotations
