@@ -10,7 +10,7 @@ value, rows that dbt carried over before the column existed keep matching their 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import duckdb
 
@@ -19,10 +19,15 @@ from flows.sql import ident
 ROW_DIGEST = "row_digest"
 
 
-def row_digest_sql(columns: Sequence[str], alias: str) -> str:
+def row_digest_sql(
+    columns: Sequence[str], alias: str, changed: Collection[str] = (), changed_alias: str = ""
+) -> str:
     """SQL of the digest of the row `alias` over `columns` (every deid column is text; cast so a frame's all-null
-    column, which DuckDB reads with another type, hashes as the table's null text does)."""
-    fields = ", ".join(f"{ident(c)} := cast({alias}.{ident(c)} as varchar)" for c in columns)
+    column, which DuckDB reads with another type, hashes as the table's null text does). The `changed` columns are
+    read from `changed_alias` instead: an update's digest of the row as the update leaves it."""
+    fields = ", ".join(
+        f"{ident(c)} := cast({changed_alias if c in changed else alias}.{ident(c)} as varchar)" for c in columns
+    )
     return f"hash(struct_pack({fields}))"
 
 

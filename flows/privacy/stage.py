@@ -255,11 +255,10 @@ def _merge_in(con: duckdb.DuckDBPyConnection, table: str, carries: list[SourceCa
             continue
         con.register("_deid_dated", carry.moved)
         try:
-            sets = ", ".join(f"{ident(c)} = u.{ident(c)}" for c in carry.moved.columns[2:])
-            matched = "where d.source_name = u.source_name and d.record_id = u.record_id"
-            con.execute(f"update {target} as d set {sets} from _deid_dated as u {matched}")
-            # a second statement: an update's expressions read the row as it was before it
-            digest = row_digest_sql(DEID_TABLES[table], "d")
-            con.execute(f"update {target} as d set {ROW_DIGEST} = {digest} from _deid_dated as u {matched}")
+            moved = list(carry.moved.columns[2:])
+            sets = ", ".join(f"{ident(c)} = u.{ident(c)}" for c in moved)
+            digest = row_digest_sql(DEID_TABLES[table], "d", moved, "u")  # of the row with the moved outputs
+            con.execute(f"update {target} as d set {sets}, {ROW_DIGEST} = {digest} from _deid_dated as u "
+                        "where d.source_name = u.source_name and d.record_id = u.record_id")
         finally:
             con.unregister("_deid_dated")

@@ -9,7 +9,6 @@ night is years later, so carried customers' age bands must be made again for the
 from __future__ import annotations
 
 import os
-import shutil
 import uuid
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,6 +18,7 @@ import pytest
 
 from flows.demo import generate_demo
 from flows.workdir import Workdir
+from tests.workdirs import copy_workdir
 
 NIGHT_1 = date(2026, 11, 20)
 NIGHTS = [NIGHT_1 + timedelta(days=1), NIGHT_1 + timedelta(days=1 + 3 * 365)]  # a day later; three years later
@@ -81,8 +81,7 @@ def nights(tmp_path_factory, prefect_harness) -> list[dict]:
     wd = Workdir(root / "carried").ensure()
     generate_demo(wd.inbox, seed=5, scale=150, nights=2, start_date=NIGHT_1)
     _run(wd, NIGHT_1, carry_over=True)
-    full = Workdir(root / "full")
-    shutil.copytree(wd.root, full.root, symlinks=True)
+    full = copy_workdir(wd, root / "full")
     out = []
     for night in NIGHTS:
         carried = _run(wd, night, carry_over=True)
@@ -226,8 +225,7 @@ def test_every_row_digest_is_the_digest_of_its_row(nights) -> None:
 def test_a_deid_table_from_before_the_row_digest_is_rebuilt_with_it(nights, tmp_path) -> None:
     """A warehouse upgraded from a version without `row_digest`: the next night rebuilds that table (not changed in
     place, which would mix rows with and without it) and every row gets its digest; the other tables carry on."""
-    old = Workdir(tmp_path / "old")
-    shutil.copytree(nights[1]["wd"].root, old.root, symlinks=True)
+    old = copy_workdir(nights[1]["wd"], tmp_path / "old")
     con = duckdb.connect(str(old.warehouse_db))
     try:
         con.execute("alter table deid.customers drop column row_digest")
