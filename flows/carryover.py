@@ -28,6 +28,9 @@ from flows.sql import ident, safe_name
 CARRY_FORMAT = "1"
 
 
+# a current (and validated) row's hash of its worked columns, written by the ingest stage with the row
+FIELDS_DIGEST = "_fields_digest"
+
 # DuckDB names of this project are plain and at most 63 characters: `carry__<source>__building` must fit
 MAX_SOURCE_NAME = 63 - len("carry__") - len("__building")
 
@@ -43,6 +46,15 @@ def cache_table(source: str) -> str:
 def row_hash_sql(alias: str, columns: Sequence[str]) -> str:
     """SQL of the 64-bit hash of the named columns (names and values) of the row of table alias `alias`."""
     return f"hash(struct_pack({', '.join(f'{ident(c)} := {alias}.{ident(c)}' for c in columns)}))"
+
+
+def fields_digest_sql(alias: str, columns: Sequence[str]) -> str:
+    """SQL of a current or validated row's key hash (`row_hash_sql` of its worked columns): the `_fields_digest` the
+    ingest stage wrote with the row when the table has it (reading one column, not hashing every row nightly),
+    else the hash itself (a table from before, or one a test built by hand)."""
+    if FIELDS_DIGEST in columns:
+        return f"{alias}.{FIELDS_DIGEST}"
+    return row_hash_sql(alias, worked_columns(list(columns)))
 
 
 def worked_columns(columns: list[str]) -> list[str]:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from flows.carryover import FIELDS_DIGEST
 from flows.ingest.config import Source
 from flows.sql import safe_name
 from flows.stages import table_exists
@@ -105,7 +106,7 @@ def export_people(raw_db: Path, sources: list[Source], exports: list[Export]) ->
         for label, table, key in _tables(con, sources):
             df = con.execute(
                 f"select *, {key[0]} as _dsr_system, {key[1]} as _dsr_id from {table} where {_where(key)}"
-            ).df()
+            ).df().drop(columns=[FIELDS_DIGEST], errors="ignore")  # a hash of the row's fields: no value of it
             if len(df):
                 keys = pd.Series(list(zip(df.pop("_dsr_system"), df.pop("_dsr_id"), strict=True)), index=df.index)
                 found.append((label, df, keys))

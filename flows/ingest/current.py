@@ -9,6 +9,9 @@ the later date makes visible, can have a new latest version, so only their rows 
 (`ingest_meta.current_state` records the date and the fingerprint each state was built for). A first build, an
 earlier date (backfill), a changed source definition or landed columns, new code, or carry-over switched off
 (CRMGOV_CARRY_OVER=false) rebuild the whole state.
+
+Each current row carries `_fields_digest`, the hash of its worked columns (flows/carryover.py), written here once
+with the row: the quality and privacy stages key their carried-over rows by it.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from datetime import date
 import duckdb
 
 from flows.canonical import field_names
-from flows.carryover import fingerprint, source_digest
+from flows.carryover import FIELDS_DIGEST, fingerprint, row_hash_sql, source_digest, worked_columns
 from flows.ingest.config import Source
 from flows.ingest.raw_store import LINEAGE, landed_columns
 from flows.sql import column_slug, ident, safe_name
@@ -90,9 +93,8 @@ def _rebuild_current(
         con.execute(f"create or replace temp table _previous_keys as select distinct record_id from current.{name}")
     visible = _visible_sql(con, src, name, run_date)
     latest = _latest_sql(src, visible, source_cols)
-    select = _canonical_select(src, source_cols)
     con.execute(
-        f"create or replace table current.{name} as select {select} from landed.{name} where rowid in ({latest})",
+        f"create or replace table current.{name} as {_current_rows(src, name, source_cols, latest)}",
         {"run_date": run_date} if "$run_date" in latest else None,
     )
     count = con.execute(f"select count(*) from current.{name}").fetchone()[0]
@@ -137,11 +139,7 @@ def _update_current(
     )
     visible = f"select rowid as _landed_rowid, * from landed.{name} where _delivery_date <= $run_date and {touched}"
     latest = _latest_sql(src, visible, source_cols)
-    select = _canonical_select(src, source_cols)
-    con.execute(
-        f"insert into current.{name} select {select} from landed.{name} where rowid in ({latest})",
-        {"run_date": run_date},
-    )
+    con.execute(f"insert into current.{name} {_current_rows(src, name, source_cols, latest)}", {"run_date": run_date})
     deleted = con.execute(
         f"select count(distinct r.record_id) from _replaced as r where not exists "
         f"(select 1 from current.{name} as c where c.record_id is not distinct from r.record_id)"
@@ -191,6 +189,17 @@ def _latest_sql(src: Source, visible: str, source_cols: list[str]) -> str:
 def _parsed_ts(col: str) -> str:
     fmts = ", ".join(f"'{f}'" for f in TIMESTAMP_FORMATS)
     return f"coalesce(try_strptime(trim({col}), [{fmts}]), try_cast({col} as timestamp))"
+
+
+def _current_rows(src: Source, name: str, source_cols: list[str], latest: str) -> str:
+    """SQL of the current rows of the landed rowids `latest`: canonical fields, lineage, unmapped columns, and last
+    the hash of the worked columns (`FIELDS_DIGEST`), written once here with each row so that the quality and
+    privacy stages key their carried rows by reading it instead of hashing every current row each night."""
+    worked = worked_columns([*field_names(src.entity), "source_name", "source_system", "entity"])
+    return (
+        f"select _row.*, {row_hash_sql('_row', worked)} as {FIELDS_DIGEST} from (select "
+        f"{_canonical_select(src, source_cols)} from landed.{name} where rowid in ({latest})) as _row"
+    )
 
 
 def _canonical_select(src: Source, source_cols: list[str]) -> str:

@@ -25,7 +25,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from flows.carryover import cache_table, fingerprint, key_digest, row_hash_sql, source_digest, worked_columns
+from flows.carryover import cache_table, fields_digest_sql, fingerprint, key_digest, source_digest
 from flows.ingest.config import Source
 from flows.privacy.deidentify import (
     Deidentified,
@@ -118,7 +118,7 @@ class SourceCarry:
         self.present = list(self.con.execute(f"select * from {self.validated} limit 0").df().columns)
         self.con.execute(
             f"create or replace temp table {KEYS} as select v.rowid as _k, v.record_id, "
-            f"{row_hash_sql('v', worked_columns(self.present))} as _row_hash from {self.validated} as v"
+            f"{fields_digest_sql('v', self.present)} as _row_hash from {self.validated} as v"
         )
         total = self.con.execute(f"select count(*) from {KEYS}").fetchall()[0][0]
         self.con.execute(f"create or replace table {self.building} (_k bigint, record_id varchar, _row_hash ubigint, "

@@ -15,13 +15,18 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from flows.carryover import FIELDS_DIGEST
 from flows.privacy import operators as ops
 from flows.privacy.analyzer import redact_column_rows, scan_texts
 from flows.privacy.bloom import BloomEncoder
 from flows.privacy.keys import Keys
 from flows.privacy.policy import DEID_TABLES, ColumnPolicy, EntityPolicy, OperatorSpec, Policy, load_policy
 
-LINEAGE = frozenset({"source_name", "source_system", "entity", "_file", "_row_number", "_warn_rules", "record_id"})
+# what the pipeline adds to a row (names, lineage, its fields' digest): never proposed as undeclared personal data
+LINEAGE = frozenset({
+    "source_name", "source_system", "entity", "_file", "_row_number", "_landed_run_id", "_warn_rules", "record_id",
+    FIELDS_DIGEST,
+})
 SAMPLE_SIZE = 200
 
 __all__ = ["Deidentified", "InventoryRow", "Keys", "Policy", "deidentify", "deidentify_rows", "load_policy"]

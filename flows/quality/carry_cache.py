@@ -33,7 +33,7 @@ import pyarrow.compute as pc
 from expectations.normalize import STRING as TEXT
 from expectations.normalize import KnownCustomers
 from flows.canonical import field_names
-from flows.carryover import cache_table, fingerprint, row_hash_sql, source_digest
+from flows.carryover import cache_table, fields_digest_sql, fingerprint, source_digest
 from flows.quality.carry import AGE, TABLE_PREFIX, CarriedRows, CarrySpec
 from flows.sql import safe_name
 from flows.stages import building, row_slices, swap_in_building, table_exists
@@ -46,12 +46,13 @@ _ROW = "_carry_row"  # the alias of a current row in SQL: hash(_carry_row) is it
 
 @dataclass(frozen=True)
 class Stamp:
-    """What a source's cache is for (written beside it in `quality_meta.carry_meta`), and the columns of its rows'
-    key hash."""
+    """What a source's cache is for (written beside it in `quality_meta.carry_meta`), the canonical fields of its
+    rows, and the SQL of a current row's key hash (alias `_ROW`)."""
 
     fingerprint: str
     bounds: str
     key_columns: tuple[str, ...]
+    row_hash: str
 
 
 @dataclass
@@ -84,8 +85,9 @@ def code_digest() -> str:
 def stamp_of(con: duckdb.DuckDBPyConnection, source: str, entity: str, thresholds_json: str, bounds: str) -> Stamp:
     """The source's stamp tonight. Its fingerprint is what every entry depends on besides its row: suites,
     thresholds, code and versions (flows/carryover.py adds DuckDB's and the cache format), and the table's columns.
-    Its key hashes the row's canonical fields, the only columns the rules read (`base_frame`): the file and line of
-    a snapshot delivered again every night must not make its unchanged rows look changed."""
+    Its key hashes the row's worked columns (`fields_digest_sql`: its canonical fields, the only columns the rules
+    read (`base_frame`), and the source's names), read from the digest ingest wrote: the file and line of a
+    snapshot delivered again every night must not make its unchanged rows look changed."""
     import great_expectations
 
     columns = con.execute(
@@ -96,7 +98,8 @@ def stamp_of(con: duckdb.DuckDBPyConnection, source: str, entity: str, threshold
     digest = fingerprint(code_digest(), entity, thresholds_json, json.dumps(columns), great_expectations.__version__,
                          pd.__version__, pa.__version__)
     fields = set(field_names(entity))
-    return Stamp(digest, bounds, tuple(c for c, _ in columns if c in fields))
+    names = [c for c, _ in columns]
+    return Stamp(digest, bounds, tuple(c for c in names if c in fields), fields_digest_sql(_ROW, names))
 
 
 def plan_source(
@@ -124,7 +127,7 @@ def plan_source(
     # every current row's key, kept (temp) until the cache changes in place by tonight's entries
     con.execute(
         f"create or replace temp table {_keys(source)} as select {_ROW}.rowid as _key, {_ROW}.record_id, "
-        f"{row_hash_sql(_ROW, stamp.key_columns)} as row_hash from current.{safe_name(source)} as {_ROW}"
+        f"{stamp.row_hash} as row_hash from current.{safe_name(source)} as {_ROW}"
     )
     rows = con.sql(
         f"select k._key, k.record_id as _record_id, _entry.* exclude (record_id, row_hash) from {_keys(source)} as k "
@@ -161,7 +164,7 @@ def build_cache(
     distinct row key of its current rows; a row without a record id has none (it is judged every night)."""
     if "record_id" not in stamp.key_columns:
         return
-    key = row_hash_sql(_ROW, stamp.key_columns)
+    key = stamp.row_hash
     with _registered(con, entries, run_date):
         con.execute(
             f"create or replace table quality_meta.{building(cache_table(source))} as "

@@ -5,7 +5,7 @@ failed (`_warn_rules`). They are cut from `current.<source>` by row key in SQL: 
 Python. A table is rebuilt beside the old one on a night that judged every row; on a night that carried rows over
 (flows/quality/carry_cache.py) it is changed in place by the night's delta: the old rows that tonight's do not
 match leave, tonight's rows that the old ones do not match come in (rows are matched by record id and a hash of
-every column, so a snapshot delivered again with new lines, a changed mapping, an erasure since or a source that
+every column, the fields by the digest ingest wrote, so a snapshot delivered again with new lines, a changed mapping, an erasure since or a source that
 kept its last good rows all come out as a full night writes them). Each source's carry-over cache is rebuilt or
 changed in place alike.
 
@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from flows import faults
+from flows.carryover import FIELDS_DIGEST, worked_columns
 from flows.quality import carry_cache
 from flows.sql import ident, safe_name
 from flows.stages import building, insert_frame, swap_in_building, table_exists
@@ -181,9 +182,10 @@ def _cut_source(
 
 
 def _row_json(con: duckdb.DuckDBPyConnection, name: str) -> str:
-    """SQL of a current row as JSON, its record id, file and line left out (the quarantine has columns for them):
-    made by DuckDB, so the quarantined rows' raw values never pass through Python (80 k orders a night)."""
-    columns = [c for c in _current_columns(con, name) if c not in _QUARANTINE_COLUMNS]
+    """SQL of a current row as JSON, its record id, file and line left out (the quarantine has columns for them)
+    and its fields' digest (not a value of the row): made by DuckDB, so the quarantined rows' raw values never pass
+    through Python (80 k orders a night)."""
+    columns = [c for c in _current_columns(con, name) if c not in (*_QUARANTINE_COLUMNS, FIELDS_DIGEST)]
     return f"to_json(struct_pack({', '.join(f'{ident(c)} := {ident(c)}' for c in columns)}))"
 
 
@@ -219,8 +221,14 @@ def _same_columns(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 
 def _row_key(con: duckdb.DuckDBPyConnection, name: str, alias: str, warn: str) -> str:
-    """SQL of a validated row's key hash (every column; the warn rules as `warn`) for the row of alias `alias`."""
-    fields = [f"{ident(c)} := {alias}.{ident(c)}" for c in _current_columns(con, name)] + [f"{WARN} := {warn}"]
+    """SQL of a validated row's key hash (every column; the warn rules as `warn`) for the row of alias `alias`.
+    Of a table whose rows carry the digest of their worked columns (`FIELDS_DIGEST`, written by ingest) the hash
+    reads the digest in their place: the same rows match, without hashing every field of every row twice a night."""
+    columns = _current_columns(con, name)
+    if FIELDS_DIGEST in columns:
+        worked = set(worked_columns(columns))
+        columns = [c for c in columns if c not in worked]
+    fields = [f"{ident(c)} := {alias}.{ident(c)}" for c in columns] + [f"{WARN} := {warn}"]
     return f"hash(struct_pack({', '.join(fields)}))"
 
 

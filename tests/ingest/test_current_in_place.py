@@ -16,6 +16,7 @@ import duckdb
 import pytest
 import yaml
 
+from flows.carryover import FIELDS_DIGEST, row_hash_sql, worked_columns
 from tests.ingest.conftest import D1, D2, D3, query, run_ingest, write
 
 D4 = D3 + timedelta(days=1)
@@ -28,8 +29,20 @@ def orders(*rows: tuple[str, str, str, float]) -> str:
 def current(workdir: Path) -> list[tuple]:
     return query(
         workdir,
-        "select record_id, customer_id, ordered_at, amount, _file, _row_number from current.web_orders order by all",
+        "select record_id, customer_id, ordered_at, amount, _file, _row_number, _fields_digest "
+        "from current.web_orders order by all",
     )
+
+
+def wrong_digests(workdir: Path) -> int:
+    """Current rows whose `_fields_digest` (written by ingest with the row) is not the hash of their worked
+    columns as the table holds them now."""
+    columns = [c for (c,) in query(workdir, "select column_name from information_schema.columns where "
+                                   "table_schema = 'current' and table_name = 'web_orders' order by ordinal_position")]
+    assert FIELDS_DIGEST in columns
+    key = row_hash_sql("c", worked_columns(columns))
+    where = f"c.{FIELDS_DIGEST} is distinct from {key}"
+    return query(workdir, f"select count(*) from current.web_orders as c where {where}")[0][0]
 
 
 @pytest.fixture
@@ -45,6 +58,7 @@ def night(pair: tuple[Path, Path, Path], day: date, monkeypatch: pytest.MonkeyPa
         m.setenv("CRMGOV_CARRY_OVER", "false")
         want = run_ingest(rebuilt, inbox, day)["web_orders"]
     assert current(in_place) == current(rebuilt), f"current state differs on {day}"
+    assert (wrong_digests(in_place), wrong_digests(rebuilt)) == (0, 0)
     assert (got["rows_current"], got["rows_deleted"]) == (want["rows_current"], want["rows_deleted"])
     return got, want
 

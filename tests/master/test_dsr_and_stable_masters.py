@@ -78,6 +78,8 @@ def test_access_exports_everything_held_about_the_person(nights) -> None:
     for zone in ("landed", "current", "validated"):
         assert f"{zone}.crm_accounts" in document["held"], zone
     assert any(row.get("record_id") == crm_id for row in document["held"]["current.crm_accounts"])
+    # the person's rows as held, without the digest of their fields the pipeline keys them by
+    assert not any("_fields_digest" in row for rows in document["held"].values() for row in rows)
     audit = q(wd.warehouse_db, "select request_type, status, exported_rows from governance.dsr_audit "
                                "where request_id = 'TDSR0001'")
     assert audit and audit[0][0] == "access" and audit[0][1] == "done" and audit[0][2] >= 3 * len(records)

@@ -26,7 +26,9 @@ def customers() -> pd.DataFrame:
             "entity": ["customer"] * 3,
             "_file": ["f.csv"] * 3,
             "_row_number": ["1", "2", "3"],
+            "_landed_run_id": ["20261101-0a1b2c3d"] * 3,
             "_warn_rules": [None] * 3,
+            "_fields_digest": [9876543210987654321, 1, 2],  # written by ingest (flows/ingest/current.py)
             "record_id": ["1", "2", "3"],
             "name": ["张伟", "王小明", None],
             "mobile": ["+86 138-0013-8000", "１３８００１３８０００", "12345"],
@@ -54,6 +56,7 @@ def test_customer_output_is_exactly_the_contract(policy):
 
 
 def test_undeclared_columns_are_dropped_and_proposed(policy):
+    """Only the source's own unmapped column is proposed: not the lineage and digest the pipeline added."""
     df = customers()
     out, inventory = deidentify("customer", df, policy, KEYS)
     flat = out.astype(str).to_numpy().ravel().tolist()

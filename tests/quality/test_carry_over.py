@@ -27,6 +27,7 @@ import pytest
 import yaml
 
 from expectations import load_thresholds
+from flows.carryover import FIELDS_DIGEST, row_hash_sql, worked_columns
 from flows.quality.carry import TABLE_PREFIX, CarriedRows
 from flows.quality.validate import SourceValidation
 from flows.settings import REPO_ROOT
@@ -120,8 +121,17 @@ def _deliver(wd: Workdir, run_date: date) -> None:
                 df["_file"] = [f"inbox/{name}/{night.isoformat()}/{name}.csv" for night, _ in lineage]
                 df["_row_number"] = [line for _, line in lineage]
             replace_table(con, "current", name, df)
+            _digest_fields(con, name)
     finally:
         con.close()
+
+
+def _digest_fields(con: duckdb.DuckDBPyConnection, name: str) -> None:
+    """The digest of each row's worked columns, as ingest writes it with every current row (the stage reads it)."""
+    columns = [c for (c,) in con.execute("select column_name from information_schema.columns where table_schema = "
+                                         "'current' and table_name = ? order by ordinal_position", [name]).fetchall()]
+    con.execute(f"alter table current.{name} add column {FIELDS_DIGEST} ubigint")
+    con.execute(f"update current.{name} as c set {FIELDS_DIGEST} = {row_hash_sql('c', worked_columns(columns))}")
 
 
 def _first_delivered(name: str, rows: list[dict], run_date: date) -> list[tuple[date, int]]:
@@ -299,12 +309,14 @@ def test_only_the_delta_and_the_rows_whose_verdict_may_change_are_judged(nights)
 
 
 def test_a_quarantined_row_keeps_its_raw_line_as_json(nights):
-    """`row_json` is the current row as landed, but for its record id, file and line (columns of their own)."""
+    """`row_json` is the current row as landed, but for its record id, file and line (columns of their own) and the
+    digest of its fields (no value of the row)."""
     con = duckdb.connect(str(nights["carried"].wd.raw_db), read_only=True)
     try:
         latest = con.execute("select max(run_date) from quality_meta.quarantine").fetchall()[0][0]
         rows = con.execute(
-            "select q.row_json, c.* exclude (record_id, _file, _row_number) from quality_meta.quarantine as q "
+            "select q.row_json, c.* exclude (record_id, _file, _row_number, _fields_digest) "
+            "from quality_meta.quarantine as q "
             "join current.shop_orders as c on c.record_id = q.record_id and c._file = q._file "
             "and c._row_number = q._row_number where q.run_date = ? and q.source_name = 'shop_orders'",
             [latest],
@@ -376,6 +388,9 @@ def test_thresholds_are_in_the_fingerprint_and_lineage_is_not_in_the_key():
     assert stamp == stamp_of(con, "s", "customer", thresholds.model_dump_json(), "{}")
     assert stamp.fingerprint != stamp_of(con, "s", "customer", looser.model_dump_json(), "{}").fingerprint
     assert stamp.key_columns == ("record_id", "name")
+    assert "name" in stamp.row_hash and "_file" not in stamp.row_hash  # a table without the digest ingest writes
+    con.execute("alter table current.s add column _fields_digest ubigint")
+    assert stamp_of(con, "s", "customer", thresholds.model_dump_json(), "{}").row_hash == "_carry_row._fields_digest"
 
 
 def test_a_long_source_name_gets_a_cache_table_name_that_fits():
