@@ -57,3 +57,26 @@ def test_scores_and_status(defect_outcomes, clean_outcomes):
     assert all(0 <= v <= 100 for v in bad.scores.values())
     assert bad.scores["overall"] < 100 and bad.status in {"warn", "fail"}
     assert not bad.source_failed
+
+
+@pytest.mark.parametrize("rules", [3, 140])  # 140: more warn rules (112) than one 62-bit mask holds
+def test_each_row_names_its_failed_rules_in_rule_order(rules):
+    import numpy as np
+
+    from flows.quality.validate import _RuleOutcome, _rules_by_row, sorted_unique
+
+    rng = np.random.default_rng(rules)
+    failing = [np.sort(rng.choice(500, size=int(rng.integers(0, 300)), replace=False)) for _ in range(rules)]
+    outcomes = [
+        _RuleOutcome(meta={"rule": f"r{i}", "severity": "warn" if i % 5 else "error", "level": "row"},
+                     success=not len(rows), raised=False, rows=rows, message=None)
+        for i, rows in enumerate(failing)
+    ]
+    for severity in ("warn", "error"):
+        got = _rules_by_row(outcomes, severity)
+        mine = [(f"r{i}", set(rows.tolist())) for i, rows in enumerate(failing) if (i % 5 != 0) == (severity == "warn")]
+        every = sorted(set().union(*(keys for _, keys in mine)))
+        want = {key: ",".join(name for name, keys in mine if key in keys) for key in every}
+        assert got.index.tolist() == list(want) and got.tolist() == list(want.values())
+    keys = rng.integers(0, 50, 1000)
+    assert sorted_unique(keys).tolist() == sorted(set(keys.tolist())) and sorted_unique(keys[:0]).tolist() == []
