@@ -5,9 +5,9 @@ failed (`_warn_rules`). They are cut from `current.<source>` by row key in SQL: 
 Python. A table is rebuilt beside the old one on a night that judged every row; on a night that carried rows over
 (flows/quality/carry_cache.py) it is changed in place by the night's delta: the old rows that tonight's do not
 match leave, tonight's rows that the old ones do not match come in (rows are matched by record id and a hash of
-every column, the fields by the digest ingest wrote, so a snapshot delivered again with new lines, a changed mapping, an erasure since or a source that
-kept its last good rows all come out as a full night writes them). Each source's carry-over cache is rebuilt or
-changed in place alike.
+every column, the fields by the digest ingest wrote, so a snapshot delivered again with new lines, a changed
+mapping, an erasure since or a source that kept its last good rows all come out as a full night writes them).
+Each source's carry-over cache is rebuilt or changed in place alike.
 
 Everything big is written and committed beside the old tables first (DuckDB holds a transaction's new rows in
 memory until it commits); one transaction then swaps the rebuilt tables in, applies the deltas, changes the caches
