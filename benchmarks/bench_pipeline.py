@@ -4,13 +4,16 @@
     .venv/bin/python -m benchmarks.bench_pipeline --scale 2000 --nights 2 # full night, then an incremental night
     .venv/bin/python -m benchmarks.bench_pipeline --profile L --delivery /tmp/L  # reuse a generated delivery
 
-A delivery is generated into the workdir (profile L takes about 7 minutes), or, with --delivery, hard-linked from
-the workdir of an earlier run that generated the same profile and nights (its inbox/ and ground_truth/).
+A delivery is generated into the workdir (profile L: 2.8 minutes on 2026-12-07), or, with --delivery, hard-linked
+from the workdir of an earlier run that generated the same profile and nights (its inbox/ and ground_truth/).
 
 Fixed start-up costs (imports, Prefect's API, dbt parse) are measured separately and printed on their own, so the
 per-stage figures are the work itself. Prefect's API (the temporary server `crmgov run` starts when no
 PREFECT_API_URL is set) is started by a flow that does nothing before the first night: a deployment's nights find
 their server running, and a night measured first in its process must not carry the server's start-up alone.
+
+Within the transform stage its steps are printed too (the warehouse copied, the main dbt build, the churn task,
+the scores' build, docs, the swap: the stage's `steps_s`), and the night's slowest dbt nodes.
 
 Results are printed and saved as JSON (--out).
 """
@@ -169,6 +172,7 @@ def run_night(workdir: Path, day: date, sampler: RssSampler) -> dict:
         "wall_s": round(wall, 2),
         "stages": stages,
         "slowest_dbt_nodes": slowest_nodes(db, result["run_id"]),
+        "transform_steps_s": (result.get("transform") or {}).get("steps_s"),
         "overhead_s": round(wall - sum(s["wall_s"] for s in stages), 2),
         "peak_rss_mb": max((s["peak_rss_mb"] for s in stages), default=0),
     }
@@ -240,6 +244,8 @@ def main() -> None:
                 f"  {s['stage']:<10} {s['wall_s']:>8.1f} {s['rows']:>10} {s['rows_per_s'] or '':>10} "
                 f"{s['peak_rss_mb']:>8}"
             )
+        if n.get("transform_steps_s"):
+            print("  transform steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in n["transform_steps_s"].items()))
         if n["slowest_dbt_nodes"]:
             print("  slowest dbt nodes: " + ", ".join(f"{d['node']} {d['s']:.1f} s" for d in n["slowest_dbt_nodes"]))
     if len(nights) > 1:

@@ -96,6 +96,22 @@ def test_every_dbt_node_of_the_night_is_recorded_with_its_time(e2e):
     assert [d["s"] for d in slowest] == sorted((round(s, 2) for *_, s in rows), reverse=True)[:3]
 
 
+def test_the_transform_stage_reports_where_its_time_went(e2e):
+    wd = e2e["wd"]
+    for night in ("first", "second"):
+        steps = e2e[night]["transform"]["steps_s"]
+        assert list(steps) == ["warehouse_copy", "build", "churn", "scores_build", "docs", "swap"]
+        assert all(seconds >= 0 for seconds in steps.values())
+        assert steps["build"] > 0
+        # the steps are consecutive parts of the stage: together no longer than the ledger's time for it
+        (stage_s,) = q(
+            wd.warehouse_db,
+            "select duration_s from governance.run_stages where run_id = ? and stage = 'transform'",
+            [e2e[night]["run_id"]],
+        )[0]
+        assert sum(steps.values()) <= stage_s + 0.05
+
+
 def test_the_marts_hold_one_master_per_person_and_every_record_is_linked(e2e):
     db = e2e["wd"].warehouse_db
     records = q(db, "select count(*) from deid.customers")[0][0]

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from datetime import date
 from pathlib import Path
 
@@ -40,6 +41,7 @@ SCORES_DEPENDENT = "source:churn_model.scores+"
 @flow(name="transform")
 def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
     logger = get_run_logger()
+    steps = _Steps()
     wd = Workdir(Path(workdir))
     settings = load_settings(workdir=wd.root)
     decisions_dir = settings.review_decisions_dir or wd.state / "steward_decisions"
@@ -51,6 +53,7 @@ def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
     shutil.copy2(wd.warehouse_db, building)
+    steps.done("warehouse_copy")
     dbt_state = wd.state / "dbt"
     common = dict(
         project_dir=settings.dbt_project_dir,
@@ -66,26 +69,47 @@ def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
     )
     try:
         results = [run_dbt(["build", "--exclude", SCORES_DEPENDENT], **common)]
+        steps.done("build")
         if load_churn_settings().enabled:
             churn = churn_train_and_score(building, run_id, run_date)
         else:
             churn = {"status": "disabled", "message": "churn model disabled (CRMGOV_CHURN_ENABLED=false)"}
+        steps.done("churn")
         results.append(run_dbt(["build", "--select", SCORES_DEPENDENT], **common))
+        steps.done("scores_build")
         docs_tmp = wd.published / ".dbt_docs.building"
         if docs_tmp.exists():
             shutil.rmtree(docs_tmp)
         generate_docs(output_dir=docs_tmp, compile=False, **common)  # the builds above compiled every node
         record_node_timings(building, run_id, run_date, results)
+        steps.done("docs")
     except BaseException:
         building.unlink(missing_ok=True)
         raise
     faults.point("transform")
     os.replace(building, wd.warehouse_db)
     atomic_replace(docs_tmp, wd.published / "dbt_docs")
+    steps.done("swap")
     nodes = sum(len(getattr(result.result, "results", []) or []) for result in results)
     logger.info("transform: dbt build succeeded (%d nodes); %s", nodes, churn.get("message"))
+    logger.info("transform steps (s): %s", ", ".join(f"{name} {s:.1f}" for name, s in steps.seconds.items()))
     return {
         "nodes": nodes,
         "churn": {k: churn.get(k) for k in ("status", "message", "auc", "scored_rows")},
         "review_decisions": {"read": read, "skipped": len(problems)},
+        "steps_s": steps.seconds,
     }
+
+
+class _Steps:
+    """Wall seconds of the stage's steps, each from the end of the one before (the first from the stage's start):
+    where a night's transform time goes, for the log and the benchmark (benchmarks/bench_pipeline.py)."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self._mark = time.perf_counter()
+
+    def done(self, step: str) -> None:
+        now = time.perf_counter()
+        self.seconds[step] = round(now - self._mark, 2)
+        self._mark = now
