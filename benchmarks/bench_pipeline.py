@@ -15,6 +15,9 @@ their server running, and a night measured first in its process must not carry t
 Within the transform stage its steps are printed too (the warehouse copied, the main dbt build, the churn task,
 the scores' build, docs, the swap: the stage's `steps_s`), and the night's slowest dbt nodes.
 
+With --rerun-last the last night's date is run once more in the same workdir, with nothing delivered and nothing
+changed: the floor of a night, the work it does over all of the data whatever its delta (`rerun_last` in the JSON).
+
 Results are printed and saved as JSON (--out).
 """
 
@@ -194,6 +197,10 @@ def main() -> None:
         "--to-night", type=int, help="stop after this night (the delivery still holds --nights nights): keep a copy "
         "of the workdir there to run the later nights from again with --from-night"
     )
+    parser.add_argument(
+        "--rerun-last", action="store_true", help="then run the last night's date once more in the same workdir "
+        "(nothing delivered, nothing changed): what a night costs with nothing to do"
+    )
     args = parser.parse_args()
     last = min(args.to_night or args.nights, args.nights)
     workdir = (args.workdir or Path(tempfile.mkdtemp(prefix="crmgov-bench-"))).resolve()
@@ -218,6 +225,7 @@ def main() -> None:
     sampler = RssSampler()
     sampler.start()
     nights = [run_night(workdir, START + timedelta(days=i), sampler) for i in range(args.from_night - 1, last)]
+    rerun = run_night(workdir, START + timedelta(days=last - 1), sampler) if args.rerun_last and nights else None
     sampler.stop()
     result = {
         "profile": args.profile,
@@ -227,6 +235,7 @@ def main() -> None:
         "delivery": str(args.delivery) if args.delivery else None,
         "fixed_startup": fixed,
         "nights": nights,
+        "rerun_last": rerun,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
         "measured_on": date.today().isoformat(),
     }
@@ -234,26 +243,29 @@ def main() -> None:
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(f"persons {persons}; delivery ready in {generated:.1f} s; fixed start-up {fixed}")
     for n in nights:
-        print(
-            f"\nnight {n['run_date']}: {n['wall_s']:.1f} s wall (flow overhead {n['overhead_s']:.1f} s), "
-            f"peak {n['peak_rss_mb']} MB"
-        )
-        print(f"  {'stage':<10} {'wall s':>8} {'rows':>10} {'rows/s':>10} {'peak MB':>8}")
-        for s in n["stages"]:
-            print(
-                f"  {s['stage']:<10} {s['wall_s']:>8.1f} {s['rows']:>10} {s['rows_per_s'] or '':>10} "
-                f"{s['peak_rss_mb']:>8}"
-            )
-        if n.get("transform_steps_s"):
-            print("  transform steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in n["transform_steps_s"].items()))
-        if n["slowest_dbt_nodes"]:
-            print("  slowest dbt nodes: " + ", ".join(f"{d['node']} {d['s']:.1f} s" for d in n["slowest_dbt_nodes"]))
+        _print_night(n, "night")
     if len(nights) > 1:
         print(f"\nincremental night / full night: {nights[-1]['wall_s'] / nights[0]['wall_s']:.0%}")
+    if rerun:
+        _print_night(rerun, "rerun, nothing changed,")
+        print(f"\nrerun / the night it repeats: {rerun['wall_s'] / nights[-1]['wall_s']:.0%}")
     print(f"saved {args.out}")
     sys.stdout.flush()
     _stop_children()
     os._exit(0)
+
+
+def _print_night(n: dict, label: str) -> None:
+    print(f"\n{label} {n['run_date']}: {n['wall_s']:.1f} s wall (flow overhead {n['overhead_s']:.1f} s), "
+          f"peak {n['peak_rss_mb']} MB")
+    print(f"  {'stage':<10} {'wall s':>8} {'rows':>10} {'rows/s':>10} {'peak MB':>8}")
+    for s in n["stages"]:
+        rate = s["rows_per_s"] or ""
+        print(f"  {s['stage']:<10} {s['wall_s']:>8.1f} {s['rows']:>10} {rate:>10} {s['peak_rss_mb']:>8}")
+    if n.get("transform_steps_s"):
+        print("  transform steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in n["transform_steps_s"].items()))
+    if n["slowest_dbt_nodes"]:
+        print("  slowest dbt nodes: " + ", ".join(f"{d['node']} {d['s']:.1f} s" for d in n["slowest_dbt_nodes"]))
 
 
 def _link_delivery(source: Path, wd) -> int | None:
