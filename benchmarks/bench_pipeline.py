@@ -12,8 +12,9 @@ per-stage figures are the work itself. Prefect's API (the temporary server `crmg
 PREFECT_API_URL is set) is started by a flow that does nothing before the first night: a deployment's nights find
 their server running, and a night measured first in its process must not carry the server's start-up alone.
 
-Within the transform stage its steps are printed too (the warehouse copied, the main dbt build, the churn task,
-the scores' build, docs, the swap: the stage's `steps_s`), and the night's slowest dbt nodes.
+Within the transform stage its steps are printed too (stewards' review decisions read, the warehouse copied, the
+main dbt build, the churn task, the scores' build, docs, the swap: the stage's `steps_s`), and the night's slowest
+dbt nodes.
 
 With --rerun-last the last night's date is run once more in the same workdir, with nothing delivered and nothing
 changed: the floor of a night, the work it does over all of the data whatever its delta (`rerun_last` in the JSON).

@@ -49,6 +49,7 @@ def transform_stage(workdir: str, run_id: str, run_date: date) -> dict:
         read, problems = import_decision_files(con, decisions_dir, run_date)
     for problem in problems:
         logger.warning("steward decisions file skipped: %s", problem)
+    steps.done("review_decisions")
     building = wd.warehouse / ".warehouse.building.duckdb"
     for leftover in (building, building.with_name(building.name + ".wal")):
         leftover.unlink(missing_ok=True)
