@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from pathlib import Path
 
@@ -41,17 +42,31 @@ import duckdb
 START = date(2026, 11, 20)
 
 
-class RssSampler(threading.Thread):
-    """Samples this process's resident memory every 50 ms (dbt and the stages run in-process)."""
+class ResourceSampler(threading.Thread):
+    """Samples this process's resident memory every 50 ms (dbt and the stages run in-process), and every half
+    second the CPU time of the pipeline (this process and its children: Prefect's API server, any task-runner
+    workers) and of the whole host (/proc/stat): a stage's cores busy says whether it is bound by the CPU (near the
+    host's cores: only less work makes it faster) or waits (fewer: overlapping work could use the rest), and the
+    host's busy cores beyond the pipeline's are other load on the machine, which makes a figure noisy."""
+
+    CPU_EVERY = 10  # RSS samples per CPU sample
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.samples: list[tuple[float, int]] = []
+        self.cpu: list[CpuSample] = []
         self._halt = threading.Event()  # not `_stop`: Thread has a method of that name
 
     def run(self) -> None:
+        import psutil
+
+        me = psutil.Process()
+        i = 0
         while not self._halt.is_set():
             self.samples.append((time.time(), _rss_bytes()))
+            if i % self.CPU_EVERY == 0:
+                self.cpu.append(_cpu_sample(me))
+            i += 1
             time.sleep(0.05)
 
     def stop(self) -> None:
@@ -61,6 +76,55 @@ class RssSampler(threading.Thread):
     def peak(self, start: float, end: float) -> int:
         inside = [rss for t, rss in self.samples if start <= t <= end]
         return max(inside, default=0)
+
+    def cpu_use(self, start: float, end: float) -> dict[str, float | None]:
+        """Cores busy between `start` and `end` (the samples inside it): the pipeline's, the system (kernel) share
+        of its CPU time, and the host's; None when the window holds fewer than two samples."""
+        inside = [c for c in self.cpu if start <= c.t <= end]
+        if len(inside) < 2 or inside[-1].t - inside[0].t <= 0:
+            return {"cpu_cores": None, "sys_share": None, "host_cores_busy": None}
+        first, last = inside[0], inside[-1]
+        span = last.t - first.t
+        used = (last.user + last.system) - (first.user + first.system)
+        host_total = last.host_total - first.host_total
+        host_share = (last.host_busy - first.host_busy) / host_total if host_total else None
+        return {
+            "cpu_cores": round(used / span, 2),
+            "sys_share": round((last.system - first.system) / used, 2) if used > 0 else None,
+            "host_cores_busy": None if host_share is None else round(host_share * (os.cpu_count() or 1), 2),
+        }
+
+
+@dataclass(frozen=True)
+class CpuSample:
+    """CPU seconds so far: the pipeline's (user, system: this process and its live children) and the host's
+    (busy and total jiffies of every core, from /proc/stat)."""
+
+    t: float
+    user: float
+    system: float
+    host_busy: int
+    host_total: int
+
+
+def _cpu_sample(me) -> CpuSample:
+    import psutil
+
+    t = time.time()
+    own = me.cpu_times()
+    user = own.user + own.children_user
+    system = own.system + own.children_system
+    for child in me.children(recursive=True):
+        try:
+            times = child.cpu_times()
+        except psutil.Error:  # ended between the listing and the read
+            continue
+        user += times.user
+        system += times.system
+    with open("/proc/stat") as fh:
+        jiffies = [int(v) for v in fh.readline().split()[1:]]
+    idle = jiffies[3] + jiffies[4]  # idle and iowait
+    return CpuSample(t, user, system, sum(jiffies) - idle, sum(jiffies))
 
 
 def _rss_bytes() -> int:
@@ -113,7 +177,7 @@ def start_prefect() -> float:
     return round(time.perf_counter() - t, 2)
 
 
-def stage_report(db: Path, run_id: str, sampler: RssSampler) -> list[dict]:
+def stage_report(db: Path, run_id: str, sampler: ResourceSampler) -> list[dict]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         stages = con.execute(
@@ -142,6 +206,7 @@ def stage_report(db: Path, run_id: str, sampler: RssSampler) -> list[dict]:
                 "rows": n,
                 "rows_per_s": round(n / duration) if duration and n else None,
                 "peak_rss_mb": round(sampler.peak(s, e) / 2**20),
+                **sampler.cpu_use(s, e),
             }
         )
     return out
@@ -163,12 +228,14 @@ def slowest_nodes(db: Path, run_id: str, limit: int = 10) -> list[dict]:
     return [{"node": node.split(".", 2)[-1], "status": status, "s": round(s, 2)} for node, status, s in rows]
 
 
-def run_night(workdir: Path, day: date, sampler: RssSampler) -> dict:
+def run_night(workdir: Path, day: date, sampler: ResourceSampler) -> dict:
     from flows.nightly import nightly
 
     t = time.perf_counter()
+    began = time.time()
     result = nightly(run_date=day, workdir=str(workdir), demo=True)
     wall = time.perf_counter() - t
+    ended = time.time()
     db = workdir / "warehouse" / "warehouse.duckdb"
     stages = stage_report(db, result["run_id"], sampler)
     return {
@@ -179,6 +246,7 @@ def run_night(workdir: Path, day: date, sampler: RssSampler) -> dict:
         "transform_steps_s": (result.get("transform") or {}).get("steps_s"),
         "overhead_s": round(wall - sum(s["wall_s"] for s in stages), 2),
         "peak_rss_mb": max((s["peak_rss_mb"] for s in stages), default=0),
+        **sampler.cpu_use(began, ended),
     }
 
 
@@ -223,7 +291,7 @@ def main() -> None:
     generated = time.perf_counter() - t
     fixed = startup_costs(workdir)
     fixed["prefect_api_s"] = start_prefect()
-    sampler = RssSampler()
+    sampler = ResourceSampler()
     sampler.start()
     nights = [run_night(workdir, START + timedelta(days=i), sampler) for i in range(args.from_night - 1, last)]
     rerun = run_night(workdir, START + timedelta(days=last - 1), sampler) if args.rerun_last and nights else None
@@ -258,15 +326,27 @@ def main() -> None:
 
 def _print_night(n: dict, label: str) -> None:
     print(f"\n{label} {n['run_date']}: {n['wall_s']:.1f} s wall (flow overhead {n['overhead_s']:.1f} s), "
-          f"peak {n['peak_rss_mb']} MB")
-    print(f"  {'stage':<10} {'wall s':>8} {'rows':>10} {'rows/s':>10} {'peak MB':>8}")
+          f"peak {n['peak_rss_mb']} MB, cores busy {_cores(n)}")
+    print(f"  {'stage':<10} {'wall s':>8} {'rows':>10} {'rows/s':>10} {'peak MB':>8} {'cores':>6} {'sys %':>6} "
+          f"{'host':>6}")
     for s in n["stages"]:
         rate = s["rows_per_s"] or ""
-        print(f"  {s['stage']:<10} {s['wall_s']:>8.1f} {s['rows']:>10} {rate:>10} {s['peak_rss_mb']:>8}")
+        sys_pct = "" if s.get("sys_share") is None else f"{s['sys_share']:.0%}"
+        print(f"  {s['stage']:<10} {s['wall_s']:>8.1f} {s['rows']:>10} {rate:>10} {s['peak_rss_mb']:>8} "
+              f"{_num(s.get('cpu_cores')):>6} {sys_pct:>6} {_num(s.get('host_cores_busy')):>6}")
     if n.get("transform_steps_s"):
         print("  transform steps: " + ", ".join(f"{k} {v:.1f} s" for k, v in n["transform_steps_s"].items()))
     if n["slowest_dbt_nodes"]:
         print("  slowest dbt nodes: " + ", ".join(f"{d['node']} {d['s']:.1f} s" for d in n["slowest_dbt_nodes"]))
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def _cores(n: dict) -> str:
+    """The pipeline's busy cores and the host's (the rest is other load on the machine)."""
+    return f"{_num(n.get('cpu_cores')) or '?'} of the host's {_num(n.get('host_cores_busy')) or '?'}"
 
 
 def _link_delivery(source: Path, wd) -> int | None:

@@ -33,3 +33,16 @@ def test_the_rerun_of_the_last_night_lands_nothing_and_is_reported_beside_it(tmp
     assert stages["quality"]["rows"] == landed["quality"]  # the same current rows judged (or carried) again
     assert rerun["transform_steps_s"]["build"] > 0
     assert "rerun, nothing changed," in done.stdout and "rerun / the night it repeats:" in done.stdout
+    # the CPU the pipeline used, and the host's (which holds it): a share of the host's cores, and the
+    # transform stage (dbt at work on one core at least part of the time) busy
+    cores = os.cpu_count() or 1
+    for part in [night, rerun, *night["stages"], *rerun["stages"]]:
+        if part["cpu_cores"] is None:  # a stage shorter than two samples (a second) has no figure
+            assert part.get("stage") and part["wall_s"] < 1.5, part
+            continue
+        assert 0 < part["cpu_cores"] <= cores + 0.25, part
+        assert 0 <= part["sys_share"] <= 1, part
+        assert part["cpu_cores"] - 0.25 <= part["host_cores_busy"] <= cores + 0.05, part
+    transform = {s["stage"]: s for s in night["stages"]}["transform"]
+    assert transform["cpu_cores"] >= 0.3, transform
+    assert "cores busy" in done.stdout and " sys % " in done.stdout
