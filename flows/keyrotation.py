@@ -14,7 +14,9 @@ re-pseudonymised `deid.customers`, every history token that a record still holds
 new token (old and new `deid.customers` joined on the record key), so the rotation itself is not a change of
 every master's key fields. A value no longer held by any record cannot be re-pseudonymised (its raw value may be
 gone): its old token is replaced by an HMAC of it under the new key, so no token of the old key survives while
-equal history values stay equal.
+equal history values stay equal. The history's validity table (`intermediate.int_customer_golden_records_bounded`),
+which carries its rows over between builds, is emptied with it, so the transform stage that follows bounds every
+version again from the re-keyed history.
 
 So a rotation is the tail of the last run (privacy → transform → report/publish, same run id and business
 date) executed with the new key, under the run lock. Where the key comes from:
@@ -51,6 +53,7 @@ from flows.workdir import Workdir, fsync_dir
 
 KEY_ENV = "CRMGOV_PSEUDONYM_KEY"
 HISTORY = ("intermediate", "int_customer_golden_records_versioned")
+HISTORY_BOUNDED = ("intermediate", "int_customer_golden_records_bounded")  # carried, derived from HISTORY
 ROTATIONS_DDL = """create table if not exists governance.key_rotations (
     rotated_at timestamp, run_id varchar, run_date date, key_source varchar, fingerprint varchar,
     masters bigint, masters_changed bigint)"""
@@ -228,6 +231,8 @@ def _rekey_history(db: Path, old_tokens: list[tuple], new_key: bytes) -> int:
             changed += con.execute(f"""
                 update {HISTORY[0]}.{HISTORY[1]} as h set {column} = m.new_token
                 from token_map as m where h.{column} = m.old_token""").fetchone()[0]
+        if _token_columns(con, *HISTORY_BOUNDED):  # rebuilt whole by the next build (a carried model's empty table)
+            con.execute(f"delete from {HISTORY_BOUNDED[0]}.{HISTORY_BOUNDED[1]}")
         return changed
 
 

@@ -2,9 +2,10 @@
 
 BI tools may hold `published/marts.duckdb` open for reading; a rename never waits for them and they keep
 reading the old file until they reconnect. Only the `marts` schema is copied: no raw, restricted or
-intermediate data reaches the published zone. A mart view over an intermediate model (the facts, which stay in
-`intermediate` between builds) is copied as a table of its own rows and columns, since the copy has no
-`intermediate` to re-create it over; a view over marts only is re-created as a view.
+intermediate data reaches the published zone. A mart view over an intermediate model (the facts and the golden
+records' history, which stay in `intermediate` between builds) is copied as a table of its own rows and columns,
+since the copy has no `intermediate` to re-create it over; a view that reads marts only (tables, or views of either
+kind) is re-created as a view over the copy's own relations.
 """
 
 from __future__ import annotations
@@ -39,19 +40,58 @@ def _bi_view_sql(view_sql: str, marts: list[str]) -> str:
     return re.sub(rf'\bmarts\.("?)({names})\b', r"main.\1\2", view_sql)
 
 
-def _reads_only_marts(con: duckdb.DuckDBPyConnection, view: str) -> bool:
-    """Whether every table the view `wh.marts.<view>` reads, through any views, is a mart of `wh`.
+def _views_over_marts(con: duckdb.DuckDBPyConnection, views: dict[str, str], marts: list[str]) -> set[str]:
+    """The views of `wh.marts` that read nothing but marts directly (tables, or other views: a view over a view that
+    is copied as a table reads that table in the copy), so that they can be re-created over the BI copy.
 
-    Decided on DuckDB's bound plan of the view (json_serialize_plan: each table scan with its catalog and schema),
-    not on its SQL text. A scan of anything else (another schema, a file, a table function), or a plan DuckDB cannot
-    serialize, answers False: copying the view's rows as a table is always right, only bigger.
+    Decided on DuckDB's bound plan of each view re-pointed to a probe catalog in which every mart is an empty table of
+    its columns (json_serialize_plan: each table scan with its catalog and schema), not on its SQL text. A scan of
+    anything else (another schema, a file, a table function), a view that does not bind there, or a plan DuckDB
+    cannot serialize leaves the view out: copying its rows as a table is always right, only bigger.
     """
-    query = f"select * from wh.marts.{safe_name(view)}"
-    plan = json.loads(con.execute("select json_serialize_plan(?)", [query]).fetchone()[0])
-    if plan.get("error"):
-        return False
-    scans = list(_table_scans(plan["plans"]))
-    return all((scan.get("catalog"), scan.get("schema")) == ("wh", "marts") for scan in scans)
+    con.execute("attach ':memory:' as probe")
+    try:
+        for name in marts:
+            t = safe_name(name)
+            con.execute(f"create table probe.main.{t} as select * from wh.marts.{t} limit 0")
+        over_marts = set()
+        con.execute("use probe")
+        for name, sql in views.items():
+            con.execute("begin")
+            try:
+                con.execute(f"drop table main.{safe_name(name)}")  # its placeholder: the view takes its name
+                con.execute(_bi_view_sql(sql, marts))
+                query = f"select * from probe.main.{safe_name(name)}"
+                plan = json.loads(con.execute("select json_serialize_plan(?)", [query]).fetchone()[0])
+                scans = [] if plan.get("error") else list(_table_scans(plan["plans"]))
+                if scans and all((scan.get("catalog"), scan.get("schema")) == ("probe", "main") for scan in scans):
+                    over_marts.add(name)
+            except duckdb.Error:
+                pass
+            finally:
+                con.execute("rollback")
+        return over_marts
+    finally:
+        con.execute("use bi")
+        con.execute("detach probe")
+
+
+def _create_views(con: duckdb.DuckDBPyConnection, views: list[str], marts: list[str]) -> None:
+    """The views re-created in the copy, each after the views it reads (in rounds: DuckDB binds a view when it is
+    created, so one over a view not made yet fails and is tried again in the next round)."""
+    pending = list(views)
+    while pending:
+        failed: list[str] = []
+        error: duckdb.Error | None = None
+        for sql in pending:
+            try:
+                con.execute(_bi_view_sql(sql, marts))
+            except duckdb.CatalogException as exc:
+                failed.append(sql)
+                error = exc
+        if len(failed) == len(pending):
+            raise error or RuntimeError("no view could be created")
+        pending = failed
 
 
 def _table_scans(node: object) -> Iterator[dict]:
@@ -87,9 +127,10 @@ def publish_marts(wd: Workdir, run_id: str) -> list[str]:
                 "order by view_name"
             ).fetchall()
         )
-        copied = {v for v in views if not _reads_only_marts(con, v)}  # views over intermediate models: their rows
-        tables = sorted(mart_tables(con, kind="BASE TABLE") + list(copied))
-        view_sql = [sql for name, sql in views.items() if name not in copied]
+        base = mart_tables(con, kind="BASE TABLE")
+        recreated = _views_over_marts(con, views, sorted(base + list(views)))
+        tables = sorted(base + [v for v in views if v not in recreated])  # views over intermediate: their rows
+        view_sql = [sql for name, sql in views.items() if name in recreated]
         for name in tables:
             t = safe_name(name)
             con.execute(f"create table main.{t} as select * from wh.marts.{t}")
@@ -97,8 +138,7 @@ def publish_marts(wd: Workdir, run_id: str) -> list[str]:
             con.execute(f"copy main.{t} to '{target}' (format parquet)")
         con.execute("detach wh")
         marts = sorted(set(tables) | set(views))
-        for sql in view_sql:  # after every table: a view reads the copy's tables; no Parquet (it stores nothing)
-            con.execute(_bi_view_sql(sql, marts))
+        _create_views(con, view_sql, marts)  # after every table: a view reads the copy's; no Parquet (stores nothing)
         con.execute("checkpoint")
     finally:
         con.close()

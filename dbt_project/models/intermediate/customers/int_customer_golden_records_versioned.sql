@@ -4,7 +4,8 @@
     proposed one (int_customer_golden_records_survived, plus the resolved marketing consent), except a key field
     whose change tonight is held or rejected (int_customer_key_field_changes_detected): it keeps the value of the
     master's previous version. A master that is gone (merged away, its records gone or erased) gets a `removed`
-    row that closes its last version. Validity intervals are derived in marts.customer_golden_record_history.
+    row that closes its last version. Validity intervals are derived in int_customer_golden_records_bounded (shown by
+    marts.customer_golden_record_history).
     dbt's snapshot command was not used: it stamps versions with the wall clock. -#}
 {{
     config(
