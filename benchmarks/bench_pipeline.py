@@ -1,4 +1,4 @@
-"""End-to-end benchmark of the nightly flow: wall time, rows per second and peak memory per stage.
+"""End-to-end benchmark of the nightly flow: wall time, rows per second, peak memory and cores busy per stage.
 
     .venv/bin/python -m benchmarks.bench_pipeline --profile S            # 10k persons
     .venv/bin/python -m benchmarks.bench_pipeline --scale 2000 --nights 2 # full night, then an incremental night
