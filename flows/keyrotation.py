@@ -205,6 +205,8 @@ def _customer_tokens(db: Path) -> list[tuple]:
 def _rekey_history(db: Path, old_tokens: list[tuple], new_key: bytes) -> int:
     """Replace every old token in the golden-record history: by the new token of the record that still holds the
     value, else by an HMAC of the old token under the new key."""
+    from flows.stages import table_exists
+
     with governance(db) as con:
         history = _token_columns(con, HISTORY[0], HISTORY[1])
         if not history or not old_tokens:
@@ -231,7 +233,7 @@ def _rekey_history(db: Path, old_tokens: list[tuple], new_key: bytes) -> int:
             changed += con.execute(f"""
                 update {HISTORY[0]}.{HISTORY[1]} as h set {column} = m.new_token
                 from token_map as m where h.{column} = m.old_token""").fetchone()[0]
-        if _token_columns(con, *HISTORY_BOUNDED):  # rebuilt whole by the next build (a carried model's empty table)
+        if table_exists(con, *HISTORY_BOUNDED):  # rebuilt whole by the next build (a carried model's empty table)
             con.execute(f"delete from {HISTORY_BOUNDED[0]}.{HISTORY_BOUNDED[1]}")
         return changed
 

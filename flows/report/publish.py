@@ -128,7 +128,8 @@ def publish_marts(wd: Workdir, run_id: str) -> list[str]:
             ).fetchall()
         )
         base = mart_tables(con, kind="BASE TABLE")
-        recreated = _views_over_marts(con, views, sorted(base + list(views)))
+        marts = sorted(base + list(views))  # every name the copy will hold, as a table or a view
+        recreated = _views_over_marts(con, views, marts)
         tables = sorted(base + [v for v in views if v not in recreated])  # views over intermediate: their rows
         view_sql = [sql for name, sql in views.items() if name in recreated]
         for name in tables:
@@ -137,7 +138,6 @@ def publish_marts(wd: Workdir, run_id: str) -> list[str]:
             target = str(tmp_parquet / f"{t}.parquet").replace("'", "''")
             con.execute(f"copy main.{t} to '{target}' (format parquet)")
         con.execute("detach wh")
-        marts = sorted(set(tables) | set(views))
         _create_views(con, view_sql, marts)  # after every table: a view reads the copy's; no Parquet (stores nothing)
         con.execute("checkpoint")
     finally:
