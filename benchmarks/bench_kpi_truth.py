@@ -33,10 +33,13 @@ from tests.kpi.source_files import read_facts  # noqa: E402
 
 
 def fresh_run(scale: int, seed: int, run_date: date) -> Workdir:
+    from flows import environment
+
+    wd = Workdir(Path(tempfile.mkdtemp(prefix="bench-kpi-truth-")) / "wd").ensure()
+    environment.prepare(wd)  # Prefect's home in the workdir, as `crmgov run` has it; before Prefect is imported
     from flows.demo import generate_demo
     from flows.nightly import nightly
 
-    wd = Workdir(Path(tempfile.mkdtemp(prefix="bench-kpi-truth-")) / "wd").ensure()
     generate_demo(wd.inbox, seed=seed, scale=scale, nights=1, start_date=run_date)
     nightly(run_date=run_date, workdir=str(wd.root), demo=True)
     return wd

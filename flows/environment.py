@@ -24,10 +24,17 @@ FIXED = {
 }
 
 
-def prepare(wd: Workdir) -> None:
-    """Point Prefect and caches at the workdir's state zone (unless ops set them explicitly)."""
+def apply_fixed() -> None:
+    """The settings that keep every process offline and result-free (unless ops set them explicitly). Run when the
+    package is imported (flows/__init__.py), so that a script calling a flow directly, which starts Prefect's
+    temporary server before any workdir is known, gets them too."""
     for key, value in FIXED.items():
         os.environ.setdefault(key, value)
+
+
+def prepare(wd: Workdir) -> None:
+    """Point Prefect and caches at the workdir's state zone (unless ops set them explicitly)."""
+    apply_fixed()
     os.environ.setdefault("PREFECT_HOME", str(wd.prefect_home))
     os.environ.setdefault("TLDEXTRACT_CACHE", str(wd.state / "tldextract"))
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
