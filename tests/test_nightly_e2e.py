@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import date
+import time
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -27,11 +28,19 @@ def e2e(tmp_path_factory, prefect_harness) -> dict:
 
     wd = Workdir(tmp_path_factory.mktemp("e2e") / "wd").ensure()
     generate_demo(wd.inbox, seed=7, scale=200, start_date=RUN_DATE)
+    started = datetime.now(UTC)
     first = nightly(run_date=RUN_DATE, workdir=str(wd.root), demo=True)
     marts_first = mart_checksums(wd.warehouse_db)
     masters_first = master_ids(wd.warehouse_db)
     second = nightly(run_date=RUN_DATE, workdir=str(wd.root), demo=True)
-    return {"wd": wd, "first": first, "second": second, "marts_first": marts_first, "masters_first": masters_first}
+    return {
+        "wd": wd,
+        "first": first,
+        "second": second,
+        "marts_first": marts_first,
+        "masters_first": masters_first,
+        "flows_ran": (started, datetime.now(UTC)),
+    }
 
 
 def mart_checksums(db: Path) -> dict[str, str]:
@@ -69,6 +78,29 @@ def test_the_run_succeeds_and_the_ledger_accounts_for_every_row(e2e):
         [run_id],
     ):
         assert read == passed + quarantined, source
+
+
+def test_only_the_nightly_flow_sends_heartbeats(e2e):
+    """A server's zombie detection watches the nightly flow's heartbeats; the stages, its subflows in the same
+    process, send none (each would cost its stage up to a second at its end: docs/benchmarks.md, "Prefect's
+    heartbeats")."""
+    from prefect.client.orchestration import get_client
+    from prefect.events.filters import EventFilter, EventNameFilter, EventOccurredFilter
+
+    since, until = e2e["flows_ran"]
+    wanted = EventFilter(
+        occurred=EventOccurredFilter(since=since, until=until),
+        event=EventNameFilter(name=["prefect.flow-run.heartbeat"]),
+    )
+    deadline = time.monotonic() + 90  # events reach the server's database in background batches
+    while True:
+        with get_client(sync_client=True) as client:
+            events = client.read_events(filter=wanted, limit=50).events
+        flows = sorted(r.name or "" for e in events for r in e.related if r.role == "flow")
+        if flows.count("crmgov-nightly") >= 2 or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert flows == ["crmgov-nightly", "crmgov-nightly"]
 
 
 def test_every_dbt_node_of_the_night_is_recorded_with_its_time(e2e):
