@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.pg import postgres_server  # noqa: F401  (a real PostgreSQL server, session-wide)
-from tests.three_nights import three_nights_after_night_1  # noqa: F401  (night 1 of two test files' three nights)
-
+# Before anything imports the package `flows`, whose defaults (flows/environment.py) would take these names first:
+# the tests' temporary Prefect servers get 240 s to start on a loaded CI host, not the pipeline's 90.
 _STATE = Path(tempfile.mkdtemp(prefix="crmgov-test-state-"))
 os.environ.setdefault("PREFECT_HOME", str(_STATE / "prefect"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
@@ -20,6 +19,9 @@ os.environ.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 os.environ.setdefault("TLDEXTRACT_CACHE", str(_STATE / "tldextract"))
 os.environ.setdefault("DO_NOT_TRACK", "1")
+
+from tests.pg import postgres_server  # noqa: E402, F401  (a real PostgreSQL server, session-wide)
+from tests.three_nights import three_nights_after_night_1  # noqa: E402, F401  (night 1 of three nights)
 
 
 @pytest.fixture(scope="session")
