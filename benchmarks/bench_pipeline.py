@@ -33,6 +33,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from pathlib import Path
@@ -164,6 +165,35 @@ def startup_costs(workdir: Path) -> dict[str, float]:
     return {"python_imports_s": round(imports, 2), "dbt_parse_s": round(dbt_parse, 2)}
 
 
+def host_probe() -> dict[str, float]:
+    """The same fixed work on every run, to tell a slower hour from slower code (seconds, best of three): a Python
+    loop on one core, and DuckDB hashing 50 M generated rows on every core. On this shared machine the CPUs' speed
+    moved by a quarter between hours of one afternoon with no steal time to show it (docs/benchmarks.md, run f13)."""
+
+    def best(work: Callable[[], object]) -> float:
+        times = []
+        for _ in range(3):
+            t = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - t)
+        return round(min(times), 3)
+
+    def python_loop() -> int:
+        total = 0
+        for i in range(5_000_000):
+            total += i * i % 7
+        return total
+
+    con = duckdb.connect()
+    try:
+        return {
+            "python_loop_s": best(python_loop),
+            "duckdb_hash_s": best(lambda: con.execute("select sum(hash(range) % 7) from range(50000000)").fetchone()),
+        }
+    finally:
+        con.close()
+
+
 def start_prefect() -> float:
     """Seconds to start Prefect's API and run a flow that does nothing (the server then serves every night)."""
     from prefect import flow
@@ -291,11 +321,13 @@ def main() -> None:
     generated = time.perf_counter() - t
     fixed = startup_costs(workdir)
     fixed["prefect_api_s"] = start_prefect()
+    probe = {"before": host_probe()}
     sampler = ResourceSampler()
     sampler.start()
     nights = [run_night(workdir, START + timedelta(days=i), sampler) for i in range(args.from_night - 1, last)]
     rerun = run_night(workdir, START + timedelta(days=last - 1), sampler) if args.rerun_last and nights else None
     sampler.stop()
+    probe["after"] = host_probe()
     result = {
         "profile": args.profile,
         "persons": persons,
@@ -303,6 +335,7 @@ def main() -> None:
         "generate_s": None if args.delivery or args.from_night > 1 else round(generated, 2),
         "delivery": str(args.delivery) if args.delivery else None,
         "fixed_startup": fixed,
+        "host_probe": probe,
         "nights": nights,
         "rerun_last": rerun,
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
@@ -311,6 +344,9 @@ def main() -> None:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
     print(f"persons {persons}; delivery ready in {generated:.1f} s; fixed start-up {fixed}")
+    print("host probe (the same work every run; a slower hour shows here): "
+          + "; ".join(f"{when} python {p['python_loop_s']:.2f} s, duckdb {p['duckdb_hash_s']:.2f} s"
+                      for when, p in probe.items()))
     for n in nights:
         _print_night(n, "night")
     if len(nights) > 1:

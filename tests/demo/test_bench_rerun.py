@@ -46,3 +46,8 @@ def test_the_rerun_of_the_last_night_lands_nothing_and_is_reported_beside_it(tmp
     transform = {s["stage"]: s for s in night["stages"]}["transform"]
     assert transform["cpu_cores"] >= 0.3, transform
     assert "cores busy" in done.stdout and " sys % " in done.stdout
+    # the host probe before and after the nights: the same fixed work every run, timed
+    assert list(result["host_probe"]) == ["before", "after"]
+    for probe in result["host_probe"].values():
+        assert 0 < probe["python_loop_s"] < 30 and 0 < probe["duckdb_hash_s"] < 30, probe
+    assert "host probe (the same work every run" in done.stdout
