@@ -118,7 +118,7 @@ def _run(settings: Settings, run_id: str, run_date: date, demo: bool, lock_wait_
         ]
         # The stages are subflows in this process, so this flow's heartbeat (what a server's zombie detection
         # watches) speaks for them; one of their own would cost each stage up to a second at its end (Prefect 3.8
-        # joins a heartbeat thread that sleeps in whole seconds): about 4 s a night, a sixth of a demo night's.
+        # joins a heartbeat thread that sleeps in whole seconds): 0.46 s a stage measured, a tenth of a demo night.
         with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             for stage, step in steps:
                 results[stage] = _run_stage(wd, run_id, run_date, stage, step)
