@@ -49,6 +49,7 @@ from flows.errors import CrmgovError
 from flows.ledger import governance
 from flows.lock import run_lock
 from flows.settings import load_settings
+from flows.stages import table_exists
 from flows.workdir import Workdir, fsync_dir
 
 KEY_ENV = "CRMGOV_PSEUDONYM_KEY"
@@ -205,8 +206,6 @@ def _customer_tokens(db: Path) -> list[tuple]:
 def _rekey_history(db: Path, old_tokens: list[tuple], new_key: bytes) -> int:
     """Replace every old token in the golden-record history: by the new token of the record that still holds the
     value, else by an HMAC of the old token under the new key."""
-    from flows.stages import table_exists
-
     with governance(db) as con:
         history = _token_columns(con, HISTORY[0], HISTORY[1])
         if not history or not old_tokens:
