@@ -43,8 +43,8 @@ SURNAMES = (
 
 
 def bits(expr: str) -> str:
-    """A 128-character '0'/'1' string derived from an integer SQL expression (a stand-in Bloom filter)."""
-    return f"lpad(bin(hash({expr})), 64, '0') || lpad(bin(hash({expr} + 7919)), 64, '0')"
+    """128 bits as 32 hex digits derived from an integer SQL expression (a stand-in Bloom filter)."""
+    return f"lower(lpad(hex(hash({expr})), 16, '0') || lpad(hex(hash({expr} + 7919)), 16, '0'))"
 
 
 def write_deid(path: Path, customers: int, orders: int, tickets: int) -> dict[str, int]:

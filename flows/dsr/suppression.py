@@ -101,8 +101,11 @@ class SuppressionList:
             contact = " or ".join(_token_in(f"b.{kind}", kind) for kind in CONTACT)
             # the name filter's digest only where a contact token matched: as an `in` subquery, DuckDB hashed every
             # row's 1 KB filter text for its join (10 s over the 1.9 M customers at profile L, each night)
-            same_name = "list_contains((select list(token) from _dsr_tokens where kind = 'name_bloom'), " \
-                "sha256(b.name_bloom))"
+            # a name listed before the filters were written as hex (a digest of their '0'/'1' form) matches the same
+            # bits in hex too: the list keeps digests only, so it cannot be converted
+            names = "(select list(token) from _dsr_tokens where kind = 'name_bloom')"
+            same_name = (f"(list_contains({names}, sha256(b.name_bloom)) or list_contains({names}, "
+                         "sha256(cast(try_cast('x' || b.name_bloom as bit) as varchar))))")
             return (f"({_listed('b.source_system', 'b.record_id')} or {strong} "
                     f"or case when {contact} then {same_name} else false end)")
         drop = _listed("b.customer_system", "b.customer_id")

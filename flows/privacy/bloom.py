@@ -1,10 +1,13 @@
 """Keyed field-level Bloom filters of bigrams, so customer records can be matched fuzzily without raw values.
 
 Each bigram sets `hashes` positions derived from an HMAC of the bigram (double hashing), so without the key the
-filter cannot be rebuilt from a dictionary of names. Output is a '0'/'1' string (the warehouse contract).
+filter cannot be rebuilt from a dictionary of names. Output is the filter's bits as lowercase hex, position 0
+the high bit of the first byte (the warehouse contract: `bits` / 4 characters, which both DuckDB and PostgreSQL
+read as a bit string with `'x' || filter`; a '0'/'1' string of `bits` characters was four times the text, and
+at a million records most of the warehouse's bytes).
 Bigram positions are cached per distinct bigram (a column has few: names share characters), and a whole column
 is encoded at once by numpy: the bigrams are pairs of adjacent code points of the padded texts, found with one
-np.unique, and their positions are scattered into a bit matrix read back as '0'/'1' rows.
+np.unique, and their positions are scattered into a bit matrix read back as hex rows.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ except ImportError:  # pragma: no cover - opencc is a declared dependency; keep 
 BLOCK_ROWS = 20_000  # rows per bit matrix: bounds memory to BLOCK_ROWS x bits bytes
 DEFAULT_BITS = 1000
 DEFAULT_HASHES = 15
+_HEX = np.frombuffer(bytes(range(256)).hex().encode("ascii"), dtype=np.uint8).reshape(256, 2)  # byte -> 2 digits
 
 
 def normalize_name(value: str) -> str:
@@ -86,6 +90,8 @@ def pinyin_bigrams(name: str) -> list[str]:
 
 class BloomEncoder:
     def __init__(self, key: bytes, field: str, bits: int = DEFAULT_BITS, hashes: int = DEFAULT_HASHES) -> None:
+        if bits % 8:
+            raise ValueError(f"a Bloom filter's bits are stored as whole bytes: {bits} is not a multiple of 8")
         self._key = hmac.new(key, f"bloom:{field}".encode(), hashlib.sha256).digest()
         self.bits, self.hashes = bits, hashes
         self.encode = lru_cache(maxsize=200_000)(self._encode)
@@ -134,10 +140,11 @@ class BloomEncoder:
         return out
 
     def _scatter(self, counts: list[int], codes: np.ndarray, grams: list[str]) -> list[str]:
-        """'0'/'1' rows: row i sets the positions of grams[codes[j]] for its counts[i] consecutive codes.
+        """Hex rows: row i sets the positions of grams[codes[j]] for its counts[i] consecutive codes.
 
         Each distinct bigram's bits are packed into 64-bit words once (bit p: word p // 64, bit p % 64); a row
-        is the OR of its bigrams' words, unpacked least significant bit first."""
+        is the OR of its bigrams' words, unpacked least significant bit first, then packed again high bit first
+        (position p: byte p // 8, bit 7 - p % 8) and written as two hex digits a byte."""
         positions = self.positions_many(grams)
         gram_bits = np.zeros((len(grams), -(-self.bits // 64) * 64), dtype=np.uint8)
         gram_bits[np.repeat(np.arange(len(grams)), self.hashes), positions.ravel()] = 1
@@ -151,14 +158,19 @@ class BloomEncoder:
                 words[w, filled] = np.bitwise_or.reduceat(column[codes], starts)
         rows = np.ascontiguousarray(words.T)
         bits = np.unpackbits(rows.view(np.uint8), axis=1, count=self.bits, bitorder="little")
-        bits += np.uint8(ord("0"))
-        text = str(bits.data, "ascii")
-        return [text[i : i + self.bits] for i in range(0, len(text), self.bits)]
+        digits = np.ascontiguousarray(_HEX[np.packbits(bits, axis=1, bitorder="big")])
+        width = self.bits // 4
+        text = str(digits.data, "ascii")
+        return [text[i : i + width] for i in range(0, len(text), width)]
+
+
+def to_bits(encoding: str) -> str:
+    """A hex encoding as its '0'/'1' positions (position 0 first), for reading a filter."""
+    return "".join(f"{int(d, 16):04b}" for d in encoding)
 
 
 def dice(a: str, b: str) -> float:
-    """Dice coefficient of two '0'/'1' encodings: 2|A and B| / (|A| + |B|)."""
-    va = np.frombuffer(a.encode("ascii"), dtype=np.uint8) == ord("1")
-    vb = np.frombuffer(b.encode("ascii"), dtype=np.uint8) == ord("1")
-    total = int(va.sum() + vb.sum())
-    return 0.0 if total == 0 else 2.0 * int((va & vb).sum()) / total
+    """Dice coefficient of two hex encodings: 2|A and B| / (|A| + |B|)."""
+    va, vb = int(a, 16), int(b, 16)
+    total = va.bit_count() + vb.bit_count()
+    return 0.0 if total == 0 else 2.0 * (va & vb).bit_count() / total

@@ -138,7 +138,7 @@ class EntityPolicy(_Strict):
 
 
 class BloomSettings(_Strict):
-    bits: int = Field(1000, ge=256, le=4096)
+    bits: int = Field(1000, ge=256, le=4096, multiple_of=8)  # stored as whole bytes, in hex
     hashes: int = Field(15, ge=5, le=30)
 
 

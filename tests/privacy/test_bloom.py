@@ -1,3 +1,5 @@
+import pytest
+
 from flows.privacy.bloom import BloomEncoder, bigrams, dice, normalize_name, pinyin_bigrams
 
 
@@ -17,4 +19,9 @@ def test_pinyin_matches_homophones_and_key_matters():
     assert dice(enc(p, pinyin_bigrams("张伟")), enc(p, pinyin_bigrams("张玮"))) == 1.0
     q = BloomEncoder(b"q" * 32, "pinyin")
     assert enc(p, pinyin_bigrams("张伟")) != enc(q, pinyin_bigrams("张伟"))
-    assert len(enc(p, pinyin_bigrams("张伟"))) == 1000
+    assert len(enc(p, pinyin_bigrams("张伟"))) == 250  # 1000 bits as hex
+
+
+def test_bits_are_whole_bytes():
+    with pytest.raises(ValueError, match="multiple of 8"):
+        BloomEncoder(b"k" * 32, "name", bits=1001)

@@ -35,14 +35,14 @@ def token(kind: str, value: str) -> str:
 
 
 def bloom(text: str) -> str:
-    """Keyed Bloom filter of the padded bigrams of text, as a '0'/'1' string of BLOOM_BITS."""
+    """Keyed Bloom filter of the padded bigrams of text: BLOOM_BITS bits as hex, as the privacy stage writes it."""
     padded = f"_{text}_"
     bits = ["0"] * BLOOM_BITS
     for i in range(len(padded) - 1):
         for k in range(BLOOM_HASHES):
             digest = hmac.new(KEY, f"{k}:{padded[i : i + 2]}".encode(), hashlib.sha256).digest()
             bits[int.from_bytes(digest[:4], "big") % BLOOM_BITS] = "1"
-    return "".join(bits)
+    return f"{int(''.join(bits), 2):0{BLOOM_BITS // 4}x}"
 
 
 @dataclass

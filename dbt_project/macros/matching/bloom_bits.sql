@@ -1,14 +1,15 @@
-{# A '0'/'1' Bloom string as a native bit string, cast once per record so pair comparisons only AND and count. #}
+{# A Bloom filter (hex, as the privacy stage writes it) as a native bit string, cast once per record so pair
+   comparisons only AND and count. Both databases read a bit string literal written 'x' and hex digits. #}
 {% macro bloom_bits(expr) -%}
     {{ return(adapter.dispatch('bloom_bits', 'crmgov')(expr)) }}
 {%- endmacro %}
 
 {% macro default__bloom_bits(expr) -%}
-    cast({{ expr }} as bit varying)
+    cast('x' || {{ expr }} as bit varying)
 {%- endmacro %}
 
 {% macro duckdb__bloom_bits(expr) -%}
-    cast({{ expr }} as bit)
+    cast('x' || {{ expr }} as bit)
 {%- endmacro %}
 
 {# Dice 2|a&b|/(|a|+|b|) of two bit strings whose set-bit counts are precomputed; null when either is missing. #}

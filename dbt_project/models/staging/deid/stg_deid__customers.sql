@@ -1,5 +1,5 @@
 {#- Customer records of every source, typed and normalised. A table carried over (macros/incremental/carry_over.sql),
-    not a view: the cleansing below (five Bloom strings validated, dates parsed) was most of the cost of reading the
+    not a view: the cleansing below (five Bloom filters validated, dates parsed) was most of the cost of reading the
     customers (11 of 16 s at a million records) and five models read them, each paying it again. A row whose
     de-identified source row is unchanged (source_row_digest) keeps its cleansed row; only new and changed rows are
     cleansed, and rows gone from the source are deleted (post-hook). -#}
@@ -54,11 +54,11 @@ renamed as (
 
         -- pseudonyms and masks (already de-identified upstream)
         nullif(trim(name_masked), '') as name_masked,
-        case when {{ is_bit_string('name_bloom') }} then name_bloom end as name_bloom,
-        case when {{ is_bit_string('name_pinyin_bloom') }} then name_pinyin_bloom end as name_pinyin_bloom,
-        case when {{ is_bit_string('given_name_bloom') }} then given_name_bloom end as given_name_bloom,
-        case when {{ is_bit_string('family_name_bloom') }} then family_name_bloom end as family_name_bloom,
-        case when {{ is_bit_string('address_bloom') }} then address_bloom end as address_bloom,
+        case when {{ is_hex_bits('name_bloom') }} then lower(name_bloom) end as name_bloom,
+        case when {{ is_hex_bits('name_pinyin_bloom') }} then lower(name_pinyin_bloom) end as name_pinyin_bloom,
+        case when {{ is_hex_bits('given_name_bloom') }} then lower(given_name_bloom) end as given_name_bloom,
+        case when {{ is_hex_bits('family_name_bloom') }} then lower(family_name_bloom) end as family_name_bloom,
+        case when {{ is_hex_bits('address_bloom') }} then lower(address_bloom) end as address_bloom,
         nullif(trim(mobile_token), '') as mobile_token,
         nullif(trim(mobile_masked), '') as mobile_masked,
         nullif(trim(landline_token), '') as landline_token,
