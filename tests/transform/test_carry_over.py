@@ -8,6 +8,7 @@ table of the customer chain must come out the same, and only the changed records
 from __future__ import annotations
 
 import copy
+import json
 from datetime import date
 from pathlib import Path
 
@@ -47,7 +48,7 @@ CUSTOMER_CHAIN = ("+possible_matches", "+customer_xref", "+dim_customer")
 # night 1's records, where a full build measures tonight's; the fixture's few records take the declared weights,
 # the same in both, so every weight and score is compared
 NOT_COMPARED = (
-    "carry_digest", "record_number", "left_number", "right_number",
+    "carry_digest", "carry_built_in", "record_number", "left_number", "right_number",
     "estimated_on", "estimated_records", "estimate_id", "weights_estimate_id", "m_probability", "u_probability",
 )
 
@@ -140,6 +141,50 @@ def test_carried_night_equals_a_full_build(nights: tuple[Warehouse, Warehouse]) 
         "join intermediate.int_customer_records_numbered as r on r.record_number = p.right_number "
         "where l.customer_record_key = p.left_key and r.customer_record_key = p.right_key"
     ) == carried.query("select count(*) from intermediate.int_customer_pairs_blocked")
+
+
+def built_tests(warehouse: Warehouse) -> tuple[str, dict[str, str]]:
+    """The last build's dbt invocation id and the SQL each of its data tests ran, by test name."""
+    results = json.loads((warehouse.root / "state" / "dbt" / "target" / "run_results.json").read_text())
+    tests = [r for r in results["results"] if r["unique_id"].startswith("test.")]
+    return results["metadata"]["invocation_id"], {r["unique_id"].split(".")[2]: r["compiled_code"] for r in tests}
+
+
+def test_key_tests_of_carried_models_read_the_rows_this_build_wrote(nights: tuple[Warehouse, Warehouse]) -> None:
+    """A carried model's rows of other builds passed its key tests when they were written, and delete+insert
+    replaces any row whose key is written again: its unique and not-null key tests read tonight's rows only
+    (macros/incremental/tests_on_built_rows.sql), and still find a duplicate key among them."""
+    carried, full = nights
+    invocation, tests = built_tests(carried)
+    tonight = f"carry_built_in = '{invocation}'"
+    for name in (
+        "unique_int_customer_pairs_compared_pair_key", "not_null_int_customer_pairs_compared_pair_key",
+        "unique_int_customer_pairs_scored_pair_key", "unique_stg_deid__customers_customer_record_key",
+        "unique_combination_int_customer_pairs_blocked_left_number__right_number",
+    ):
+        assert tonight in tests[name], name
+    # not the model's key, not carried, or not delete+insert: every row
+    for name in (
+        "unique_int_customer_records_numbered_record_number",  # numbered appends
+        "unique_customer_xref_customer_record_key",  # a table built whole
+        "assert_one_master_per_cluster",
+    ):
+        assert "carry_built_in" not in tests[name], name
+    compared = "intermediate.int_customer_pairs_compared"
+    written = carried.query(f"select count(*) from {compared} where carry_built_in = ?", [invocation])[0][0]
+    assert 0 < written < carried.query(f"select count(*) from {compared}")[0][0]
+    # the scoped test still fails on a duplicate key written tonight
+    con = duckdb.connect(str(carried.path))
+    try:
+        con.execute("begin")
+        con.execute(f"insert into {compared} select * from {compared} where carry_built_in = ? limit 1", [invocation])
+        assert con.execute(tests["unique_int_customer_pairs_compared_pair_key"]).fetchall()
+        con.execute("rollback")
+    finally:
+        con.close()
+    # a build without carry-over tests every row
+    _, every_row = built_tests(full)
+    assert not any("carry_built_in" in sql for sql in every_row.values())
 
 
 def test_blocks_crossing_the_size_limit_equal_a_full_build(tmp_path: Path, built: Warehouse, deid: DeidFixture) -> None:

@@ -50,6 +50,12 @@
     {%- endif %} as carry_digest
 {%- endmacro %}
 
+{#- The column of a carried model's row that names the dbt invocation which wrote it: data tests of the model's key
+    check only that invocation's rows (macros/incremental/tests_on_built_rows.sql). -#}
+{% macro carry_built_column() -%}
+    cast('{{ invocation_id }}' as {{ dbt.type_string() }}) as carry_built_in
+{%- endmacro %}
+
 {#- Pre-hook: delete the rows that another digest (or no digest) built, so only rows of this digest are reused; every
     row of a table without the column (built before the model carried over). -#}
 {% macro carry_over_reset() -%}

@@ -374,6 +374,7 @@ final as (
         cast(master_id as varchar) as master_id,
         cast(is_scoring_snapshot as boolean) as is_scoring_snapshot,
         inputs_digest,
+        {{ carry_built_column() }},
         {{ carry_digest_column() }},
 
         -- recency, frequency, monetary and their trend

@@ -209,6 +209,7 @@ final as (
         corrected.master_id is not null as has_correction,
         digests.members_digest,
         digests.corrections_digest,
+        {{ carry_built_column() }},
         {{ carry_digest_column() }}
     from golden
     inner join digests on golden.master_id = digests.master_id

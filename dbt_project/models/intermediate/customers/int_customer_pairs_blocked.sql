@@ -622,6 +622,7 @@ digested as (
         right_number,
         {{ short_hash("concat_ws('|', left_key, right_key, blocked_on, left_row_digest, right_row_digest)") }}
             as pair_digest,
+        {{ carry_built_column() }},
         {{ carry_digest_column() }}
     from pairs
 
@@ -654,6 +655,7 @@ tombstones as (
         examined.left_number,
         examined.right_number,
         {{ short_hash('cast(null as varchar)') }} as pair_digest,
+        {{ carry_built_column() }},
         examined.carry_digest
     from examined
     where not exists (

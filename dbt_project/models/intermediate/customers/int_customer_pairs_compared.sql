@@ -111,6 +111,7 @@ compared as (
         pair_digest,
         left_row_digest,
         right_row_digest,
+        {{ carry_built_column() }},
         {{ carry_digest_column() }},
         name_dice,
         given_name_dice,

@@ -132,6 +132,7 @@ decided as (
             case when steward.decision is not null then 'steward' end
         ) as match_rule,
         weight_row.estimate_id as weights_estimate_id,
+        {{ carry_built_column() }},
         {{ carry_digest_column() }}
     from scored
     cross join weight_row

@@ -157,6 +157,7 @@ banded as (
         name_key,
         pinyin_key,
         source_row_digest,
+        {{ carry_built_column() }},
         {{ carry_digest_column() }}
         {%- for field in ['name', 'address'] %}
         {%- for picked in positions[field] %},

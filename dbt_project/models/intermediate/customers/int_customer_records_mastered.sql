@@ -17,9 +17,10 @@
             ~ ' on registry.customer_record_key = records.customer_record_key') }}"]
     )
 }}
-{#- The Bloom filters, and the staging row's carry digest (this model keeps its own). -#}
+{#- The Bloom filters, and the staging row's carry digest and build (this model keeps its own). -#}
 {%- set left_out = [
-    'name_bloom', 'name_pinyin_bloom', 'given_name_bloom', 'family_name_bloom', 'address_bloom', 'carry_digest'
+    'name_bloom', 'name_pinyin_bloom', 'given_name_bloom', 'family_name_bloom', 'address_bloom', 'carry_digest',
+    'carry_built_in'
 ] -%}
 
 with
@@ -46,6 +47,7 @@ mastered as (
         {{ columns_except(ref('stg_deid__customers'), left_out, 'records.') }},
         registry.master_id,
         registry.master_since,
+        {{ carry_built_column() }},
         {{ carry_digest_column() }}
     from records
     inner join registry on records.customer_record_key = registry.customer_record_key

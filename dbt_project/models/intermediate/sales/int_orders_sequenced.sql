@@ -135,6 +135,7 @@ final as (
         cast(channel as varchar) as channel,
         cast(store as varchar) as store,
         source_row_digest,
+        {{ carry_built_column() }},
         {{ carry_digest_column() }}
     from sequenced
     {%- if not carrying_over() %}

@@ -60,6 +60,7 @@ final as (
         cast(surveys.csat as integer) as csat,
         cast(surveys.comment_redacted as varchar) as comment_redacted,
         surveys.source_row_digest,
+        {{ carry_built_column() }},
         {{ carry_digest_column() }}
     from surveys
     left join mastered

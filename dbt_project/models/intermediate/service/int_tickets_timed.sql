@@ -105,6 +105,7 @@ final as (
         cast(coalesce(hours_to_resolution <= 48, false) as boolean) as is_resolved_within_48h,
         cast(notes_redacted as varchar) as notes_redacted,
         source_row_digest,
+        {{ carry_built_column() }},
         {{ carry_digest_column() }}
     from timed
 

@@ -93,6 +93,7 @@ renamed as (
 
         -- lineage
         source_row_digest,
+        {{ carry_built_column() }},
         {{ carry_digest_column() }}
 
     from {{ "changed" if carrying_over() else "digested" }}
