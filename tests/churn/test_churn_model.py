@@ -149,12 +149,12 @@ def test_below_the_floor_the_previous_scores_stay_and_the_mart_says_so(night: Wo
 
 def test_features_use_no_event_after_their_snapshot(night: Workdir, tmp_path: Path) -> None:
     """Delete every fact after a month-end, rebuild the features: that month-end's rows must not change (what they
-    were computed from and under, inputs_digest and carry_digest, aside)."""
+    were computed from and under, inputs_digest, carry_digest and the build that wrote them, aside)."""
     warehouse = tmp_path / "warehouse.duckdb"
     shutil.copy2(night.warehouse_db, warehouse)
     cutoff = date(2026, 7, 31)
     feature_sql = (
-        "select * exclude (label_window_end, churned_in_horizon, inputs_digest, carry_digest) "
+        "select * exclude (label_window_end, churned_in_horizon, inputs_digest, carry_digest, carry_built_in) "
         "from intermediate.int_churn_features_computed where snapshot_date = ? order by master_id"
     )
     before = q(warehouse, feature_sql, [cutoff])
