@@ -40,7 +40,10 @@ except ImportError:  # pragma: no cover - opencc is a declared dependency; keep 
 BLOCK_ROWS = 20_000  # rows per bit matrix: bounds memory to BLOCK_ROWS x bits bytes
 DEFAULT_BITS = 1000
 DEFAULT_HASHES = 15
-_HEX = np.frombuffer(bytes(range(256)).hex().encode("ascii"), dtype=np.uint8).reshape(256, 2)  # byte -> 2 digits
+# byte b of a row packed least significant bit first -> the two hex digits of its bits high bit first (b reversed)
+_HEX_REVERSED = np.frombuffer(
+    bytes(int(f"{b:08b}"[::-1], 2) for b in range(256)).hex().encode("ascii"), dtype=np.uint8
+).reshape(256, 2)
 
 
 def normalize_name(value: str) -> str:
@@ -143,8 +146,8 @@ class BloomEncoder:
         """Hex rows: row i sets the positions of grams[codes[j]] for its counts[i] consecutive codes.
 
         Each distinct bigram's bits are packed into 64-bit words once (bit p: word p // 64, bit p % 64); a row
-        is the OR of its bigrams' words, unpacked least significant bit first, then packed again high bit first
-        (position p: byte p // 8, bit 7 - p % 8) and written as two hex digits a byte."""
+        is the OR of its bigrams' words, whose bytes (position p: byte p // 8, bit p % 8) are written as two hex
+        digits each with their bits reversed (the contract's position p is bit 7 - p % 8)."""
         positions = self.positions_many(grams)
         gram_bits = np.zeros((len(grams), -(-self.bits // 64) * 64), dtype=np.uint8)
         gram_bits[np.repeat(np.arange(len(grams)), self.hashes), positions.ravel()] = 1
@@ -157,8 +160,7 @@ class BloomEncoder:
             for w, column in enumerate(np.ascontiguousarray(packed.T)):  # word by word: small temporaries
                 words[w, filled] = np.bitwise_or.reduceat(column[codes], starts)
         rows = np.ascontiguousarray(words.T)
-        bits = np.unpackbits(rows.view(np.uint8), axis=1, count=self.bits, bitorder="little")
-        digits = np.ascontiguousarray(_HEX[np.packbits(bits, axis=1, bitorder="big")])
+        digits = np.ascontiguousarray(_HEX_REVERSED[rows.view(np.uint8)[:, : self.bits // 8]])
         width = self.bits // 4
         text = str(digits.data, "ascii")
         return [text[i : i + width] for i in range(0, len(text), width)]
