@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 from flows.dsr.suppression import SuppressionList, digest
+from flows.privacy.bloom import to_bits
 
 ERASED_NAME = "0110" * 8  # a (short) name filter of the erased person
 OTHER_NAME = "1001" * 8
@@ -67,7 +68,7 @@ def test_the_rule_drops_the_erased_person_and_keeps_a_family_member(con) -> None
 def test_a_name_listed_in_the_filters_former_bit_form_matches_the_same_bits_in_hex(con) -> None:
     """Until 2026-12 the filters were '0'/'1' text, and the list keeps digests of what it was given: an erasure
     listed then still drops the person coming back with the same bits written as hex."""
-    bit_form = "".join(f"{int(d, 16):04b}" for d in ERASED_NAME)
+    bit_form = to_bits(ERASED_NAME)
     suppressed = SuppressionList(records=set(), tokens={("mobile_token", "M-X"), ("name_bloom", digest(bit_form))})
     assert _listed(con, suppressed, "customer", "customers") == ["C3"]
 
