@@ -152,16 +152,18 @@ corrected as (
 {%- for lead, columns in groups.items() -%}
 {%- set lead_column = 'known_gender' if lead == 'gender' else lead -%}
 {%- set weights = trust.get(lead, trust['default']) -%}
-{%- set order = [{'expr': 'case when ' ~ lead_column ~ ' is null then 1 else 0 end'}] -%}
+{%- set order = [{'expr': 'case when ' ~ lead_column ~ ' is null then 1 else 0 end', 'range': [0, 1]}] -%}
 {%- for rule in rules.get(lead, rules['default']) -%}
 {%- if rule == 'trust' -%}
 {%- set levels = [] -%}
 {%- for system, level in weights.items() %}{% do levels.append("when '" ~ system ~ "' then " ~ level) %}{% endfor -%}
-{%- do order.append({'expr': 'case source_system ' ~ levels | join(' ') ~ ' else 0 end', 'desc': true}) -%}
+{%- set level_range = [0] + (weights.values() | list) -%}
+{%- do order.append({'expr': 'case source_system ' ~ levels | join(' ') ~ ' else 0 end', 'desc': true,
+    'range': [level_range | min, level_range | max]}) -%}
 {%- elif rule == 'recent' -%}
 {%- do order.append({'expr': 'updated_at', 'desc': true, 'type': 'timestamp', 'nullable': true}) -%}
 {%- elif rule == 'complete' -%}
-{%- do order.append({'expr': 'filled_attributes', 'desc': true}) -%}
+{%- do order.append({'expr': 'filled_attributes', 'desc': true, 'range': [0, survived_columns | length]}) -%}
 {%- else -%}
 {{ exceptions.raise_compiler_error("survivorship rule '" ~ rule ~ "' for " ~ lead ~ ": expected trust, recent or complete") }}
 {%- endif -%}
