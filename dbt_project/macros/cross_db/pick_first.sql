@@ -7,12 +7,15 @@
     null. The order must be total within a partition (end it with a unique key), so every column of one pick
     comes from one row, whatever the adapter.
 
-    DuckDB: one hash aggregate, arg_min of the pick's columns by one ascending key. The window version
-    sorts the partition once per pick and needs memory for each sort: at a million masters (nine picks) it took
-    18 s with 3 GB and 37 s with 1.5 GB (two dbt threads share DuckDB's memory limit), against 13 s and 16 s.
-    The key is the order's items packed into one HUGEINT (macro pick_first_packed_key), not a struct of them,
-    which DuckDB compares field by field: at profile L (1.9 M records, nine picks) the aggregate took 16 s by
-    structs and 3.7 s by packed keys, plus 1.1 s to rank the record keys. -#}
+    DuckDB: each pick's order packed into one HUGEINT (macro pick_first_packed_key), whose low 40 bits are the
+    rank of the row's unique key (the order's last item, the same text in every pick); one hash aggregate takes
+    each pick's min(key), which names the winning row, and a second one, over the winning rows only, takes each
+    pick's columns from its own. The window version sorts the partition once per pick and needs memory for each
+    sort: at a million masters (nine picks) it took 18 s with 3 GB and 37 s with 1.5 GB. arg_min of the columns
+    by a struct of the order's items compared structs field by field and held every pick's columns in its
+    aggregate states: at profile L (1.9 M records) 17.0 s unconstrained, 20.4 s with 3 GB and 24.0 s with 1.5 GB
+    (two dbt threads share DuckDB's memory limit); arg_min by the packed key 5.1, 13.6 and 16.7 s (it spilled);
+    this way 7.5, 9.8 and 14.2 s, the same golden records. -#}
 {% macro pick_first(relation, partition_by, picks, aggregates) -%}
     {{ return(adapter.dispatch('pick_first', 'crmgov')(relation, partition_by, picks, aggregates)) }}
 {%- endmacro %}
@@ -49,61 +52,81 @@
 {%- endmacro %}
 
 {% macro duckdb__pick_first(relation, partition_by, picks, aggregates) -%}
-    {%- set ranked = {} -%}
+    {%- set unique_keys = [] -%}
+    {%- for pick in picks -%}
+        {%- set last = pick['order'][-1] -%}
+        {%- if last.get('type') != 'text' -%}
+            {{ exceptions.raise_compiler_error("pick_first, pick " ~ pick['name']
+                ~ ": on DuckDB the order ends with the rows' unique key, a text item") }}
+        {%- endif -%}
+        {%- if last['expr'] not in unique_keys %}{% do unique_keys.append(last['expr']) %}{% endif -%}
+    {%- endfor -%}
+    {%- if unique_keys | length > 1 -%}
+        {{ exceptions.raise_compiler_error("pick_first: every pick's order must end with the same unique key, not "
+            ~ unique_keys | join(' and ')) }}
+    {%- endif -%}
+    {%- set ranked = {unique_keys[0]: 'pick_rank_1'} -%}
     {%- for pick in picks -%}
         {%- for item in pick['order'] if item.get('type') == 'text' and item['expr'] not in ranked -%}
             {%- do ranked.update({item['expr']: 'pick_rank_' ~ (ranked | length + 1)}) -%}
         {%- endfor -%}
     {%- endfor -%}
-    select
-        {{ partition_by }}
-        {%- for alias in aggregates %},
-        {{ alias }}
-        {%- endfor %}
-        {%- for pick in picks %}
-        {%- for column in pick['columns'] %},
-        picked_{{ pick['name'] }}.{{ column }} as {{ column }}
-        {%- endfor %}
-        {%- endfor %}
-    from (
+    with
+    {%- for expression, alias in ranked.items() %}
+
+    {{ alias }}_values as materialized (
         select
-            {{ partition_by }}
+            ranked_value,
+            dense_rank() over (order by ranked_value) as pick_rank
+        from (select distinct {{ expression }} as ranked_value from {{ relation }}) as distinct_values
+    ),
+    {%- endfor %}
+
+    pick_ranked as not materialized (
+        select
+            pick_source.*
+            {%- for expression, alias in ranked.items() %},
+            coalesce({{ alias }}_values.pick_rank, 1099511627775) as {{ alias }}
+            {%- endfor %}
+        from {{ relation }} as pick_source
+        {%- for expression, alias in ranked.items() %}
+        left join {{ alias }}_values on {{ expression }} = {{ alias }}_values.ranked_value
+        {%- endfor %}
+    ),
+
+    {#- Each pick's winner: the rank of the unique key in the low 40 bits of the smallest key. Its columns are
+        prefixed (the relation's own names stay unambiguous below). #}
+    pick_winners as (
+        select
+            {{ partition_by }} as pick_partition
             {%- for alias, expression in aggregates.items() %},
-            {{ expression }} as {{ alias }}
+            {{ expression }} as pick_aggregate__{{ alias }}
             {%- endfor %}
             {%- for pick in picks %},
-            arg_min(
-                struct_pack(
-                    {%- for column, expression in pick['columns'].items() %}
-                    {{ column }} := {{ expression }}{{ ',' if not loop.last }}
-                    {%- endfor %}
-                ),
-                {{ pick_first_packed_key(pick, ranked) }}
-            ) as picked_{{ pick['name'] }}
+            cast(min({{ pick_first_packed_key(pick, ranked) }}) % 1099511627776 as bigint) as pick_winner__{{ pick['name'] }}
             {%- endfor %}
-        {%- if ranked %}
-        from (
-            {#- Each text ranked once for every pick: dense_rank over its distinct values, joined back. #}
-            select
-                pick_source.*
-                {%- for expression, alias in ranked.items() %},
-                coalesce({{ alias }}.pick_rank, 1099511627775) as {{ alias }}
-                {%- endfor %}
-            from {{ relation }} as pick_source
-            {%- for expression, alias in ranked.items() %}
-            left join (
-                select
-                    ranked_value,
-                    dense_rank() over (order by ranked_value) as pick_rank
-                from (select distinct {{ expression }} as ranked_value from {{ relation }}) as distinct_values
-            ) as {{ alias }} on {{ expression }} = {{ alias }}.ranked_value
-            {%- endfor %}
-        ) as {{ relation }}
-        {%- else %}
-        from {{ relation }}
-        {%- endif %}
+        from pick_ranked
         group by {{ partition_by }}
-    ) as picked
+    )
+
+    {#- The winning rows (one per pick, often one row for several picks), each pick's columns from its own. #}
+    select
+        pick_winners.pick_partition as {{ partition_by }}
+        {%- for alias in aggregates %},
+        any_value(pick_winners.pick_aggregate__{{ alias }}) as {{ alias }}
+        {%- endfor %}
+        {%- for pick in picks %}
+        {%- for column, expression in pick['columns'].items() %},
+        max({{ expression }}) filter (where pick_ranked.pick_rank_1 = pick_winners.pick_winner__{{ pick['name'] }})
+            as {{ column }}
+        {%- endfor %}
+        {%- endfor %}
+    from pick_ranked
+    inner join pick_winners on pick_ranked.{{ partition_by }} = pick_winners.pick_partition
+    where pick_ranked.pick_rank_1 in (
+        {%- for pick in picks %}pick_winners.pick_winner__{{ pick['name'] }}{{ ', ' if not loop.last }}{% endfor -%}
+    )
+    group by pick_winners.pick_partition
 {%- endmacro %}
 
 {#- A pick's order as one HUGEINT that sorts as the items do. Each item becomes a non-negative integer below
