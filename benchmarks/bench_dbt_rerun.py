@@ -14,6 +14,9 @@ summed by kind (create, delete, COMMIT...: a COMMIT or drop that takes seconds i
 slowest nodes are printed. Run the versions in both orders: the first copy's pages are still being written back
 while the first build runs. Needs the warehouse's size once per project on disk under --scratch.
 
+`--full-refresh` builds every model from scratch instead, as a first night does (nothing is marked; with
+`--threads 1` the node times are each model's cost alone on a full night).
+
 A real night's delta instead of a marked share: `--next-night-from W2`, where W2 is a copy of the same workdir
 that ran one more night. The copy then gets W2's `deid` schema (the privacy stage's output, all dbt reads) and
 the governance tables the models read (data-subject corrections and erasures, steward decisions) and is built
@@ -115,12 +118,16 @@ def statements(log: Path) -> dict[str, float]:
 
 
 def build(
-    project: Path, scratch: Path, workdir: Path, changed_share: float, next_night: Path | None, threads: int | None
+    project: Path, scratch: Path, workdir: Path, changed_share: float, next_night: Path | None, threads: int | None,
+    full_refresh: bool = False,
 ) -> dict:
-    warehouse, run_date, digest = prepare(workdir, scratch, changed_share, next_night)
+    warehouse, run_date, digest = prepare(workdir, scratch, 0 if full_refresh else changed_share, next_night)
     started = time.perf_counter()
     result = run_dbt(
-        ["build", "--exclude", SCORES_DEPENDENT, *(["--threads", str(threads)] if threads else [])],
+        [
+            "build", "--exclude", SCORES_DEPENDENT, *(["--threads", str(threads)] if threads else []),
+            *(["--full-refresh"] if full_refresh else []),
+        ],
         project_dir=project,
         warehouse_path=warehouse,
         target_path=scratch / "target",
@@ -157,6 +164,9 @@ def main() -> None:
     parser.add_argument("--changed-share", type=float, default=0.01, help="ignored with --next-night-from")
     parser.add_argument("--next-night-from", type=Path, help="a copy of --workdir that ran one more night")
     parser.add_argument("--threads", type=int, help="dbt threads (default: the profile's); 1: each node's cost alone")
+    parser.add_argument(
+        "--full-refresh", action="store_true", help="build every model from scratch, as a first night does"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the copies")
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
@@ -169,7 +179,7 @@ def main() -> None:
             results.append(
                 build(
                     project.resolve(), args.scratch / str(i), args.workdir.resolve(), args.changed_share, next_night,
-                    args.threads,
+                    args.threads, args.full_refresh,
                 )
             )
             r = results[-1]
