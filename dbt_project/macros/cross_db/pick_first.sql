@@ -130,7 +130,7 @@
 {%- endmacro %}
 
 {#- A pick's order as one HUGEINT that sorts as the items do. Each item becomes a non-negative integer below
-    2 ** its width, shifted left by the widths of the items after it: a number `expr - low` (`high - expr`
+    2 ** its width, shifted left by the widths of the items after it: a whole number `expr - low` (`high - expr`
     descending; a value outside its declared range would break the order: the range is the caller's promise), a
     timestamp its microseconds since 1970 moved by 2 ** 63 (reversed descending), a text its dense rank (the column
     `ranked` names; 40 bits; a null, which a text item should not hold, sorts last). A nullable item takes one more
@@ -143,6 +143,10 @@
         {%- set type = item.get('type', 'number') -%}
         {%- if type == 'number' and item.get('range') -%}
             {%- set low, high = item['range'] -%}
+            {%- if low is not integer or high is not integer or low > high -%}
+                {{ exceptions.raise_compiler_error("pick_first, pick " ~ pick['name'] ~ ": order item " ~ item['expr']
+                    ~ " has range " ~ item['range'] ~ "; its values must be whole numbers from low to high") }}
+            {%- endif -%}
             {%- set ns.bits = none -%}
             {%- for bits in range(1, 64) if ns.bits is none and 2 ** bits > high - low %}{% set ns.bits = bits %}{% endfor -%}
             {%- set key = '(' ~ high ~ ' - (' ~ item['expr'] ~ '))' if item.get('desc') else '((' ~ item['expr'] ~ ') - ' ~ low ~ ')' -%}
