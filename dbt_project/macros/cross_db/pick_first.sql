@@ -82,6 +82,8 @@
     ),
     {%- endfor %}
 
+    {#- Read twice (the winners, then their columns) and computed twice: materialized, DuckDB held every row for
+        the second reader (peak 3.7 GB against 3.0 GB at profile L). #}
     pick_ranked as not materialized (
         select
             pick_source.*
@@ -148,7 +150,7 @@
                     ~ " has range " ~ item['range'] ~ "; its values must be whole numbers from low to high") }}
             {%- endif -%}
             {%- set ns.bits = none -%}
-            {%- for bits in range(1, 64) if ns.bits is none and 2 ** bits > high - low %}{% set ns.bits = bits %}{% endfor -%}
+            {%- for bits in range(1, 127) if ns.bits is none and 2 ** bits > high - low %}{% set ns.bits = bits %}{% endfor -%}
             {%- set key = '(' ~ high ~ ' - (' ~ item['expr'] ~ '))' if item.get('desc') else '((' ~ item['expr'] ~ ') - ' ~ low ~ ')' -%}
             {%- set width = ns.bits -%}
         {%- elif type == 'timestamp' -%}
