@@ -201,7 +201,8 @@ def _plan(con: duckdb.DuckDBPyConnection, run: SourceRun, slice_rows: int, carry
 
 
 def _submit_slice(con: duckdb.DuckDBPyConnection, run: SourceRun, rows: tuple[int, int] | np.ndarray) -> PrefectFuture:
-    keys, df = read_part(con, "current", run.source_name, rows)
+    # text as Arrow strings: the rules' normalisation works on them (expectations/normalize.py)
+    keys, df = read_part(con, "current", run.source_name, rows, arrow_text=True)
     # the known customers are Arrow arrays, which Prefect does not walk when it resolves a task's parameters (a
     # `quote` would, but Dask delivers a quoted value as a bare tuple)
     return validate_slice_task.submit(run, df, keys)
