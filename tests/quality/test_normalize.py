@@ -24,19 +24,34 @@ def test_mobile(raw, expected):
     assert (got if not pd.isna(got) else None) == expected
 
 
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("2024-03-05", date(2024, 3, 5)), ("2024/03/05", date(2024, 3, 5)), ("20240305", date(2024, 3, 5)),
-        ("2024.3.5", date(2024, 3, 5)), ("2024年3月5日", date(2024, 3, 5)), ("2024-03-05T08:30:00", date(2024, 3, 5)),
-        ("２０２４-０３-０５", date(2024, 3, 5)), ("2024-02-30", None), ("yesterday", None),
-    ],
-)
+DATES = [
+    ("2024-03-05", date(2024, 3, 5)), ("2024/03/05", date(2024, 3, 5)), ("20240305", date(2024, 3, 5)),
+    ("2024.3.5", date(2024, 3, 5)), ("2024年3月5日", date(2024, 3, 5)), ("2024-03-05T08:30:00", date(2024, 3, 5)),
+    ("２０２４-０３-０５", date(2024, 3, 5)), ("2024-02-30", None), ("yesterday", None),
+    ("2024-03-05 08:30", date(2024, 3, 5)), ("20240305 08:30:00", date(2024, 3, 5)),
+    ("20240305083000", date(2024, 3, 5)), ("2024-03-05 08:30:00.5", None), ("2024-03-05 25:00:00", None),
+    ("2024-03-05 08", None), ("99999999", None),
+]
+
+
+@pytest.mark.parametrize(("raw", "expected"), DATES)
 def test_dates(raw, expected):
     parsed, valid = normalize.dates(pd.Series([raw, None], dtype="object"))
     assert (parsed.iloc[0].date() if expected else pd.isna(parsed.iloc[0])) == (expected or True)
     assert bool(valid.iloc[0]) is (expected is not None)
     assert pd.isna(valid.iloc[1])
+
+
+def test_dates_of_every_spelling_at_once_parse_as_each_alone():
+    """A value is tried only in the formats whose separators it has: mixed in one column, every spelling reads as
+    it does alone, to the second."""
+    raws = [raw for raw, _ in DATES] * 2
+    together, _ = normalize.dates(pd.Series(raws, dtype="object"))
+    alone = [normalize.dates(pd.Series([raw], dtype="object"))[0].iloc[0] for raw in raws]
+    for raw, got, want in zip(raws, together.tolist(), alone, strict=True):
+        assert (pd.isna(got) and pd.isna(want)) or got == want, raw
+    assert together.notna().sum() == 2 * sum(expected is not None for _, expected in DATES)
+    assert pd.Timestamp(2024, 3, 5, 8, 30) in set(together.dropna())
 
 
 @pytest.mark.parametrize(
